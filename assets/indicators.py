@@ -1,0 +1,121 @@
+"""Indicator assets: long-format trade and value-added indicators per year, and the all-years panel with growth."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pandas as pd
+
+from assets.metadata import check_result_from_frame, column_lineage, md_table
+from assets.transforms.country_totals import country_totals_from_comtrade
+from assets.transforms.indicator_catalog import load_indicator_catalog
+from assets.transforms.indicator_panel import build_indicator_panel
+from assets.transforms.trade_indicators import (
+    compute_trade_indicators,
+    missing_indicators,
+    non_finite,
+    range_violations,
+)
+from assets.transforms.va_indicators import compute_va_indicators
+from checks.indicators import indicator_panel_schema, indicator_schema
+from pipelines.partitions import yearly_partitions
+from pipelines.validation import pandera_dagster_type
+
+GROUP = "indicators"
+
+INDICATOR_LINEAGE = column_lineage(
+    {
+        "country": [("trade_flows", "exporter"), ("trade_flows", "importer")],
+        "partner": [("trade_flows", "exporter"), ("trade_flows", "importer"), ("regions", "iso3")],
+        "product_group": [("trade_flows", "hs6"), ("product_groups", "product_group"), ("product_groups", "bec_stage")],
+        "value": [("trade_flows", "value_usd"), ("trade_flows", "qty"), ("comtrade_totals", "value_usd")],
+    }
+)
+VA_LINEAGE = column_lineage(
+    {
+        "country": [("value_added", "country")],
+        "partner": [("value_added", "partner")],
+        "value": [("value_added", "value"), ("value_added", "measure")],
+    }
+)
+
+
+def _indicator_checks(asset: str) -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec("values_in_range", asset=asset, description="Shares, GL, TBI and RCA within their ranges (catalog)."),
+        dg.AssetCheckSpec("no_silent_gaps", asset=asset, description="No catalog indicator silently missing for a country-year with data."),
+        dg.AssetCheckSpec("finite_or_explained", asset=asset, description="No inf; a missing value carries a reason in `note`."),
+    ]
+
+
+def _indicator_check_results(asset: str, frame: pd.DataFrame, expected_countries: set[str]):
+    catalog = load_indicator_catalog()
+    yield check_result_from_frame("values_in_range", asset, range_violations(frame, catalog), "values out of range")
+    yield check_result_from_frame(
+        "no_silent_gaps", asset, missing_indicators(frame, expected_countries, catalog), "indicators missing without a reason"
+    )
+    yield check_result_from_frame("finite_or_explained", asset, non_finite(frame), "non-finite or unexplained missing values")
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"pandas", "parquet"},
+    partitions_def=yearly_partitions,
+    dagster_type=pandera_dagster_type(indicator_schema, "TradeIndicators"),
+    check_specs=_indicator_checks("trade_indicators"),
+    code_version="1",
+)
+def trade_indicators(
+    context: dg.AssetExecutionContext,
+    trade_flows: pd.DataFrame,
+    product_groups: pd.DataFrame,
+    comtrade_totals: pd.DataFrame,
+    country_codes: pd.DataFrame,
+    regions: pd.DataFrame,
+):
+    """Long-format trade indicators of the year: values, balance, Grubel-Lloyd, two-way types, RCA, shares, unit values."""
+    year = int(context.partition_key)
+    totals = country_totals_from_comtrade(comtrade_totals, country_codes)
+    frame = compute_trade_indicators(trade_flows, product_groups, totals, regions, year)
+    yield dg.Output(
+        frame,
+        metadata={
+            "dagster/column_lineage": INDICATOR_LINEAGE,
+            "indicators": md_table(frame.groupby("indicator").size().rename("rows").reset_index()),
+        },
+    )
+    countries = set(trade_flows["exporter"]) | set(trade_flows["importer"])
+    yield from _indicator_check_results("trade_indicators", frame, countries)
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"pandas", "parquet"},
+    partitions_def=yearly_partitions,
+    dagster_type=pandera_dagster_type(indicator_schema, "VaIndicators"),
+    check_specs=_indicator_checks("va_indicators"),
+    code_version="1",
+)
+def va_indicators(context: dg.AssetExecutionContext, value_added: pd.DataFrame, regions: pd.DataFrame):
+    """Long-format value-added indicators of the year: domestic and foreign VA shares, VA by origin, GVC participation."""
+    year = int(context.partition_key)
+    frame = compute_va_indicators(value_added, regions, year)
+    yield dg.Output(
+        frame,
+        metadata={"dagster/column_lineage": VA_LINEAGE, "indicators": md_table(frame.groupby("indicator").size().rename("rows").reset_index())},
+    )
+    yield from _indicator_check_results("va_indicators", frame, set(value_added["country"]))
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"pandas", "parquet"},
+    dagster_type=pandera_dagster_type(indicator_panel_schema, "IndicatorPanel"),
+    code_version="1",
+)
+def indicator_panel(context: dg.AssetExecutionContext, trade_indicators: pd.DataFrame, va_indicators: pd.DataFrame) -> pd.DataFrame:
+    """All years stacked, trade and value added, with compound annual growth over 5-year periods and the whole span."""
+    stacked = pd.concat([trade_indicators, va_indicators], ignore_index=True)
+    panel = build_indicator_panel(stacked)
+    years = sorted(stacked["year"].dropna().unique().tolist())
+    context.add_output_metadata({"years": f"{years[0]}–{years[-1]}" if years else "none", "year_count": len(years)})
+    return panel

@@ -1,0 +1,82 @@
+"""Reference assets: HS concordance to HS1992, product groups with BEC stages, country codes and regions.
+
+Thin Dagster wrappers: the parsing and building live in assets/sources and assets/transforms.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+import pandas as pd
+
+from assets.metadata import check_result_from_frame, md_table
+from assets.sources.hs_bec import load_hs_bec
+from assets.sources.hs_correlation import load_hs_concordance
+from assets.transforms.country_codes import build_country_codes, load_regions
+from assets.transforms.product_groups import automotive_without_group, build_product_groups
+from checks.harmonization import country_codes_schema, regions_schema
+from checks.reference import hs_concordance_schema, product_groups_schema
+from pipelines.resources import RvcConfig
+from pipelines.validation import pandera_dagster_type
+
+GROUP = "reference"
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"pandas", "parquet"},
+    dagster_type=pandera_dagster_type(hs_concordance_schema, "HsConcordance"),
+    code_version="1",
+)
+def hs_concordance(context: dg.AssetExecutionContext, rvc: RvcConfig) -> pd.DataFrame:
+    """HS revision links H1..H6 → H0 (HS1992) at 6 digits, parsed from the UN correlation tables in RVC_REFERENCE."""
+    links = load_hs_concordance(rvc.reference_path)
+    counts = links.groupby(["from_vintage", "relationship"]).size().rename("links").reset_index()
+    context.add_output_metadata({"links_by_vintage": md_table(counts), "reference_dir": str(rvc.reference_path)})
+    return links
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"pandas", "parquet"},
+    dagster_type=pandera_dagster_type(product_groups_schema, "ProductGroups"),
+    check_specs=[dg.AssetCheckSpec("automotive_lines_grouped", asset="product_groups", blocking=True)],
+    code_version="1",
+)
+def product_groups(context: dg.AssetExecutionContext, rvc: RvcConfig, hs_concordance: pd.DataFrame):
+    """HS6 (H0) → automotive product group and BEC stage (parts and components / capital / consumption)."""
+    h0_codes = sorted(set(hs_concordance["to_code"]))
+    bec = load_hs_bec(rvc.reference_path)
+    groups = build_product_groups(h0_codes, bec)
+    summary = groups.groupby(["product_group", "bec_stage"], dropna=False).size().rename("hs6_lines").reset_index()
+    context.add_output_metadata({"lines_by_group": md_table(summary)})
+    yield dg.Output(groups)
+    yield check_result_from_frame(
+        "automotive_lines_grouped", "product_groups", automotive_without_group(groups), "automotive HS6 lines without a group"
+    )
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"pandas", "parquet"},
+    dagster_type=pandera_dagster_type(country_codes_schema, "CountryCodes"),
+    code_version="1",
+)
+def country_codes(context: dg.AssetExecutionContext, rvc: RvcConfig) -> pd.DataFrame:
+    """Comtrade numeric and ISO codes → ISO3 by year, with areas n.e.s. kept apart (country_converter + overrides)."""
+    reference = rvc.reference_path if (rvc.reference_path / "country_codes").is_dir() else None
+    codes = build_country_codes(reference)
+    context.add_output_metadata({"codes_by_kind": md_table(codes.groupby("kind").size().rename("codes").reset_index())})
+    return codes
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"pandas", "parquet"},
+    dagster_type=pandera_dagster_type(regions_schema, "Regions"),
+    code_version="1",
+)
+def regions(context: dg.AssetExecutionContext) -> pd.DataFrame:
+    """Regions as data: ASEAN by accession year, fixed ASEAN-10, ASEAN-5, CLMV, East Asia, EU, World."""
+    frame = load_regions()
+    context.add_output_metadata({"members_by_region": md_table(frame.groupby("region").size().rename("members").reset_index())})
+    return frame

@@ -1,0 +1,31 @@
+"""Report asset: an HTML + Markdown report with charts and findings generated from the indicator panel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from assets.transforms.indicator_catalog import load_indicator_catalog
+from assets.transforms.report import write_report
+from pipelines.resources import RvcConfig
+
+GROUP = "reports"
+
+
+@dg.asset(group_name=GROUP, kinds={"matplotlib", "html", "markdown"}, code_version="1")
+def rvc_report(context: dg.AssetExecutionContext, rvc: RvcConfig, indicator_panel: pd.DataFrame) -> dg.MaterializeResult:
+    """HTML and Markdown report on the Japan–ASEAN automotive value chain: charts and findings generated from the panel."""
+    destination = Path(rvc.warehouse_dir) / "rvc_report"
+    written = write_report(indicator_panel, load_indicator_catalog(), destination, data_label=rvc.data_label())
+    metadata: dict[str, object] = {
+        "index_html": dg.MetadataValue.path(str(destination / "index.html")),
+        "report_md": dg.MetadataValue.path(str(destination / "report.md")),
+        "findings": dg.MetadataValue.md("\n".join(f"- {f}" for f in written.findings)),
+        "charts": len(written.charts),
+    }
+    # Dagster renders Markdown images only from URLs; PNGs are embedded as data URIs so the UI shows them.
+    for name, data_uri in written.chart_data_uris.items():
+        metadata[f"chart_{name}"] = dg.MetadataValue.md(f"![{name}]({data_uri})")
+    return dg.MaterializeResult(metadata=metadata)

@@ -1,0 +1,55 @@
+"""The code location: `defs`, built by `build_defs` so tests can swap resources and folders.
+
+Named in workspace.yaml and [tool.dagster], so `dagster dev -w workspace.yaml` and
+`dagster asset materialize -m pipelines.definitions --select comtrade_raw --partition 2017` both work.
+"""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+
+from assets import cleaning, harmonization, indicators, raw, reference, reports
+from pipelines.io_managers import ParquetIOManager
+from pipelines.jobs import reference_job, summary_job, yearly_job
+from pipelines.resources import RvcConfig
+from pipelines.schedules import monthly_refresh, yearly_refresh_march
+from pipelines.sensors import comtrade_release_sensor, extract_files_sensor
+from pipelines.settings import Settings, load_settings
+
+ASSET_MODULES = [reference, raw, cleaning, harmonization, indicators, reports]
+
+
+def build_resources(settings: Settings) -> dict[str, object]:
+    warehouse = str(settings.warehouse_dir)
+    return {
+        "io_manager": ParquetIOManager(warehouse_dir=warehouse),
+        "rvc": RvcConfig(
+            extracts_dir=str(settings.extracts_dir),
+            reference_dir=str(settings.reference_dir),
+            warehouse_dir=warehouse,
+            uses_sample=settings.uses_sample,
+            comtrade_source=os.environ.get("RVC_COMTRADE_SOURCE", "files"),
+            # Read from the environment at run time; the value never appears in run config or the UI.
+            comtrade_api_key=dg.EnvVar("COMTRADE_API_KEY") if os.environ.get("COMTRADE_API_KEY") else None,
+            cif_fob_method=os.environ.get("RVC_CIF_FOB_METHOD", "flat"),
+        ),
+    }
+
+
+def build_defs(settings: Settings | None = None, resource_overrides: dict[str, object] | None = None) -> dg.Definitions:
+    settings = settings or load_settings()
+    resources = build_resources(settings) | (resource_overrides or {})
+    asset_defs = dg.load_assets_from_modules(ASSET_MODULES)
+    return dg.Definitions(
+        assets=asset_defs,
+        asset_checks=dg.load_asset_checks_from_modules(ASSET_MODULES),
+        jobs=[yearly_job, reference_job, summary_job],
+        schedules=[monthly_refresh, yearly_refresh_march],
+        sensors=[extract_files_sensor, comtrade_release_sensor],
+        resources=resources,
+    )
+
+
+defs = build_defs()

@@ -1,0 +1,26 @@
+"""Jobs: the yearly chain for one partition, and the unpartitioned reference and summary assets."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.partitions import yearly_partitions
+
+REFERENCE_SELECTION = dg.AssetSelection.groups("reference")
+YEARLY_SELECTION = dg.AssetSelection.groups("raw", "cleaning", "harmonization") | dg.AssetSelection.assets(
+    "trade_indicators", "va_indicators"
+)
+SUMMARY_SELECTION = dg.AssetSelection.assets("indicator_panel", "rvc_report")
+
+yearly_job = dg.define_asset_job(
+    "yearly_refresh",
+    selection=YEARLY_SELECTION,
+    partitions_def=yearly_partitions,
+    description="Raw → cleaning → harmonization → indicators for one year (one partition per run).",
+)
+reference_job = dg.define_asset_job(
+    "reference_tables", selection=REFERENCE_SELECTION, description="HS concordance, product groups, country codes, regions."
+)
+summary_job = dg.define_asset_job(
+    "panel_and_report", selection=SUMMARY_SELECTION, description="Stack all years into the panel and rebuild the report."
+)

@@ -1,0 +1,48 @@
+"""Dagster resources: where extracts and reference tables are, and how Comtrade data is obtained (files or API)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+# Japan, the ten ASEAN members and the comparison economies of the first use case (ISO3 → M49).
+DEFAULT_API_REPORTERS = "392,96,116,360,418,458,104,608,702,764,704,156,410,842,276"
+# Automotive headings and engines, plus TOTAL for RCA denominators.
+DEFAULT_API_COMMODITIES = "8702,8703,8704,8706,8707,8708,840733,840734,840820,TOTAL"
+
+
+class RvcConfig(dg.ConfigurableResource):
+    """Folders and source switches. Defaults come from RVC_* environment variables (pipelines.settings)."""
+
+    extracts_dir: str
+    reference_dir: str
+    warehouse_dir: str
+    uses_sample: bool = False
+    comtrade_source: str = "files"  # "files": read RVC_EXTRACTS; "api": download into it first, then read
+    comtrade_api_base_url: str = "https://comtradeapi.un.org"
+    comtrade_api_key: str | None = None  # set from the COMTRADE_API_KEY env var, never logged or stored
+    comtrade_api_reporters: str = DEFAULT_API_REPORTERS
+    comtrade_api_commodities: str = DEFAULT_API_COMMODITIES
+    cif_fob_method: str = "flat"  # or "mirror_unit_value"
+
+    @property
+    def comtrade_dir(self) -> Path:
+        return Path(self.extracts_dir) / "comtrade"
+
+    @property
+    def tiva_dir(self) -> Path:
+        return Path(self.extracts_dir) / "tiva"
+
+    @property
+    def cache_dir(self) -> Path:
+        # Parsed extracts keyed by content hash, so a year does not re-parse every file.
+        return Path(self.warehouse_dir) / ".cache" / "extracts"
+
+    @property
+    def reference_path(self) -> Path:
+        return Path(self.reference_dir)
+
+    def data_label(self) -> str:
+        """What the numbers are, stamped on every chart and report."""
+        return "SYNTHETIC sample data (sample/), not official statistics" if self.uses_sample else f"extracts in {self.extracts_dir}"

@@ -1,0 +1,94 @@
+"""Sensors that launch only what changed.
+
+- `extract_files_sensor`: new or changed extract files (by content hash; the cursor keeps the hashes seen)
+  launch the yearly chain for exactly the years those files contain.
+- `comtrade_release_sensor` (API mode): the Comtrade availability look-up launches only the years with a
+  reporter released or revised since the last evaluation.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import dagster as dg
+
+from assets.sources.extract_inventory import changed_files, decode_cursor, encode_cursor, inventory
+from pipelines.jobs import yearly_job
+from pipelines.partitions import yearly_partitions
+from pipelines.resources import RvcConfig
+
+
+def years_in_file(extracts_dir: Path, relative: str) -> set[int]:
+    """The years of the observations in one extract file (Comtrade refYear or TiVA TIME_PERIOD)."""
+    path = extracts_dir / relative
+    if relative.startswith("tiva/"):
+        from assets.sources.tiva_layouts import read_tiva_file
+
+        return {int(y) for y in read_tiva_file(path, extracts_dir / "tiva")["year"].dropna().unique()}
+    from assets.sources.comtrade_layouts import read_comtrade_file
+
+    return {int(y) for y in read_comtrade_file(path, extracts_dir / "comtrade")["refYear"].dropna().unique()}
+
+
+def plan_runs_for_changes(extracts_dir: Path, previous: dict[str, str], partition_keys: list[str]):
+    """(run requests by year, skipped messages, new cursor state) for the files changed since `previous`."""
+    current = inventory(extracts_dir)
+    changed = changed_files(current, previous)
+    files_by_year: dict[int, list[str]] = {}
+    for relative in changed:
+        for year in years_in_file(extracts_dir, relative):
+            files_by_year.setdefault(year, []).append(relative)
+    known = set(partition_keys)
+    requests, skipped = [], []
+    for year in sorted(files_by_year):
+        key = str(year)
+        if key not in known:
+            skipped.append(f"{year} ({', '.join(files_by_year[year])}): not a partition yet — reload the code location to add it")
+            continue
+        digest = "-".join(current[f][:12] for f in sorted(files_by_year[year]))
+        requests.append(
+            dg.RunRequest(
+                partition_key=key,
+                run_key=f"files-{key}-{digest}",
+                tags={"rvc/trigger": "extract_files", "rvc/files": json.dumps(sorted(files_by_year[year]))[:1000]},
+            )
+        )
+    return requests, skipped, current
+
+
+@dg.sensor(job=yearly_job, minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.STOPPED)
+def extract_files_sensor(context: dg.SensorEvaluationContext, rvc: RvcConfig):
+    """New or changed files in RVC_EXTRACTS launch the yearly chain for the years they contain."""
+    extracts = Path(rvc.extracts_dir)
+    requests, skipped, state = plan_runs_for_changes(extracts, decode_cursor(context.cursor), yearly_partitions.get_partition_keys())
+    for message in skipped:
+        context.log.warning(f"extract_files_sensor: year {message}")
+    context.update_cursor(encode_cursor(state))
+    if not requests:
+        return dg.SkipReason("no new or changed extract files" + (f"; {len(skipped)} year(s) need a reload" if skipped else ""))
+    return requests
+
+
+@dg.sensor(job=yearly_job, minimum_interval_seconds=24 * 3600, default_status=dg.DefaultSensorStatus.STOPPED)
+def comtrade_release_sensor(context: dg.SensorEvaluationContext, rvc: RvcConfig):
+    """API mode: reporter-years released or revised since the last look-up launch their year's chain."""
+    from assets.sources.comtrade_api import ComtradeClient, released_since
+
+    if rvc.comtrade_source != "api":
+        return dg.SkipReason("Comtrade source is 'files'; set RVC_COMTRADE_SOURCE=api to watch releases")
+    client = ComtradeClient(base_url=rvc.comtrade_api_base_url, api_key=rvc.comtrade_api_key, extracts_dir=Path(rvc.extracts_dir))
+    keys = yearly_partitions.get_partition_keys()
+    availability = client.data_availability(reporters=rvc.comtrade_api_reporters.split(","), years=[int(k) for k in keys])
+    last_seen = {tuple(k.split("|")): v for k, v in json.loads(context.cursor or "{}").items()}
+    last_seen = {(reporter, int(year)): date for (reporter, year), date in last_seen.items()}
+    fresh = released_since(availability, last_seen)
+    state = {f"{r.reporter_code}|{r.year}": str(r.release_date) for r in availability.itertuples(index=False)}
+    context.update_cursor(json.dumps(dict(sorted(state.items()))))
+    years = sorted({str(year) for _, year in fresh if str(year) in set(keys)})
+    if not years:
+        return dg.SkipReason("no reporter-year released or revised since the last look-up")
+    return [
+        dg.RunRequest(partition_key=y, run_key=f"release-{y}-{max(state.values())}", tags={"rvc/trigger": "comtrade_release"})
+        for y in years
+    ]

@@ -1,0 +1,57 @@
+"""Where the pipeline reads and writes, resolved from environment variables.
+
+Everything is optional: the defaults make `make demo` run offline on the bundled sample. This module
+holds paths and switches only; no data logic.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_EXTRACTS = REPO_ROOT / "sample" / "extracts"
+SAMPLE_REFERENCE = REPO_ROOT / "sample" / "reference"
+
+DEFAULT_START_YEAR = 1995
+
+
+@dataclass(frozen=True)
+class Settings:
+    extracts_dir: Path
+    warehouse_dir: Path
+    reference_dir: Path
+    start_year: int
+    uses_sample: bool
+
+    @property
+    def comtrade_dir(self) -> Path:
+        return self.extracts_dir / "comtrade"
+
+    @property
+    def tiva_dir(self) -> Path:
+        return self.extracts_dir / "tiva"
+
+    @property
+    def cache_dir(self) -> Path:
+        # Same place as RvcConfig.cache_dir: parsed extracts keyed by content hash.
+        return self.warehouse_dir / ".cache" / "extracts"
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read RVC_EXTRACTS, RVC_WAREHOUSE, RVC_REFERENCE and RVC_START_YEAR (all optional)."""
+    env = os.environ if environ is None else environ
+    extracts = Path(env["RVC_EXTRACTS"]).expanduser() if env.get("RVC_EXTRACTS") else SAMPLE_EXTRACTS
+    warehouse = Path(env.get("RVC_WAREHOUSE") or "warehouse").expanduser()
+    reference = Path(env["RVC_REFERENCE"]).expanduser() if env.get("RVC_REFERENCE") else SAMPLE_REFERENCE
+    start_text = env.get("RVC_START_YEAR") or str(DEFAULT_START_YEAR)
+    if not start_text.isdigit():
+        raise ValueError(f"RVC_START_YEAR must be a year such as 1995, got {start_text!r}")
+    return Settings(
+        extracts_dir=extracts.resolve(),
+        warehouse_dir=warehouse.resolve(),
+        reference_dir=reference.resolve(),
+        start_year=int(start_text),
+        uses_sample=not env.get("RVC_EXTRACTS"),
+    )

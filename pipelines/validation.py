@@ -1,0 +1,84 @@
+"""The pandera → Dagster bridge: a pandera schema becomes a Dagster type whose check runs before the IO manager writes.
+
+Dagster runs an output's type check before `handle_output`, so a failing schema stops the partition and
+nothing is written; the failure cases appear in the UI as the type check's metadata. We write this bridge
+ourselves because dagster-pandera pins pandas < 3.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+import pandera.errors
+import pandera.pandas as pa
+
+MAX_FAILURE_CASES_SHOWN = 50
+
+
+def validate_frame(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> tuple[pd.DataFrame | None, pd.DataFrame]:
+    """Validate lazily (all failures at once). Returns (validated frame or None, failure cases)."""
+    try:
+        return schema.validate(frame, lazy=True), pd.DataFrame()
+    except pandera.errors.SchemaErrors as errors:
+        return None, errors.failure_cases
+
+
+def failure_metadata(schema_name: str, failure_cases: pd.DataFrame) -> dict[str, Any]:
+    """Readable metadata for the UI: how many failures, which columns and checks, the first cases."""
+    cases = failure_cases.copy()
+    columns = sorted({str(c) for c in cases.get("column", pd.Series(dtype=object)).dropna()})
+    checks = sorted({str(c) for c in cases.get("check", pd.Series(dtype=object)).dropna()})
+    shown = cases.head(MAX_FAILURE_CASES_SHOWN).astype(str)
+    table = "| " + " | ".join(shown.columns) + " |\n|" + "---|" * len(shown.columns) + "\n"
+    table += "\n".join("| " + " | ".join(v.replace("|", "\\|") for v in row) + " |" for row in shown.itertuples(index=False))
+    return {
+        "schema": schema_name,
+        "failure_count": len(cases),
+        "failing_columns": ", ".join(columns) or "(frame-level)",
+        "failing_checks": ", ".join(checks),
+        "failure_cases": dg.MetadataValue.md(table),
+    }
+
+
+def describe_failures(schema_name: str, failure_cases: pd.DataFrame, limit: int = 10) -> str:
+    """One message naming the columns, checks and first failing values — for logs and exceptions."""
+    lines = [f"{schema_name}: {len(failure_cases)} schema failure(s)"]
+    for row in failure_cases.head(limit).itertuples(index=False):
+        record = row._asdict()
+        lines.append(
+            f"  column {record.get('column')!s}: check {record.get('check')!s} failed"
+            f" for value {record.get('failure_case')!r} at index {record.get('index')!s}"
+        )
+    if len(failure_cases) > limit:
+        lines.append(f"  ... and {len(failure_cases) - limit} more (see the type check metadata in the UI)")
+    return "\n".join(lines)
+
+
+def pandera_dagster_type(schema: pa.DataFrameSchema, name: str, description: str | None = None) -> dg.DagsterType:
+    """A Dagster type that passes when `schema` validates the output frame and otherwise lists every failure case."""
+
+    def type_check(_context: dg.TypeCheckContext, value: object) -> dg.TypeCheck:
+        if not isinstance(value, pd.DataFrame):
+            return dg.TypeCheck(success=False, description=f"{name}: expected a pandas DataFrame, got {type(value).__name__}")
+        _, failures = validate_frame(schema, value)
+        if failures.empty:
+            return dg.TypeCheck(success=True, metadata={"schema": name, "dagster/row_count": len(value)})
+        return dg.TypeCheck(
+            success=False,
+            description=describe_failures(name, failures),
+            metadata=failure_metadata(name, failures),
+        )
+
+    columns = [
+        dg.TableColumn(name=str(col_name), type=str(column.dtype), description=column.description)
+        for col_name, column in schema.columns.items()
+    ]
+    return dg.DagsterType(
+        type_check_fn=type_check,
+        name=name,
+        description=description or schema.description or f"pandas DataFrame validated by the pandera schema {name}",
+        typing_type=pd.DataFrame,
+        metadata={"dagster/column_schema": dg.TableSchema(columns=columns)},
+    )
