@@ -1,6 +1,5 @@
 """Cleaning assets: Comtrade split into facts, totals and rejects (every raw row in exactly one); TiVA codes harmonized."""
 
-from __future__ import annotations
 
 import dagster as dg
 import pandas as pd

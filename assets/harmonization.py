@@ -1,6 +1,5 @@
 """Harmonization assets: trade flows in HS1992 and ISO3 with both reported sides reconciled; TiVA on the same codes."""
 
-from __future__ import annotations
 
 import dagster as dg
 import pandas as pd

@@ -1,6 +1,5 @@
 """Indicator assets: long-format trade and value-added indicators per year, and the all-years panel with growth."""
 
-from __future__ import annotations
 
 import dagster as dg
 import pandas as pd

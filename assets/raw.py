@@ -4,7 +4,6 @@ Comtrade rows come from files in RVC_EXTRACTS/comtrade (any supported layout) or
 Comtrade API, whose responses are saved into that folder first and then read like any other file.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 import pandas as pd

@@ -3,7 +3,6 @@
 Thin Dagster wrappers: the parsing and building live in assets/sources and assets/transforms.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 import pandas as pd

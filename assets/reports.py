@@ -1,6 +1,5 @@
 """Report asset: an HTML + Markdown report with charts and findings generated from the indicator panel."""
 
-from __future__ import annotations
 
 from pathlib import Path
 

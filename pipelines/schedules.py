@@ -4,7 +4,6 @@ Comtrade revises recent years for months, so the monthly schedule re-runs the la
 have been published by the scheduled date (a year's data appears during the following year).
 """
 
-from __future__ import annotations
 
 import os
 from datetime import datetime

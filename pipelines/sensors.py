@@ -6,7 +6,6 @@
   reporter released or revised since the last evaluation.
 """
 
-from __future__ import annotations
 
 import json
 from pathlib import Path

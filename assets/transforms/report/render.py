@@ -1,0 +1,111 @@
+"""Write the report folder: index.html (self-contained, charts embedded), report.md and charts/*.png.
+
+The folder is built next to its destination and swapped in at the end, so a failed run leaves the
+previous report whole.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from assets.transforms.report.charts import CHARTS, draw_chart
+from assets.transforms.report.findings import generate_findings, missing_members
+from assets.transforms.report.panel_views import name, year_span
+
+TITLE = "Japan–ASEAN automotive value chains: trade and value added"
+
+
+@dataclass
+class WrittenReport:
+    folder: Path
+    findings: list[str]
+    charts: list[str] = field(default_factory=list)
+    chart_data_uris: dict[str, str] = field(default_factory=dict)
+    missing_charts: list[str] = field(default_factory=list)
+
+
+def _png_bytes(fig: plt.Figure) -> bytes:
+    buffer = io.BytesIO()
+    # Fixed metadata keeps the PNG bytes identical across runs (reproducible outputs).
+    fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _catalog_markdown(catalog: pd.DataFrame) -> str:
+    lines = ["| indicator | unit | formula |", "|---|---|---|"]
+    for row in catalog.itertuples(index=False):
+        lines.append(f"| `{row.indicator}` | {row.unit} | {str(row.formula).replace('|', '/')} |")
+    return "\n".join(lines)
+
+
+def write_report(panel: pd.DataFrame, catalog: pd.DataFrame, destination: Path, data_label: str) -> WrittenReport:
+    """Draw the charts, generate the findings, write index.html + report.md + charts/ to `destination`."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
+    try:
+        written = _write_into(staging, panel, catalog, data_label)
+        backup = destination.with_name(f".{destination.name}.old")
+        shutil.rmtree(backup, ignore_errors=True)
+        if destination.exists():
+            destination.rename(backup)
+        staging.rename(destination)
+        shutil.rmtree(backup, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    written.folder = destination
+    return written
+
+
+def _write_into(folder: Path, panel: pd.DataFrame, catalog: pd.DataFrame, data_label: str) -> WrittenReport:
+    (folder / "charts").mkdir()
+    findings = generate_findings(panel)
+    absent = missing_members(panel)
+    if absent:
+        findings.append("No trade indicators at all for " + ", ".join(name(m) for m in absent) + " (no reports and no mirror data).")
+    report = WrittenReport(folder=folder, findings=findings)
+    span = year_span(panel)
+    years = f"{span[0]}–{span[1]}" if span else "no years"
+
+    md = [f"# {TITLE}", "", f"**Data: {data_label}.** Years {years}.", "", "## Findings", ""]
+    md += [f"- {f}" for f in findings]
+    body = [f"<h1>{html.escape(TITLE)}</h1>", f"<p><strong>Data: {html.escape(data_label)}.</strong> Years {years}.</p>",
+            "<h2>Findings</h2><ul>", *[f"<li>{html.escape(f)}</li>" for f in findings], "</ul>"]
+    md += ["", "## Charts", ""]
+    body.append("<h2>Charts</h2>")
+    for chart in CHARTS:
+        fig = draw_chart(chart, panel, data_label)
+        if fig is None:
+            report.missing_charts.append(chart.name)
+            note = f"{chart.title}: not drawn — the panel has no data for it."
+            md += [f"### {chart.title}", "", f"_{note}_", ""]
+            body.append(f"<h3>{html.escape(chart.title)}</h3><p><em>{html.escape(note)}</em></p>")
+            continue
+        png = _png_bytes(fig)
+        (folder / "charts" / f"{chart.name}.png").write_bytes(png)
+        uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+        report.charts.append(chart.name)
+        report.chart_data_uris[chart.name] = uri
+        caption = f"Source: {chart.source}. Years: {years}. Units: {chart.units}. Data: {data_label}."
+        md += [f"### {chart.title}", "", f"![{chart.title}](charts/{chart.name}.png)", "", f"_{caption}_", ""]
+        body.append(f"<h3>{html.escape(chart.title)}</h3><img alt='{html.escape(chart.title)}' src='{uri}' style='max-width:100%'>"
+                    f"<p><em>{html.escape(caption)}</em></p>")
+    md += ["## Indicator catalog", "", _catalog_markdown(catalog), ""]
+    body.append("<h2>Indicator catalog</h2>" + pd.DataFrame(catalog[["indicator", "unit", "formula", "definition"]]).to_html(index=False, border=0))
+    (folder / "report.md").write_text("\n".join(md), encoding="utf-8")
+    page = ("<!doctype html><html><head><meta charset='utf-8'><title>" + html.escape(TITLE) + "</title>"
+            "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
+            "table{border-collapse:collapse;font-size:0.85em}td,th{padding:3px 6px;border-bottom:1px solid #ddd}</style>"
+            "</head><body>" + "\n".join(body) + "</body></html>")
+    (folder / "index.html").write_text(page, encoding="utf-8")
+    return report
