@@ -7,7 +7,8 @@ import pandas as pd
 from assets.metadata import check_result_from_frame, column_lineage, md_table
 from assets.transforms.trade_flows import build_trade_flows
 from assets.transforms.value_added import build_value_added
-from checks.harmonization import trade_flows_schema, value_added_schema
+from checks.harmonization import trade_flows_schema
+from checks.value_added import value_added_schema
 from pipelines.partitions import yearly_partitions
 from pipelines.resources import RvcConfig
 from pipelines.validation import pandera_dagster_type

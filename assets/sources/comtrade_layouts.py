@@ -1,0 +1,455 @@
+"""Comtrade extract layouts: recognise a file's layout from its content and map its columns to Comtrade+ names.
+
+Belongs here: sniffing a file (gzip, Parquet/JSON/delimited text, encoding, delimiter, header), the rules
+that name its layout, each layout's column mapping, and reading a file's rows as text with the quirks of
+its format (cp1252, trailing comma, JSON envelope). Does not belong here: typing values and provenance
+(`comtrade_readers`), or judging rows (cleaning).
+
+Layouts (the `source_layout` values of `checks.raw.COMTRADE_SOURCE_LAYOUTS`):
+- legacy_full: legacy comtrade.un.org download, 35 columns `Classification, Year, Period, ..., Flag`
+  (also as filled by the Comtrade+ site under the legacy header: `Trade Flow Code` 0, letters in `Trade Flow`).
+- legacy_api_reduced: the legacy API's 12-column subset (no Period, ISO, quantity or breakdown columns).
+- plus_api_json: a Comtrade+ API response `{elapsedTime, count, data, error}`.
+- plus_website_csv: the Comtrade+ website download (`TradeData.csv`): every data row ends with a comma,
+  so it has one field more than the header.
+- plus_bulk: Comtrade+ bulk file fields (no description columns, e.g. `reporterCode` without `reporterDesc`).
+- plus_bulk_snake: the same fields in snake_case (`type_code`, `partner2code`, `primary_value`), as comtradr
+  writes them, with or without description columns.
+- plus_plain: any other delimited or Parquet file already in Comtrade+ names.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from assets.errors import RvcInputError
+from checks.raw import COMTRADE_PLUS_FIELDS, COMTRADE_SOURCE_LAYOUTS
+
+GZIP_MAGIC = b"\x1f\x8b"
+PARQUET_MAGIC = b"PAR1"
+_SNIFF_BYTES = 1 << 20
+# Comtrade+ website files are Windows-1252; latin-1 last because it decodes any byte.
+TEXT_ENCODINGS = ("utf-8", "cp1252", "latin-1")
+
+# Pseudo-field: the legacy numeric flow code; the reader turns it (with `Trade Flow`) into flowCode.
+LEGACY_FLOW_CODE = "_legacy_trade_flow_code"
+
+# Legacy header (matched case-insensitively) -> Comtrade+ field. `Period Desc.` has no Comtrade+ name and
+# goes to extra_fields. `Qty Unit` holds a description ("Number of items") but is the only unit text
+# legacy files carry, so it lands in qtyUnitAbbr.
+LEGACY_TO_PLUS: dict[str, str] = {
+    "classification": "classificationCode",
+    "year": "refYear",
+    "period": "period",
+    "aggregate level": "aggrLevel",
+    "is leaf code": "isLeaf",
+    "trade flow code": LEGACY_FLOW_CODE,
+    "trade flow": "flowDesc",
+    "reporter code": "reporterCode",
+    "reporter": "reporterDesc",
+    "reporter iso": "reporterISO",
+    "partner code": "partnerCode",
+    "partner": "partnerDesc",
+    "partner iso": "partnerISO",
+    "2nd partner code": "partner2Code",
+    "2nd partner": "partner2Desc",
+    "2nd partner iso": "partner2ISO",
+    "customs proc. code": "customsCode",
+    "customs": "customsDesc",
+    "mode of transport code": "motCode",
+    "mode of transport": "motDesc",
+    "commodity code": "cmdCode",
+    "commodity": "cmdDesc",
+    "qty unit code": "qtyUnitCode",
+    "qty unit": "qtyUnitAbbr",
+    "qty": "qty",
+    "alt qty unit code": "altQtyUnitCode",
+    "alt qty unit": "altQtyUnitAbbr",
+    "alt qty": "altQty",
+    "netweight (kg)": "netWgt",
+    "gross weight (kg)": "grossWgt",
+    "trade value (us$)": "primaryValue",
+    "cif trade value (us$)": "cifvalue",
+    "fob trade value (us$)": "fobvalue",
+    "flag": "legacyEstimationFlag",
+}
+_LEGACY_REQUIRED = ("year", "reporter code", "partner code", "commodity code", "trade value (us$)")
+_LEGACY_MARKERS = ("trade value (us$)", "commodity code", "reporter code")
+_LEGACY_FULL_MARKERS = ("period", "aggregate level")
+
+_PLUS_REQUIRED = ("refYear", "reporterCode", "flowCode", "partnerCode", "cmdCode", "primaryValue")
+
+
+def plus_key(name: str) -> str:
+    """Spelling-free key of a Comtrade+ field name: `partner2Code`, `partner2code`, `partner_2_code` agree."""
+    return re.sub(r"[\s_]", "", name).lower()
+
+
+_PLUS_BY_KEY: dict[str, str] = {plus_key(name): name for name in COMTRADE_PLUS_FIELDS}
+assert len(_PLUS_BY_KEY) == len(COMTRADE_PLUS_FIELDS), "two Comtrade+ field names share a key"
+
+_EXPECTED_LAYOUTS_TEXT = (
+    "legacy_full (legacy download: Classification, Year, Period, ..., Trade Value (US$), Flag); "
+    "legacy_api_reduced (Classification, Year, Trade Flow Code, ..., Commodity Code, Trade Value (US$), Flag); "
+    "plus_api_json (a JSON object {elapsedTime, count, data, error}); "
+    "plus_website_csv / plus_plain / plus_bulk (Comtrade+ names: refYear, reporterCode, flowCode, partnerCode, "
+    "cmdCode, primaryValue, ...); plus_bulk_snake (ref_year, reporter_code, ..., primary_value)"
+)
+
+
+@dataclass(frozen=True)
+class FileSniff:
+    """What the first bytes of a file say: container, compression, text encoding, delimiter and header."""
+
+    container: str  # "csv" (any delimited text), "json" or "parquet"
+    gzipped: bool
+    header: tuple[str, ...] = ()
+    encoding: str | None = None  # of the sniffed head; the reader falls back if later bytes disagree
+    delimiter: str | None = None
+    first_row_width: int | None = None  # fields in the first data row, None when there is none
+    json_document: Any = field(default=None, compare=False, repr=False)
+
+
+def is_gzipped(path: Path) -> bool:
+    """True when the file's content starts with the gzip magic number (whatever its name says)."""
+    with open(path, "rb") as probe:
+        return probe.read(2) == GZIP_MAGIC
+
+
+def open_content(path: Path) -> io.BufferedIOBase:
+    """Open a file for binary reading, transparently un-gzipping it when its content is gzip."""
+    return gzip.open(path, "rb") if is_gzipped(path) else open(path, "rb")
+
+
+def sniff_file(path: Path) -> FileSniff:
+    """Look at a file's content (never its name) and report its container, encoding, delimiter and header.
+
+    JSON files are parsed whole here (API responses are small) and kept in `json_document`.
+    Raises RvcInputError for an empty file, malformed JSON or an unreadable Parquet footer.
+    """
+    gzipped = is_gzipped(path)
+    with open_content(path) as stream:
+        head = stream.read(_SNIFF_BYTES)
+        at_end = not stream.read(1)
+    if not head.strip():
+        raise RvcInputError(f"{path}: the file is empty; expected a Comtrade extract with a header row.")
+    if head.startswith(PARQUET_MAGIC):
+        return FileSniff("parquet", gzipped, header=tuple(_parquet_columns(path, gzipped)))
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
+        return FileSniff("json", gzipped, json_document=_load_json(path))
+    return _sniff_delimited(path, head, at_end, gzipped)
+
+
+def _parquet_columns(path: Path, gzipped: bool) -> list[str]:
+    try:
+        if gzipped:
+            with open_content(path) as stream:
+                return list(pq.read_schema(pa.BufferReader(stream.read())).names)
+        return list(pq.read_schema(path).names)
+    except (pa.ArrowException, OSError) as error:
+        raise RvcInputError(f"{path}: not a readable Parquet file ({error}); re-export or re-download it.") from error
+
+
+def _load_json(path: Path) -> Any:
+    with open_content(path) as stream:
+        raw = stream.read()
+    try:
+        return json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise RvcInputError(
+            f"{path}: malformed JSON ({error}); expected a Comtrade+ API response "
+            "{elapsedTime, count, data, error}. Re-download the file."
+        ) from error
+
+
+def _decode_head(head: bytes, at_end: bool) -> tuple[str, str]:
+    if not at_end and b"\n" in head:
+        head = head[: head.rindex(b"\n") + 1]  # do not decode a character cut at the sniff boundary
+    for encoding in TEXT_ENCODINGS:
+        try:
+            text = head.decode("utf-8-sig" if encoding == "utf-8" else encoding)
+        except UnicodeDecodeError:
+            continue
+        return text, encoding
+    raise AssertionError("latin-1 decodes any byte")
+
+
+def _sniff_delimited(path: Path, head: bytes, at_end: bool, gzipped: bool) -> FileSniff:
+    text, encoding = _decode_head(head, at_end)
+    first_line = text.split("\n", 1)[0]
+    if first_line.count("\t") and first_line.count("\t") >= first_line.count(","):
+        delimiter = "\t"
+    elif first_line.count(";") > first_line.count(","):
+        delimiter = ";"
+    else:
+        delimiter = ","
+    records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = tuple(name.strip() for name in next(records, []))
+    first_row = next(records, None)
+    return FileSniff(
+        "csv",
+        gzipped,
+        header=header,
+        encoding=encoding,
+        delimiter=delimiter,
+        first_row_width=None if first_row is None else len(first_row),
+    )
+
+
+def _api_envelope_records(path: Path, document: Any) -> list[Any]:
+    """The `data` records of a Comtrade+ API envelope; RvcInputError for error responses or other JSON."""
+    if isinstance(document, dict) and "data" in document:
+        error = document.get("error")
+        if error not in (None, "", [], {}):
+            raise RvcInputError(
+                f"{path}: the Comtrade API answered an error instead of data: {error!r}. "
+                "Fix the query (or API key) and fetch the file again."
+            )
+        if not isinstance(document["data"], list):
+            raise RvcInputError(f"{path}: the API envelope's `data` is not a list of records; re-download the file.")
+        return document["data"]
+    if isinstance(document, dict) and ("statusCode" in document or "message" in document):
+        raise RvcInputError(
+            f"{path}: the Comtrade API answered an error instead of data: "
+            f"{document.get('statusCode', '')} {document.get('message', '')}".rstrip()
+            + ". Fix the query (or API key) and fetch the file again."
+        )
+    if isinstance(document, dict):
+        found = f"a JSON object with keys {sorted(document)}"
+    else:
+        found = f"a JSON {type(document).__name__}"
+    raise RvcInputError(
+        f"{path}: unrecognised Comtrade layout. Found {found}. Expected one of: {_EXPECTED_LAYOUTS_TEXT}."
+    )
+
+
+def api_envelope_records(path: Path, sniff: FileSniff) -> list[Any]:
+    """The records of a sniffed plus_api_json file (validated: no API error, `data` is a list)."""
+    return _api_envelope_records(path, sniff.json_document)
+
+
+def _unrecognised(path: Path, columns: tuple[str, ...], why: str = "") -> RvcInputError:
+    shown = ", ".join(columns[:60]) + (", ..." if len(columns) > 60 else "")
+    return RvcInputError(
+        f"{path}: unrecognised Comtrade layout{why}. Columns found: [{shown}]. "
+        f"Expected one of: {_EXPECTED_LAYOUTS_TEXT}. "
+        "Check that this is a Comtrade extract and that its header row is intact."
+    )
+
+
+def layout_of(path: Path, sniff: FileSniff) -> str:
+    """Name the layout of a sniffed file, from its content. RvcInputError when no layout fits."""
+    if sniff.container == "json":
+        records = _api_envelope_records(path, sniff.json_document)
+        keys = tuple(dict.fromkeys(key for record in records if isinstance(record, dict) for key in record))
+        found = {_PLUS_BY_KEY.get(plus_key(key)) for key in keys}
+        missing = [name for name in _PLUS_REQUIRED if name not in found]
+        if records and missing:
+            # e.g. a data-availability listing (getDA): an API envelope, but not trade records
+            raise _unrecognised(path, keys, f" (API records without {', '.join(missing)})")
+        return "plus_api_json"
+    columns = sniff.header
+    if not any(columns):
+        raise _unrecognised(path, columns, " (no header row)")
+    repeated = sorted({name for name in columns if columns.count(name) > 1})
+    if repeated:
+        raise RvcInputError(f"{path}: the header repeats columns {repeated}; each column name must appear once.")
+    lowered = {name.lower() for name in columns}
+    if sum(marker in lowered for marker in _LEGACY_MARKERS) >= 2:
+        missing = [name for name in _LEGACY_REQUIRED if name not in lowered]
+        if not {"trade flow code", "trade flow"} & lowered:
+            missing.append("trade flow code (or trade flow)")
+        if missing:
+            raise _unrecognised(path, columns, f" (legacy header without {', '.join(missing)})")
+        return "legacy_full" if all(marker in lowered for marker in _LEGACY_FULL_MARKERS) else "legacy_api_reduced"
+    known = [name for name in columns if plus_key(name) in _PLUS_BY_KEY]
+    if len(known) >= 3:
+        found = {_PLUS_BY_KEY[plus_key(name)] for name in known}
+        missing = [name for name in _PLUS_REQUIRED if name not in found]
+        if missing:
+            raise _unrecognised(path, columns, f" (Comtrade+ names without {', '.join(missing)})")
+        if any("_" in name for name in known):  # comtradr's snake_case (`partner2code` has none, others do)
+            return "plus_bulk_snake"
+        if sniff.container == "csv" and sniff.first_row_width == len(columns) + 1:
+            return "plus_website_csv"
+        return "plus_plain" if "reporterDesc" in found else "plus_bulk"
+    raise _unrecognised(path, columns)
+
+
+def detect_layout(path: Path) -> str:
+    """The layout name (one of `checks.raw.COMTRADE_SOURCE_LAYOUTS`) of a Comtrade file, from its content.
+
+    Raises RvcInputError naming the file, the columns found and the layouts expected when none fits,
+    and for empty files, malformed JSON or API error responses.
+    """
+    path = Path(path)
+    layout = layout_of(path, sniff_file(path))
+    assert layout in COMTRADE_SOURCE_LAYOUTS
+    return layout
+
+
+def column_mapping(path: Path, columns: tuple[str, ...] | list[str], layout: str) -> dict[str, str]:
+    """Source column -> Comtrade+ field (or LEGACY_FLOW_CODE) for a layout; unmapped columns are extra fields.
+
+    Raises RvcInputError when two source columns land on the same field.
+    """
+    mapping: dict[str, str] = {}
+    for name in columns:
+        if layout.startswith("legacy_"):
+            target = LEGACY_TO_PLUS.get(name.strip().lower())
+        else:
+            target = _PLUS_BY_KEY.get(plus_key(name))
+        if target is None:
+            continue
+        if target in mapping.values():
+            other = next(source for source, used in mapping.items() if used == target)
+            raise RvcInputError(
+                f"{path}: columns {other!r} and {name!r} both map to the Comtrade+ field {target!r}; "
+                "remove one of them."
+            )
+        mapping[name] = target
+    return mapping
+
+
+# ---------------------------------------------------------------------------------------------- rows as text
+
+_TRAILING_FIELD = "__trailing_field__"
+
+
+def _read_delimited(path: Path, sniff: FileSniff, website: bool) -> pa.Table:
+    names = list(sniff.header) + ([_TRAILING_FIELD] if website else [])
+    table = None
+    for encoding in TEXT_ENCODINGS[TEXT_ENCODINGS.index(sniff.encoding or "utf-8") :]:
+        try:
+            table = _arrow_csv(path, sniff, names, encoding, use_threads=True)
+        except pa.ArrowInvalid as error:
+            if "UTF8" in str(error) and encoding == "utf-8":
+                continue  # the head was UTF-8 (or ASCII), a later row is not: read again as Windows-1252
+            raise RvcInputError(f"{path}: cannot parse as delimited text ({error}); re-download the file.") from error
+        except UnicodeDecodeError:
+            continue
+        break
+    assert table is not None, "latin-1 decodes any byte"
+    if website:
+        stray = pc.not_equal(table[_TRAILING_FIELD], "")
+        if pc.any(stray).as_py():
+            row = pc.index(stray, True).as_py() + 1
+            raise RvcInputError(
+                f"{path}: data row {row} has a value after the last header column; a Comtrade+ website CSV "
+                "ends each row with an empty field. Re-download the file."
+            )
+        table = table.drop_columns([_TRAILING_FIELD])
+    return table
+
+
+def _arrow_csv(path: Path, sniff: FileSniff, names: list[str], encoding: str, use_threads: bool) -> pa.Table:
+    bad_rows: list[Any] = []
+
+    def keep_bad_row(row: Any) -> str:
+        bad_rows.append(row)
+        return "skip"
+
+    read_options = pa_csv.ReadOptions(
+        column_names=names, skip_rows=1, encoding="utf8" if encoding == "utf-8" else encoding, use_threads=use_threads
+    )
+    parse_options = pa_csv.ParseOptions(
+        delimiter=sniff.delimiter or ",", newlines_in_values=True, invalid_row_handler=keep_bad_row
+    )
+    # Every field as text, "" kept as "" (never "N/A" -> null: "N/A" is a real qtyUnitAbbr value).
+    convert_options = pa_csv.ConvertOptions(
+        column_types={name: pa.string() for name in names},
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+        null_values=[],
+    )
+    with pa.input_stream(str(path), compression="gzip" if sniff.gzipped else None) as stream:
+        table = pa_csv.read_csv(
+            stream, read_options=read_options, parse_options=parse_options, convert_options=convert_options
+        )
+    if bad_rows:
+        if use_threads and bad_rows[0].number is None:
+            return _arrow_csv(path, sniff, names, encoding, use_threads=False)  # again, to name the line
+        row = bad_rows[0]
+        where = f"line {row.number}" if row.number is not None else "a row"
+        raise RvcInputError(
+            f"{path}: {where} has {row.actual_columns} fields where the header has {row.expected_columns} "
+            f"(row text: {row.text[:200]!r}); {len(bad_rows)} such row(s). Fix or re-download the file."
+        )
+    return table
+
+
+def _json_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return "" if value != value else repr(value)
+    if isinstance(value, (int, str)):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _read_api_json(path: Path, sniff: FileSniff) -> pa.Table:
+    records = api_envelope_records(path, sniff)
+    columns: dict[str, list[str]] = {}
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            raise RvcInputError(f"{path}: record {index + 1} of `data` is not a JSON object; re-download the file.")
+        for key in record:
+            columns.setdefault(key, [""] * index)
+        for key, values in columns.items():
+            values.append(_json_text(record.get(key)))
+    return pa.table({key: pa.array(values, pa.string()) for key, values in columns.items()})
+
+
+def _read_parquet(path: Path, sniff: FileSniff) -> pa.Table:
+    try:
+        if sniff.gzipped:
+            with open_content(path) as stream:
+                table = pq.read_table(pa.BufferReader(stream.read()))
+        else:
+            table = pq.read_table(path)
+        # Typed columns (an int cmdCode, bool flags) go through the same text rules as every other layout.
+        return pa.table({name: pc.cast(table[name], pa.string()).fill_null("") for name in table.column_names})
+    except (pa.ArrowException, OSError) as error:
+        raise RvcInputError(
+            f"{path}: cannot read the Parquet columns as text ({error}); re-export the file."
+        ) from error
+
+
+def read_source_text(path: Path, sniff: FileSniff, layout: str) -> pa.Table:
+    """Every row of a file in file order, under its source column names, every value as text ("" when empty).
+
+    Raises RvcInputError for rows whose field count differs from the header, or undecodable content.
+    """
+    if sniff.container == "json":
+        return _read_api_json(path, sniff)
+    if sniff.container == "parquet":
+        return _read_parquet(path, sniff)
+    return _read_delimited(path, sniff, website=layout == "plus_website_csv")
+
+
+# The public reading functions live in comtrade_readers (which imports this module); callers written against
+# a single module keep working: `from assets.sources.comtrade_layouts import read_comtrade_extracts`.
+_READER_EXPORTS = ("read_comtrade_file", "read_comtrade_extracts", "list_comtrade_files", "years_in_extracts")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _READER_EXPORTS:
+        from assets.sources import comtrade_readers
+
+        return getattr(comtrade_readers, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

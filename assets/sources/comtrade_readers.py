@@ -1,0 +1,500 @@
+"""Read Comtrade extract files of any supported layout into the canonical `comtrade_raw` table.
+
+Belongs here: typing a file's text rows into the contract of `checks.raw` (COMTRADE_RAW_COLUMNS),
+provenance (file, sha256, row, API query sidecar), the per-content-hash parse cache, and listing and
+concatenating the files of an extracts folder. Rows in = rows out: nothing is dropped, de-duplicated or
+judged here (cleaning does that). Layout detection and format quirks live in `comtrade_layouts`.
+Typing runs in pyarrow compute: a bulk year is millions of rows, and per-call pandas overhead dominates
+small files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Collection
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from assets.errors import RvcInputError
+from assets.sources.comtrade_layouts import (
+    LEGACY_FLOW_CODE,
+    column_mapping,
+    detect_layout,
+    layout_of,
+    read_source_text,
+    sniff_file,
+)
+from checks.raw import COMTRADE_PLUS_FIELDS, COMTRADE_RAW_COLUMNS, empty_comtrade_raw
+
+# Bump when parsing rules change: cached parses written by another version are parsed again.
+PARSER_VERSION = "1"
+_CACHE_VERSION_KEY = b"rvc_comtrade_parser_version"
+
+# Per-file summary of read_comtrade_extracts: column -> dtype.
+SUMMARY_COLUMNS = {
+    "source_file": "str",
+    "source_layout": "str",
+    "source_sha256": "str",
+    "rows_read": "Int64",
+    "rows_kept": "Int64",
+    "years": "str",  # comma list of the refYears in the file
+}
+SUPPORTED_SUFFIXES = (".csv", ".txt", ".tsv", ".json", ".parquet")
+QUERY_SIDECAR_SUFFIX = ".query.json"
+# Query parameters that carry credentials never reach the table (sidecars should not hold them anyway).
+_SECRET_PARAMS = {"subscription-key", "subscription_key", "subscriptionkey", "apikey", "api_key", "token"}
+
+_NUMERIC_CODES = ("reporterCode", "partnerCode", "partner2Code", "motCode", "mosCode", "qtyUnitCode", "altQtyUnitCode")
+_TRIMMED_TEXT = (
+    "typeCode", "freqCode", "reporterISO", "flowCode", "partnerISO", "partner2ISO",
+    "classificationCode", "classificationSearchCode", "customsCode",
+)
+# Legacy flow codes (comtrade.un.org "rg"): 1 import, 2 export, 3 re-export, 4 re-import.
+LEGACY_FLOW_CODES = {"1": "M", "2": "X", "3": "RX", "4": "RM"}
+_LEGACY_FLOW_WORDS = {
+    "import": "M", "imports": "M", "export": "X", "exports": "X",
+    "reexport": "RX", "reexports": "RX", "reimport": "RM", "reimports": "RM",
+}
+# Legacy files have no customs, transport or 2nd-partner breakdown: a missing column or an empty cell
+# means the total, which Comtrade+ codes as below. Values a file does carry (Comtrade+ exports under the
+# legacy header) are kept.
+LEGACY_TOTAL_CODES = {"partner2Code": "0", "customsCode": "C00", "motCode": "0", "mosCode": "0"}
+# Legacy estimation flag (UN Comtrade legacy API docs): 0 none, 2 quantity estimated, 4 net weight
+# estimated, 6 both. Other values leave the two booleans unknown (null); the flag itself is kept.
+KNOWN_LEGACY_FLAGS = (0, 2, 4, 6)
+_FLAGS_QTY_ESTIMATED = (2, 6)
+_FLAGS_NETWGT_ESTIMATED = (4, 6)
+_TRUE_WORDS = pa.array(["true", "t", "1", "1.0", "yes", "y"])
+_FALSE_WORDS = pa.array(["false", "f", "0", "0.0", "no", "n"])
+_DECIMAL = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+_NULL_TEXT = pa.scalar(None, pa.string())
+
+Text = pa.Array | pa.ChunkedArray
+
+
+# ---------------------------------------------------------------------------------------------- typing
+
+
+class _Unparsed:
+    """Collects source values that could not be typed, per row, as {field: original text}."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[str, Text, Text]] = []
+
+    def add(self, field: str, failed: Text, original: Text) -> None:
+        if pc.any(failed).as_py():
+            self.parts.append((field, failed, original))
+
+
+def _constant(value: str | None, length: int) -> pa.Array:
+    nulls = pa.nulls(length, pa.string())
+    return nulls if value is None else nulls.fill_null(value)
+
+
+def _json_string(values: Text) -> Text:
+    """json.dumps(value, ensure_ascii=False) for every value, vectorised."""
+    if pc.any(pc.match_substring_regex(values, r"[\x00-\x1f]")).as_py():
+        return pa.array([json.dumps(value, ensure_ascii=False) for value in values.to_pylist()], pa.string())
+    escaped = pc.replace_substring(pc.replace_substring(values, "\\", "\\\\"), '"', '\\"')
+    return pc.binary_join_element_wise('"', escaped, '"', "")
+
+
+def _json_objects(length: int, parts: list[tuple[str, Text, Text]]) -> pa.Array | pa.ChunkedArray:
+    """Per row, the JSON object {key: text} of the parts whose mask is set there (json.dumps layout), else null."""
+    body: Text = _constant(None, length)
+    for key, mask, values in parts:
+        member = pc.binary_join_element_wise(json.dumps(key, ensure_ascii=False) + ": ", _json_string(values), "")
+        fragment = pc.if_else(mask, member, _NULL_TEXT)
+        joined = pc.binary_join_element_wise(body, fragment, ", ")
+        body = pc.if_else(pc.is_null(body), fragment, pc.if_else(pc.is_null(fragment), body, joined))
+    return pc.binary_join_element_wise("{", body, "}", "")
+
+
+def _null_if_empty(text: Text) -> Text:
+    return pc.if_else(pc.equal(text, ""), _NULL_TEXT, text)
+
+
+def _without_float_suffix(text: Text) -> Text:
+    """"2482223.0" -> "2482223": integer-like codes written as floats (comtradr CSVs, JSON numbers)."""
+    return pc.replace_substring_regex(text, r"^(-?\d+)\.0+$", r"\1")
+
+
+def _numeric_code(text: Text) -> Text:
+    # "156.0" -> "156"; "036" -> "36": M49, transport and unit codes are plain integers without padding.
+    text = _without_float_suffix(pc.utf8_trim_whitespace(text))
+    return pc.replace_substring_regex(text, r"^(-?)0+(\d)", r"\1\2")
+
+
+def _decimal(stripped: Text) -> Text:
+    # Plain decimals only: "n/a", "1,234", "inf" stay unparsed rather than guessed.
+    return pc.cast(pc.if_else(pc.match_substring_regex(stripped, _DECIMAL), stripped, _NULL_TEXT), pa.float64())
+
+
+def _float(text: Text, field: str, unparsed: _Unparsed) -> Text:
+    stripped = pc.utf8_trim_whitespace(text)
+    values = _decimal(stripped)
+    unparsed.add(field, pc.and_(pc.not_equal(stripped, ""), pc.is_null(values)), text)
+    return values
+
+
+def _int(text: Text, field: str, unparsed: _Unparsed) -> Text:
+    stripped = pc.utf8_trim_whitespace(text)
+    numbers = _decimal(stripped)
+    whole = pc.and_(pc.equal(pc.floor(numbers), numbers), pc.less(pc.abs(numbers), 2.0**53))
+    values = pc.cast(pc.if_else(whole, numbers, pa.scalar(None, pa.float64())), pa.int64())
+    unparsed.add(field, pc.and_(pc.not_equal(stripped, ""), pc.is_null(values)), text)
+    return values
+
+
+def _bool(text: Text, field: str, unparsed: _Unparsed) -> Text:
+    stripped = pc.utf8_trim_whitespace(text)
+    lowered = pc.utf8_lower(stripped)
+    false_or_null = pc.if_else(pc.is_in(lowered, _FALSE_WORDS), False, pa.scalar(None, pa.bool_()))
+    values = pc.if_else(pc.is_in(lowered, _TRUE_WORDS), True, false_or_null)
+    unparsed.add(field, pc.and_(pc.not_equal(stripped, ""), pc.is_null(values)), text)
+    return values
+
+
+def _hs_cmd_code(cmd: Text, classification: Text, search_code: Text) -> Text:
+    cmd = _without_float_suffix(pc.utf8_trim_whitespace(cmd))
+    # HS codes have 2, 4 or 6 digits: an odd length means a lost leading zero (legacy API chapter "1" = "01",
+    # "30613.0" = "030613"). Only for HS: EBOPS ("200") and SITC ("781") codes may have odd lengths.
+    is_hs = pc.or_(
+        pc.match_substring_regex(pc.utf8_trim_whitespace(classification), r"^H[0-9S]$"),
+        pc.equal(pc.utf8_trim_whitespace(search_code), "HS"),
+    )
+    odd_digits = pc.and_(pc.match_substring_regex(cmd, r"^\d+$"), pc.equal(pc.bit_wise_and(pc.utf8_length(cmd), 1), 1))
+    return pc.if_else(pc.and_(is_hs, odd_digits), pc.binary_join_element_wise("0", cmd, ""), cmd)
+
+
+def _lookup(text: Text, table: dict[str, str]) -> Text:
+    return pc.take(pa.array(list(table.values())), pc.index_in(text, value_set=pa.array(list(table))))
+
+
+def _legacy_flow(code_text: Text, flow_text: Text, unparsed: _Unparsed) -> Text:
+    code = _numeric_code(code_text)
+    text = pc.utf8_trim_whitespace(flow_text)
+    by_code = _lookup(code, LEGACY_FLOW_CODES)
+    by_word = _lookup(pc.replace_substring_regex(pc.utf8_lower(text), r"[\s\-_]", ""), _LEGACY_FLOW_WORDS)
+    # Comtrade+ exports under the legacy header: code 0 and the flow letters (X, M, RX, DX, FM, ...) in Trade Flow.
+    by_letters = pc.if_else(pc.match_substring_regex(text, r"^[A-Z]{1,4}$"), text, _NULL_TEXT)
+    flow = pc.coalesce(by_code, by_word, by_letters)
+    original = pc.if_else(pc.is_in(code, pa.array(["", "0"])), text, code)
+    unparsed.add("flowCode", pc.and_(pc.is_null(flow), pc.not_equal(original, "")), original)
+    return flow
+
+
+def _flag_bit(flag: Text, set_in: tuple[int, ...]) -> Text:
+    known = pc.is_in(flag, pa.array(KNOWN_LEGACY_FLAGS, pa.int64()))
+    return pc.if_else(known, pc.is_in(flag, pa.array(set_in, pa.int64())), pa.scalar(None, pa.bool_()))
+
+
+def _typed_field(name: str, dtype: str, raw: Text, field_text: Any, legacy: bool, unparsed: _Unparsed) -> Text:
+    if dtype == "Int64":
+        return _int(raw, name, unparsed)
+    if dtype == "boolean":
+        return _bool(raw, name, unparsed)
+    if dtype == "float64":
+        return _float(raw, name, unparsed)
+    if name in _NUMERIC_CODES:
+        text = _numeric_code(raw)
+    elif name == "cmdCode":
+        text = _hs_cmd_code(raw, field_text("classificationCode"), field_text("classificationSearchCode"))
+    elif name == "period":
+        text = _without_float_suffix(pc.utf8_trim_whitespace(raw))
+    elif name in _TRIMMED_TEXT:
+        text = pc.utf8_trim_whitespace(raw)
+    else:
+        text = raw  # descriptions and unit texts stay verbatim
+    if legacy and name in LEGACY_TOTAL_CODES:
+        text = pc.if_else(pc.equal(text, ""), LEGACY_TOTAL_CODES[name], text)
+    return _null_if_empty(text)
+
+
+_PANDAS_TYPES = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
+
+
+def to_canonical(source: pa.Table, layout: str, path: Path) -> pd.DataFrame:
+    """Type a file's text rows (source column names, "" for empty) into the `comtrade_raw` contract.
+
+    Returns every COMTRADE_RAW_COLUMNS column; source_row, source_layout, unparsed_fields and extra_fields
+    are filled, the other provenance columns are null for the caller to set. Raises RvcInputError when a
+    row has no whole-number year.
+    """
+    length = source.num_rows
+    mapping = column_mapping(path, tuple(source.column_names), layout)
+    text = {target: source[name] for name, target in mapping.items()}
+    blank = _constant("", length)
+
+    def field_text(name: str) -> Text:
+        return text.get(name, blank)
+
+    legacy = layout.startswith("legacy_")
+    unparsed = _Unparsed()
+    columns: dict[str, Text] = {}
+    for name, dtype in COMTRADE_RAW_COLUMNS.items():
+        if name in COMTRADE_PLUS_FIELDS:
+            columns[name] = _typed_field(name, dtype, field_text(name), field_text, legacy, unparsed)
+    if legacy:
+        columns["flowCode"] = _legacy_flow(field_text(LEGACY_FLOW_CODE), field_text("flowDesc"), unparsed)
+        columns["isQtyEstimated"] = _flag_bit(columns["legacyEstimationFlag"], _FLAGS_QTY_ESTIMATED)
+        columns["isNetWgtEstimated"] = _flag_bit(columns["legacyEstimationFlag"], _FLAGS_NETWGT_ESTIMATED)
+
+    missing_year = pc.is_null(columns["refYear"])
+    if pc.any(missing_year).as_py():
+        row = pc.index(missing_year, True).as_py()
+        raise RvcInputError(
+            f"{path}: data row {row + 1} has no whole-number year (refYear / 'Year' is "
+            f"{field_text('refYear')[row].as_py()!r}); {pc.sum(missing_year).as_py()} row(s) like this. "
+            "Every row needs its year: fix or re-download the file."
+        )
+
+    extras = [name for name in source.column_names if name not in mapping]
+    columns.update(
+        source_file=_constant(None, length),
+        source_sha256=_constant(None, length),
+        source_row=pa.array(np.arange(1, length + 1, dtype=np.int64)),
+        source_layout=_constant(layout, length),
+        api_query=_constant(None, length),
+        retrieved_at=_constant(None, length),
+        unparsed_fields=_json_objects(length, unparsed.parts),
+        extra_fields=_json_objects(length, [(name, pc.not_equal(source[name], ""), source[name]) for name in extras]),
+    )
+    table = pa.table({name: columns[name] for name in COMTRADE_RAW_COLUMNS})
+    return table.to_pandas(types_mapper=_PANDAS_TYPES.get)
+
+
+# ---------------------------------------------------------------------------------------------- provenance
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes as stored (a gzipped file hashes its compressed bytes)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _param_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(_param_text(item) for item in value)
+    return "" if value is None else str(value)
+
+
+def canonical_api_query(url: str, params: dict[str, Any]) -> str:
+    """`url?k=v&...` with the url's own query merged into params, sorted by name, credentials removed."""
+    parts = urlsplit(url)
+    merged = dict(parse_qsl(parts.query, keep_blank_values=True))
+    merged.update(params)
+    items = sorted(
+        (str(key), _param_text(value)) for key, value in merged.items() if str(key).lower() not in _SECRET_PARAMS
+    )
+    base = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    return base + ("?" + urlencode(items, safe=",:") if items else "")
+
+
+def query_sidecar_path(path: Path) -> Path:
+    """Where our API client saves the query of a response file: `<file>.query.json` beside it."""
+    return path.with_name(path.name + QUERY_SIDECAR_SUFFIX)
+
+
+def read_query_sidecar(path: Path) -> tuple[str | None, str | None]:
+    """(api_query, retrieved_at as ISO-8601 UTC `...Z`) from a file's sidecar; (None, None) when there is none."""
+    sidecar = query_sidecar_path(path)
+    if not sidecar.is_file():
+        return None, None
+    try:
+        document = json.loads(sidecar.read_text(encoding="utf-8"))
+        url, params = document["url"], document.get("params") or {}
+        if not isinstance(url, str) or not isinstance(params, dict):
+            raise TypeError("`url` must be a string and `params` an object")
+        retrieved = document.get("retrieved_at")
+        retrieved_at = None
+        if retrieved is not None:
+            moment = datetime.fromisoformat(str(retrieved))
+            if moment.tzinfo is None:
+                raise ValueError(f"retrieved_at {retrieved!r} has no time zone")
+            retrieved_at = moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise RvcInputError(
+            f"{sidecar}: unreadable query sidecar ({error}); expected JSON "
+            '{"url": ..., "params": {...}, "retrieved_at": "...Z"}. Fix it or delete it and fetch the data again.'
+        ) from error
+    return canonical_api_query(url, params), retrieved_at
+
+
+def _relative_source_file(path: Path, extracts_root: Path) -> str:
+    try:
+        return path.resolve().relative_to(extracts_root.resolve()).as_posix()
+    except ValueError as error:
+        raise RvcInputError(
+            f"{path}: not inside the extracts folder {extracts_root}; pass the folder that holds the file."
+        ) from error
+
+
+def _parse_content(path: Path, sha256: str) -> pd.DataFrame:
+    sniff = sniff_file(path)
+    layout = layout_of(path, sniff)
+    frame = to_canonical(read_source_text(path, sniff, layout), layout, path)
+    frame["source_sha256"] = pd.Series(sha256, index=frame.index, dtype="str")
+    return frame
+
+
+def _with_location(frame: pd.DataFrame, path: Path, extracts_root: Path) -> pd.DataFrame:
+    # Where a file sits and how it was fetched are not part of its content hash: set them on every read.
+    api_query, retrieved_at = read_query_sidecar(path)
+    frame = frame.copy()
+    location = {
+        "source_file": _relative_source_file(path, extracts_root),
+        "api_query": api_query,
+        "retrieved_at": retrieved_at,
+    }
+    for name, value in location.items():
+        frame[name] = pd.Series(np.nan if value is None else value, index=frame.index, dtype="str")
+    return frame
+
+
+def read_comtrade_file(path: Path, extracts_root: Path) -> pd.DataFrame:
+    """Every row of one Comtrade file of any supported layout, as the canonical `comtrade_raw` table.
+
+    Columns and dtypes exactly as `checks.raw.COMTRADE_RAW_COLUMNS`, rows in file order (source_row 1..n).
+    Raises RvcInputError for unrecognised layouts, malformed rows, API error responses or rows without a year.
+    """
+    path, extracts_root = Path(path), Path(extracts_root)
+    return _with_location(_parse_content(path, file_sha256(path)), path, extracts_root)
+
+
+# ---------------------------------------------------------------------------------------------- cache
+
+
+def _read_cache(cache_file: Path) -> pd.DataFrame | None:
+    try:
+        metadata = pq.read_schema(cache_file).metadata or {}
+        if metadata.get(_CACHE_VERSION_KEY) != PARSER_VERSION.encode():
+            return None
+        frame = pd.read_parquet(cache_file)
+    except (OSError, pa.ArrowException):
+        return None
+    same_contract = list(frame.columns) == list(COMTRADE_RAW_COLUMNS) and all(
+        frame[name].dtype == dtype for name, dtype in COMTRADE_RAW_COLUMNS.items()
+    )
+    return frame if same_contract else None
+
+
+def _write_cache(frame: pd.DataFrame, cache_file: Path) -> None:
+    cache_file.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    metadata = {**(table.schema.metadata or {}), _CACHE_VERSION_KEY: PARSER_VERSION.encode()}
+    table = table.replace_schema_metadata(metadata)
+    temporary = cache_file.with_name(f".{cache_file.name}.{os.getpid()}.tmp")
+    pq.write_table(table, temporary)
+    os.replace(temporary, cache_file)  # atomic: a reader never sees half a cache file
+
+
+def _load_file(path: Path, extracts_root: Path, cache_dir: Path | None) -> pd.DataFrame:
+    sha256 = file_sha256(path)
+    frame = None
+    if cache_dir is not None:
+        frame = _read_cache(cache_dir / f"{sha256}.parquet")
+    if frame is None:
+        frame = _parse_content(path, sha256)
+        if cache_dir is not None:
+            _write_cache(frame, cache_dir / f"{sha256}.parquet")
+    return _with_location(frame, path, extracts_root)
+
+
+# ---------------------------------------------------------------------------------------------- folders
+
+
+def _is_comtrade_file_name(name: str) -> bool:
+    lowered = name.lower()
+    if lowered.endswith(".gz"):
+        lowered = lowered[: -len(".gz")]
+    if lowered.endswith(QUERY_SIDECAR_SUFFIX) or lowered.startswith("readme"):
+        return False
+    return lowered.endswith(SUPPORTED_SUFFIXES)
+
+
+def list_comtrade_files(root: Path) -> list[Path]:
+    """Every supported file (.csv .txt .tsv .json .parquet, optionally .gz) below root, sorted by relative path.
+
+    Skips query sidecars (`*.query.json`), hidden files and folders, README files and Markdown.
+    Raises RvcInputError when root is not a folder.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise RvcInputError(f"{root}: extracts folder not found; set RVC_EXTRACTS to a folder of Comtrade files.")
+    found = []
+    for path in root.rglob("*"):
+        relative = path.relative_to(root)
+        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+            continue
+        if _is_comtrade_file_name(path.name):
+            found.append(path)
+    return sorted(found, key=lambda path: path.relative_to(root).as_posix())
+
+
+def _files_outside_cache(root: Path, cache_dir: Path | None) -> list[Path]:
+    files = list_comtrade_files(root)
+    if cache_dir is None:
+        return files
+    cache = Path(cache_dir).resolve()
+    return [path for path in files if not path.resolve().is_relative_to(cache)]
+
+
+def read_comtrade_extracts(
+    root: Path, years: Collection[int] | None = None, cache_dir: Path | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """All Comtrade files below root as one `comtrade_raw` table, plus a per-file summary.
+
+    Rows: files in `list_comtrade_files` order, rows in file order; only refYear in `years` when given.
+    Summary columns: source_file (str), source_layout (str), source_sha256 (str), rows_read (Int64),
+    rows_kept (Int64), years (str, comma list of the refYears in the file). With `cache_dir`, each file is
+    parsed once per content hash and kept as `<cache_dir>/<sha256>.parquet`.
+    """
+    root = Path(root)
+    cache = None if cache_dir is None else Path(cache_dir)
+    wanted = None if years is None else {int(year) for year in years}
+    frames, summary = [], []
+    for path in _files_outside_cache(root, cache):
+        frame = _load_file(path, root, cache)
+        kept = frame if wanted is None else frame[frame["refYear"].isin(wanted)]
+        file_years = sorted(int(year) for year in frame["refYear"].unique())
+        summary.append((
+            _relative_source_file(path, root),
+            detect_layout(path) if frame.empty else frame["source_layout"].iloc[0],
+            file_sha256(path) if frame.empty else frame["source_sha256"].iloc[0],
+            len(frame),
+            len(kept),
+            ",".join(str(year) for year in file_years),
+        ))
+        frames.append(kept)
+    table = pd.concat(frames, ignore_index=True) if frames else empty_comtrade_raw()
+    columns = zip(*summary) if summary else [()] * len(SUMMARY_COLUMNS)
+    summary_frame = pd.DataFrame(
+        {name: pd.Series(list(values), dtype=dtype) for (name, dtype), values in zip(SUMMARY_COLUMNS.items(), columns)}
+    )
+    return table, summary_frame
+
+
+def years_in_extracts(root: Path, cache_dir: Path | None = None) -> list[int]:
+    """The refYears present in the Comtrade files below root, ascending (for partitions and sensors)."""
+    root = Path(root)
+    cache = None if cache_dir is None else Path(cache_dir)
+    years: set[int] = set()
+    for path in _files_outside_cache(root, cache):
+        years.update(int(year) for year in _load_file(path, root, cache)["refYear"].unique())
+    return sorted(years)
