@@ -18,6 +18,15 @@ from pipelines.partitions import yearly_partitions
 from pipelines.resources import RvcConfig
 
 
+def extract_files(extracts_dir: Path) -> list[Path]:
+    """The files the Comtrade and TiVA readers would read (sidecars, codebooks and notes left out)."""
+    from assets.sources.comtrade_layouts import list_comtrade_files
+    from assets.sources.tiva_layouts import list_tiva_files
+
+    comtrade, tiva = extracts_dir / "comtrade", extracts_dir / "tiva"
+    return (list_comtrade_files(comtrade) if comtrade.is_dir() else []) + (list_tiva_files(tiva) if tiva.is_dir() else [])
+
+
 def years_in_file(extracts_dir: Path, relative: str) -> set[int]:
     """The years of the observations in one extract file (Comtrade refYear or TiVA TIME_PERIOD)."""
     path = extracts_dir / relative
@@ -32,7 +41,7 @@ def years_in_file(extracts_dir: Path, relative: str) -> set[int]:
 
 def plan_runs_for_changes(extracts_dir: Path, previous: dict[str, str], partition_keys: list[str]):
     """(run requests by year, skipped messages, new cursor state) for the files changed since `previous`."""
-    current = inventory(extracts_dir)
+    current = inventory(extracts_dir, extract_files(extracts_dir))
     changed = changed_files(current, previous)
     files_by_year: dict[int, list[str]] = {}
     for relative in changed:

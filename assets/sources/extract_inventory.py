@@ -23,17 +23,22 @@ def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def inventory(root: Path) -> dict[str, str]:
-    """{path relative to root (POSIX): sha256} for every candidate extract file below root, sorted."""
-    if not root.is_dir():
-        return {}
-    files = sorted(
-        p for p in root.rglob("*")
-        if p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(root).parts)
-        and not p.name.endswith(IGNORED_SUFFIXES)
-    )
-    return {p.relative_to(root).as_posix(): file_sha256(p) for p in files}
+def inventory(root: Path, files: list[Path] | None = None) -> dict[str, str]:
+    """{path relative to root (POSIX): sha256} for `files` (default: every candidate file below root), sorted.
+
+    Callers that know which files their readers accept pass them; the default skips hidden files,
+    sidecars and notes.
+    """
+    if files is None:
+        if not root.is_dir():
+            return {}
+        files = [
+            p for p in root.rglob("*")
+            if p.is_file()
+            and not any(part.startswith(".") for part in p.relative_to(root).parts)
+            and not p.name.endswith(IGNORED_SUFFIXES)
+        ]
+    return {p.relative_to(root).as_posix(): file_sha256(p) for p in sorted(files)}
 
 
 def changed_files(current: Mapping[str, str], previous: Mapping[str, str]) -> list[str]:

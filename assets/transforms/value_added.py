@@ -16,6 +16,19 @@ VALUE_ADDED_COLUMNS = [
 ]
 
 
+def latest_edition(tiva_clean: pd.DataFrame) -> pd.DataFrame:
+    """Where several TiVA editions cover the same observation, keep the newest.
+
+    Editions named by a year compare numerically ("2025" beats "2023"); other edition strings (a
+    dataflow version) rank below any year and among themselves by text. TiVA revises back years with
+    each edition, so the newest edition is the one to use.
+    """
+    keys = ["year", "measure", "country", "partner", "activity"]
+    edition_year = pd.to_numeric(tiva_clean["edition"].str.extract(r"^(\d{4})$")[0], errors="coerce").fillna(-1)
+    ranked = tiva_clean.assign(_edition_year=edition_year).sort_values([*keys, "_edition_year", "edition"], kind="stable")
+    return ranked.drop_duplicates(keys, keep="last").drop(columns="_edition_year")
+
+
 def build_value_added(tiva_clean: pd.DataFrame, country_codes: pd.DataFrame) -> pd.DataFrame:
     """Check every non-aggregate economy against `country_codes` (ISO3) and keep the canonical columns."""
     known = set(country_codes["iso3"].dropna())
@@ -33,5 +46,5 @@ def build_value_added(tiva_clean: pd.DataFrame, country_codes: pd.DataFrame) -> 
             "If they are TiVA aggregates, add them to the aggregate list in assets/transforms/tiva_cleaning.py; "
             "if they are countries, add them to assets/data/country_overrides.csv."
         )
-    out = tiva_clean[VALUE_ADDED_COLUMNS].sort_values(["year", "measure", "activity", "country", "partner"], kind="stable")
+    out = latest_edition(tiva_clean)[VALUE_ADDED_COLUMNS].sort_values(["year", "measure", "activity", "country", "partner"], kind="stable")
     return out.reset_index(drop=True)
