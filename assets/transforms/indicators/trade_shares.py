@@ -1,0 +1,256 @@
+"""Trade levels, balances and market shares from the country-partner-group tables.
+
+Belongs here: exports_usd, imports_usd, trade_balance_index, rca, rca_symmetric, world_market_share,
+import_source_share, trade_intensity, partner_hhi, intra_asean_share, parts_to_vehicles_ratio.
+Each function takes the tables built in indicators/trade_base.py and returns long indicator rows.
+Not here: HS6-level structure indicators (indicators/trade_structure.py). Definitions, units and
+references of every indicator: assets/data/indicator_catalog.csv.
+
+Table shapes used below:
+- `pairs`: country, partner (ISO3), product_group, exports, imports, exports_reported, exports_mirror,
+  imports_reported, imports_mirror, exports_uv_value, exports_uv_qty — one row per pair that trades
+  the group in either direction.
+- `aggregates`: the same columns with partner = WLD or a region code; every country of a group's
+  universe has a row per aggregate (0 where it trades with no member).
+- `rows`: pairs and aggregates stacked.
+- `totals`: country, exports, imports, exports_variant, imports_variant (total merchandise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from assets.errors import RvcInputError
+from assets.transforms.indicators.common import (
+    DEFAULT_TRADE_VARIANT,
+    NOTE_NOT_REPORTED,
+    NOTE_ZERO_DENOMINATOR,
+    WORLD,
+    long_rows,
+    safe_ratio,
+)
+from assets.transforms.indicators.trade_base import (
+    ALL_AUTOMOTIVE,
+    COMPONENT_GROUPS,
+    LINE_GROUPS,
+    TOTAL_MERCHANDISE,
+    VEHICLE_GROUPS,
+)
+
+VARIANT_COUNTRY_TOTALS = "country_totals"
+VARIANT_FLOWS_TOTAL = "flows_total"
+# intra_asean_share: region code → variant naming its membership rule.
+INTRA_REGIONAL_VARIANTS: dict[str, str] = {"ASEAN": "accession_year", "ASEAN10": "fixed_asean10"}
+
+
+def total_merchandise(country_totals: pd.DataFrame, flows: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Each country's total merchandise exports and imports with the world.
+
+    In: country_totals (year, country, flow "X"/"M", value_usd; other flow codes are ignored) and the
+    prepared flows of every line. A country's total comes from country_totals when it has that flow
+    (variant "country_totals"), else from the sum of every line in trade_flows (variant
+    "flows_total"). Out: country, exports, imports, exports_variant, imports_variant for every
+    country in either input.
+    """
+    totals = country_totals[country_totals["flow"].isin(["X", "M"])]
+    totals = totals[pd.to_numeric(totals["year"], errors="coerce") == year]
+    duplicated = totals.duplicated(["country", "flow"], keep=False)
+    if duplicated.any():
+        sample = totals.loc[duplicated, ["country", "flow"]].head(5).to_dict("records")
+        raise RvcInputError(
+            f"country_totals: more than one row per country and flow in {year}, e.g. {sample}; "
+            "expected each reporter's single TOTAL/World value. De-duplicate comtrade_totals first."
+        )
+    reported = totals.pivot(index="country", columns="flow", values="value_usd").reindex(columns=["X", "M"])
+    from_flows = pd.DataFrame(
+        {
+            "X": flows.groupby("exporter")["value_usd"].sum(),
+            "M": flows.groupby("importer")["value_usd"].sum(),
+        }
+    )
+    countries = sorted(set(reported.index.astype("str")) | set(from_flows.index.astype("str")))
+    reported = reported.reindex(countries).astype("float64")
+    from_flows = from_flows.reindex(countries).fillna(0.0)
+    out = pd.DataFrame({"country": countries})
+    for flow, name in (("X", "exports"), ("M", "imports")):
+        has_reported = reported[flow].notna().to_numpy()
+        out[name] = np.where(has_reported, reported[flow].to_numpy(), from_flows[flow].to_numpy())
+        out[f"{name}_variant"] = np.where(has_reported, VARIANT_COUNTRY_TOTALS, VARIANT_FLOWS_TOTAL)
+    return out
+
+
+def trade_values(rows: pd.DataFrame, aggregates: pd.DataFrame, year: int) -> list[pd.DataFrame]:
+    """exports_usd and imports_usd rows of the line groups, with trade_balance_index (X − M)/(X + M).
+
+    Bilateral pairs and aggregates in the reconciled variant; aggregates also as "reported" (the
+    country's own declarations) and "mirror" (its partners' declarations).
+    """
+    frames: list[pd.DataFrame] = []
+    for name, column in (("exports_usd", "exports"), ("imports_usd", "imports")):
+        frames.append(long_rows(rows, year=year, indicator=name, value=column, unit="usd", variant=DEFAULT_TRADE_VARIANT))
+        for variant in ("reported", "mirror"):
+            # Sum of the declarations that exist; no trade at all is 0, trade nobody declared is NaN.
+            declared = aggregates[f"{column}_{variant}"].where(aggregates[column] > 0, 0.0)
+            note = pd.Series(NOTE_NOT_REPORTED, index=aggregates.index, dtype="str")
+            frames.append(
+                long_rows(aggregates, year=year, indicator=name, value=declared, unit="usd", variant=variant, note=note)
+            )
+    tbi, tbi_note = safe_ratio(rows["exports"] - rows["imports"], rows["exports"] + rows["imports"])
+    frames.append(
+        long_rows(rows, year=year, indicator="trade_balance_index", value=tbi, unit="index",
+                  variant=DEFAULT_TRADE_VARIANT, note=tbi_note)
+    )
+    return frames
+
+
+def total_merchandise_values(totals: pd.DataFrame, year: int) -> list[pd.DataFrame]:
+    """exports_usd, imports_usd and trade_balance_index of total_merchandise vs WLD from `totals`.
+
+    The variant says where the total came from; the balance index is "mixed" when exports and
+    imports came from different sources.
+    """
+    frames: list[pd.DataFrame] = []
+    total_rows = totals.assign(partner=WORLD, product_group=TOTAL_MERCHANDISE)
+    frames.append(long_rows(total_rows, year=year, indicator="exports_usd", value="exports", unit="usd",
+                            variant=total_rows["exports_variant"]))
+    frames.append(long_rows(total_rows, year=year, indicator="imports_usd", value="imports", unit="usd",
+                            variant=total_rows["imports_variant"]))
+    total_tbi, total_note = safe_ratio(total_rows["exports"] - total_rows["imports"],
+                                       total_rows["exports"] + total_rows["imports"])
+    variant = total_rows["exports_variant"].where(
+        total_rows["exports_variant"] == total_rows["imports_variant"], "mixed"
+    )
+    frames.append(long_rows(total_rows, year=year, indicator="trade_balance_index", value=total_tbi,
+                            unit="index", variant=variant, note=total_note))
+    return frames
+
+
+def revealed_comparative_advantage(aggregates: pd.DataFrame, totals: pd.DataFrame, year: int) -> list[pd.DataFrame]:
+    """rca (Balassa), rca_symmetric and world_market_share vs WLD, per country and line group.
+
+    rca = (x_ig / X_i) / (x_wg / X_w): x_ig the country's exports of the group, X_i its total exports
+    (`totals`, whose variant the row carries), x_wg = Σ_i x_ig, X_w = Σ_i X_i over every country in
+    `totals`. world_market_share = x_ig / x_wg. Rows for every country that trades the group.
+    """
+    world_rows = aggregates[aggregates["partner"] == WORLD]
+    rows = world_rows.merge(totals[["country", "exports", "exports_variant"]].rename(
+        columns={"exports": "total_exports"}), on="country", how="left")
+    world_group = world_rows.groupby("product_group")["exports"].sum()
+    world_total = float(totals["exports"].sum())
+    x_wg = rows["product_group"].map(world_group).astype("float64")
+    share_in_country, note_country = safe_ratio(rows["exports"], rows["total_exports"])
+    share_in_world, note_world = safe_ratio(x_wg, pd.Series(world_total, index=rows.index))
+    rca, note_rca = safe_ratio(share_in_country, share_in_world)
+    note_rca = note_country.fillna(note_world).fillna(note_rca)
+    rca_sym = (rca - 1.0) / (rca + 1.0)
+    market_share, note_share = safe_ratio(rows["exports"], x_wg)
+    variant = rows["exports_variant"].fillna(VARIANT_FLOWS_TOTAL)
+    return [
+        long_rows(rows, year=year, indicator="rca", value=rca, unit="index", variant=variant, note=note_rca),
+        long_rows(rows, year=year, indicator="rca_symmetric", value=rca_sym, unit="index", variant=variant,
+                  note=note_rca),
+        long_rows(rows, year=year, indicator="world_market_share", value=market_share, unit="share",
+                  variant=DEFAULT_TRADE_VARIANT, note=note_share),
+    ]
+
+
+def import_source_share(rows: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Partner's share of the country's imports of the group: m_ij / m_iW (pairs and regions)."""
+    world = rows[rows["partner"] == WORLD].set_index(["country", "product_group"])["imports"]
+    rows = rows[rows["partner"] != WORLD].reset_index(drop=True)
+    total = pd.Series(world.reindex(pd.MultiIndex.from_frame(rows[["country", "product_group"]])).to_numpy(),
+                      index=rows.index)
+    share, note = safe_ratio(rows["imports"], total)
+    return long_rows(rows, year=year, indicator="import_source_share", value=share, unit="share",
+                     variant=DEFAULT_TRADE_VARIANT, note=note)
+
+
+def trade_intensity(rows: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Export intensity (x_ij / X_i) / (x_wj / X_w) per group, for pairs and region partners.
+
+    X_i: the country's exports of the group to WLD; x_wj: every country's exports of the group to j
+    (or to the region); X_w: world exports of the group.
+    """
+    world = rows[rows["partner"] == WORLD]
+    exports_to_world = world.set_index(["country", "product_group"])["exports"]
+    world_exports = world.groupby("product_group")["exports"].sum()
+    rows = rows[rows["partner"] != WORLD].reset_index(drop=True)
+    into_partner = rows.groupby(["partner", "product_group"])["exports"].sum()
+    x_i = pd.Series(exports_to_world.reindex(pd.MultiIndex.from_frame(rows[["country", "product_group"]])).to_numpy(),
+                    index=rows.index)
+    x_wj = pd.Series(into_partner.reindex(pd.MultiIndex.from_frame(rows[["partner", "product_group"]])).to_numpy(),
+                     index=rows.index)
+    x_w = rows["product_group"].map(world_exports).astype("float64")
+    own_share, note_own = safe_ratio(rows["exports"], x_i)
+    world_share, note_world = safe_ratio(x_wj, x_w)
+    intensity, note = safe_ratio(own_share, world_share)
+    return long_rows(rows, year=year, indicator="trade_intensity", value=intensity, unit="index",
+                     variant=DEFAULT_TRADE_VARIANT, note=note_own.fillna(note_world).fillna(note))
+
+
+def partner_hhi(pairs: pd.DataFrame, aggregates: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Herfindahl–Hirschman index of export partners Σ_j (x_ij / X_i)², reported with partner WLD."""
+    world = aggregates[aggregates["partner"] == WORLD].reset_index(drop=True)
+    total = pairs.groupby(["country", "product_group"])["exports"].transform("sum")
+    share, _ = safe_ratio(pairs["exports"], total)
+    squares = (share**2).groupby([pairs["country"], pairs["product_group"]]).sum(min_count=1)
+    hhi = pd.Series(squares.reindex(pd.MultiIndex.from_frame(world[["country", "product_group"]])).to_numpy(),
+                    index=world.index)
+    # Countries with no exports of the group have no partner shares: the index divides by X_i = 0.
+    zero = world["exports"] == 0
+    hhi = hhi.where(~zero)
+    note = pd.Series(pd.NA, index=world.index, dtype="str").mask(zero, NOTE_ZERO_DENOMINATOR)
+    return long_rows(world, year=year, indicator="partner_hhi", value=hhi, unit="index",
+                     variant=DEFAULT_TRADE_VARIANT, note=note)
+
+
+def intra_asean_share(grouped_flows: pd.DataFrame, members: Mapping[str, set[str]], year: int) -> pd.DataFrame:
+    """Share of the members' trade (exports + imports) in the group that is with other members.
+
+    2 · intra / (X_R + M_R): intra = Σ flows member → member, X_R the members' exports, M_R their
+    imports (ADB ARIC intra-regional trade share). One row per region in `members` that has a variant
+    in INTRA_REGIONAL_VARIANTS and per line group; country = partner = the region code.
+    """
+    frames = []
+    for region, member_set in members.items():
+        if region not in INTRA_REGIONAL_VARIANTS:
+            continue
+        exporter_in = grouped_flows["exporter"].isin(member_set)
+        importer_in = grouped_flows["importer"].isin(member_set)
+        by_group = pd.DataFrame(
+            {
+                "intra": grouped_flows["value_usd"].where(exporter_in & importer_in, 0.0),
+                "exports": grouped_flows["value_usd"].where(exporter_in, 0.0),
+                "imports": grouped_flows["value_usd"].where(importer_in, 0.0),
+                "product_group": grouped_flows["product_group"],
+            }
+        ).groupby("product_group").sum()
+        by_group = by_group.reindex(list(LINE_GROUPS), fill_value=0.0).reset_index()
+        by_group["country"] = region
+        by_group["partner"] = region
+        share, note = safe_ratio(2.0 * by_group["intra"], by_group["exports"] + by_group["imports"])
+        frames.append(long_rows(by_group, year=year, indicator="intra_asean_share", value=share, unit="share",
+                                variant=INTRA_REGIONAL_VARIANTS[region], note=note))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def parts_to_vehicles_ratio(rows: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Imports of components / (components + vehicles) from a partner, reported as all_automotive.
+
+    Components: parts_accessories, bodies_chassis, engines; vehicles: passenger_cars,
+    commercial_vehicles. Rows for every country-partner (pairs and aggregates) trading automotive goods.
+    """
+    imports = rows.pivot_table(index=["country", "partner"], columns="product_group", values="imports",
+                               aggfunc="sum", fill_value=0.0, sort=True)
+    imports = imports.reindex(columns=list(LINE_GROUPS), fill_value=0.0)
+    anchor = rows[rows["product_group"] == ALL_AUTOMOTIVE][["country", "partner"]].drop_duplicates()
+    imports = imports.reindex(pd.MultiIndex.from_frame(anchor), fill_value=0.0)
+    components = imports[list(COMPONENT_GROUPS)].sum(axis=1)
+    vehicles = imports[list(VEHICLE_GROUPS)].sum(axis=1)
+    ratio, note = safe_ratio(components, components + vehicles)
+    out = anchor.reset_index(drop=True).assign(product_group=ALL_AUTOMOTIVE)
+    return long_rows(out, year=year, indicator="parts_to_vehicles_ratio", value=ratio.reset_index(drop=True),
+                     unit="share", variant=DEFAULT_TRADE_VARIANT, note=note.reset_index(drop=True))

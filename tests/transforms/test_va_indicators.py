@@ -1,0 +1,193 @@
+"""Value-added indicators on hand-written TiVA-like rows (HAND-WRITTEN fixtures, USD million), plus the
+real TiVA 2025 extract's shape (EXGR_DVA vs OECD, no EXGR) when ../shared is present."""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import pandas as pd
+import pytest
+
+from assets.errors import RvcInputError
+from assets.transforms.indicator_catalog import load_indicator_catalog
+from assets.transforms.va_indicators import compute_va_indicators
+from checks.indicators import indicator_schema, missing_indicators, range_violations
+
+YEAR = 2015
+ASEAN_ACCESSION = {"IDN": 1967, "MYS": 1967, "PHL": 1967, "SGP": 1967, "THA": 1967, "BRN": 1984,
+                   "VNM": 1995, "LAO": 1997, "MMR": 1997, "KHM": 1999}
+
+
+def regions_table() -> pd.DataFrame:
+    """Hand-written ASEAN (by accession year) and ASEAN10 (fixed) membership."""
+    members = sorted(ASEAN_ACCESSION)
+    return pd.concat(
+        [
+            pd.DataFrame({"region": "ASEAN", "iso3": members, "from_year": [ASEAN_ACCESSION[m] for m in members],
+                          "to_year": pd.NA}),
+            pd.DataFrame({"region": "ASEAN10", "iso3": members, "from_year": pd.NA, "to_year": pd.NA}),
+        ],
+        ignore_index=True,
+    )
+
+
+def va_frame(rows, year: int = YEAR) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["measure", "country", "partner", "activity", "value"])
+    frame["year"] = pd.array([year] * len(frame), dtype="Int64")
+    frame["unit"] = ["PC" if m == "DEXFVAPSH" else "USD_MN" for m in frame["measure"]]
+    return frame[["measure", "country", "partner", "activity", "year", "value", "unit"]]
+
+
+# Hand-written: Thailand's motor-vehicle (C29) exports with origins encoded as EXGR_FVA by partner.
+THAI_ROWS = [
+    ("EXGR", "THA", "WLD", "C29", 200.0),
+    ("EXGR_DVA", "THA", "WLD", "C29", 110.0),
+    ("EXGR_FVA", "THA", "WLD", "C29", 90.0),
+    ("EXGR_FVA", "THA", "JPN", "C29", 40.0),
+    ("EXGR_FVA", "THA", "MYS", "C29", 6.0),
+    ("EXGR_FVA", "THA", "IDN", "C29", 4.0),
+    ("EXGR_FVA", "THA", "THA", "C29", 1.0),  # origin = exporter: domestic, not foreign
+    ("EXGR", "THA", "WLD", "_T", 1000.0),
+    ("EXGR_DVA", "THA", "WLD", "_T", 700.0),
+    ("EXGR_FVA", "THA", "WLD", "_T", 300.0),
+    ("DEXFVAPSH", "THA", "WLD", "C29", 12.5),
+    ("DEXFVA", "THA", "WLD", "_T", 150.0),
+    ("EXGR", "THA", "WLD", "C29_30", 999.0),  # an activity the indicators do not cover
+]
+
+
+@pytest.fixture(scope="module")
+def thai() -> pd.DataFrame:
+    return compute_va_indicators(va_frame(THAI_ROWS), regions_table(), YEAR)
+
+
+def pick(frame, indicator, country, partner, group, variant="tiva", column="value"):
+    rows = frame[(frame["indicator"] == indicator) & (frame["country"] == country) & (frame["partner"] == partner)
+                 & (frame["product_group"] == group) & (frame["variant"] == variant)]
+    assert len(rows) == 1, f"{indicator} {country} {partner} {group} {variant}: {len(rows)} rows"
+    return rows[column].iloc[0]
+
+
+def test_dva_and_fva_shares_in_percent(thai):
+    assert pick(thai, "dva_share", "THA", "WLD", "motor_vehicles_c29") == pytest.approx(100 * 110 / 200)
+    assert pick(thai, "fva_share", "THA", "WLD", "motor_vehicles_c29") == pytest.approx(100 * 90 / 200)
+    assert pick(thai, "dva_share", "THA", "WLD", "all_activities") == pytest.approx(70.0)
+    assert pick(thai, "dva_share", "THA", "WLD", "all_activities", column="unit") == "percent"
+
+
+def test_fva_by_origin_over_gross_exports_and_over_fva(thai):
+    assert pick(thai, "fva_origin_share", "THA", "JPN", "motor_vehicles_c29", variant="of_gross_exports") == pytest.approx(
+        100 * 40 / 200)
+    assert pick(thai, "fva_origin_share", "THA", "JPN", "motor_vehicles_c29",
+                variant="of_foreign_value_added") == pytest.approx(100 * 40 / 90)
+    assert pick(thai, "fva_origin_share", "THA", "ASEAN", "motor_vehicles_c29", variant="of_gross_exports") == pytest.approx(
+        100 * (6 + 4) / 200)
+    origins = thai[thai["indicator"] == "fva_origin_share"]
+    assert "THA" not in set(origins["partner"])  # the exporter's own value added is domestic
+
+
+def test_origin_regions_follow_accession_years():
+    rows = [("EXGR", "VNM", "WLD", "C29", 100.0), ("EXGR_FVA", "VNM", "WLD", "C29", 50.0),
+            ("EXGR_FVA", "VNM", "LAO", "C29", 2.0), ("EXGR_FVA", "VNM", "THA", "C29", 8.0)]
+    out = compute_va_indicators(va_frame(rows, 1996), regions_table(), 1996)
+    # LAO joined ASEAN in 1997: in 1996 only THA counts for ASEAN, both for fixed ASEAN10.
+    assert pick(out, "fva_origin_share", "VNM", "ASEAN", "motor_vehicles_c29", variant="of_gross_exports") == 8.0
+    assert pick(out, "fva_origin_share", "VNM", "ASEAN10", "motor_vehicles_c29", variant="of_gross_exports") == 10.0
+
+
+def test_explicit_origin_measures_win_over_exgr_fva_by_partner():
+    rows = [("EXGR", "THA", "WLD", "C29", 100.0), ("EXGR_FVA", "THA", "WLD", "C29", 50.0),
+            ("EXGR_FVA", "THA", "JPN", "C29", 30.0), ("EXGR_FVA_ORIGIN", "THA", "JPN", "C29", 25.0),
+            ("EXGR_BSCI", "THA", "JPN", "C29", 20.0), ("EXGR_BSCI", "THA", "CHN", "C29", 5.0)]
+    out = compute_va_indicators(va_frame(rows), regions_table(), YEAR)
+    assert pick(out, "fva_origin_share", "THA", "JPN", "motor_vehicles_c29", variant="of_gross_exports") == 25.0
+    assert pick(out, "fva_origin_share", "THA", "CHN", "motor_vehicles_c29", variant="of_gross_exports") == 5.0
+
+
+def test_destination_mode_reads_exgr_fva_by_partner_as_markets():
+    rows = [("EXGR", "THA", "WLD", "C29", 100.0), ("EXGR_FVA", "THA", "WLD", "C29", 50.0),
+            ("EXGR", "THA", "JPN", "C29", 20.0), ("EXGR_FVA", "THA", "JPN", "C29", 5.0)]
+    out = compute_va_indicators(va_frame(rows), regions_table(), YEAR, fva_partner="destination")
+    assert pick(out, "fva_share", "THA", "JPN", "motor_vehicles_c29") == pytest.approx(25.0)
+    assert pick(out, "fva_share", "THA", "WLD", "motor_vehicles_c29") == pytest.approx(50.0)
+    assert "fva_origin_share" not in set(out["indicator"])
+
+
+def test_forward_and_gvc_participation(thai):
+    assert pick(thai, "forward_participation", "THA", "WLD", "motor_vehicles_c29") == 12.5  # DEXFVAPSH as published
+    assert pick(thai, "forward_participation", "THA", "WLD", "all_activities") == pytest.approx(100 * 150 / 1000)
+    assert pick(thai, "gvc_participation", "THA", "WLD", "motor_vehicles_c29") == pytest.approx(45.0 + 12.5)
+    assert pick(thai, "gvc_participation", "THA", "WLD", "all_activities") == pytest.approx(30.0 + 15.0)
+
+
+def test_participation_absent_without_forward_measures():
+    out = compute_va_indicators(va_frame(THAI_ROWS[:10]), regions_table(), YEAR)
+    assert not out["indicator"].isin(["forward_participation", "gvc_participation"]).any()
+
+
+def test_missing_measures_and_zero_denominator_are_explained():
+    rows = [("EXGR_DVA", "JPN", "WLD", "C29", 80.0), ("EXGR", "KOR", "WLD", "C29", 0.0),
+            ("EXGR_DVA", "KOR", "WLD", "C29", 0.0)]
+    out = compute_va_indicators(va_frame(rows), regions_table(), YEAR)
+    assert math.isnan(pick(out, "dva_share", "JPN", "WLD", "motor_vehicles_c29"))
+    assert pick(out, "dva_share", "JPN", "WLD", "motor_vehicles_c29", column="note") == "missing_input"
+    assert pick(out, "dva_share", "KOR", "WLD", "motor_vehicles_c29", column="note") == "zero_denominator"
+    # Every country-activity with data gets fva_share too, even when EXGR_FVA is absent.
+    assert pick(out, "fva_share", "JPN", "WLD", "motor_vehicles_c29", column="note") == "missing_input"
+
+
+def test_other_activities_are_ignored(thai):
+    assert set(thai["product_group"]) == {"motor_vehicles_c29", "all_activities"}
+
+
+def test_output_contract(thai):
+    indicator_schema.validate(thai, lazy=True)
+    catalog = load_indicator_catalog()
+    assert set(thai["indicator"]) == set(catalog.loc[catalog["source"] == "value_added", "indicator"])
+    assert range_violations(thai, catalog).empty
+    assert missing_indicators(thai, ["THA"], catalog).empty
+    assert set(thai["unit"]) == {"percent"}
+
+
+@pytest.mark.parametrize(
+    ("rows", "kwargs", "message"),
+    [
+        (THAI_ROWS[:1] * 2, {}, "share measure, country, partner, activity"),
+        ([("EXGR", "THA", "WLD", "C29", 1.0)], {"fva_partner": "origins"}, "fva_partner"),
+    ],
+    ids=["duplicate_key", "bad_mode"],
+)
+def test_bad_inputs_raise(rows, kwargs, message):
+    with pytest.raises(RvcInputError, match=message):
+        compute_va_indicators(va_frame(rows), regions_table(), YEAR, **kwargs)
+
+
+def test_mixed_level_units_and_other_years_raise():
+    frame = va_frame(THAI_ROWS[:3])
+    frame.loc[0, "unit"] = "USD"
+    with pytest.raises(RvcInputError, match="several units"):
+        compute_va_indicators(frame, regions_table(), YEAR)
+    with pytest.raises(RvcInputError, match="2016"):
+        compute_va_indicators(va_frame(THAI_ROWS[:3], 2016), regions_table(), YEAR)
+
+
+@pytest.mark.real_data
+def test_real_tiva_2025_extract_without_gross_exports(real_data_dir):
+    path = real_data_dir / "tiva" / "tiva2025_MAINLV_EXGR_DVA_10asia_vs_OECD_totalactivity_2000-2022.csv"
+    rows = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        for record in csv.DictReader(handle):
+            if record["TIME_PERIOD"] == "2015":
+                rows.append((record["MEASURE"], record["REF_AREA"], record["COUNTERPART_AREA"], record["ACTIVITY"],
+                             float(record["OBS_VALUE"])))
+    countries = {r[1] for r in rows}
+    assert len(countries) == 10 and {r[2] for r in rows} == {"OECD"}
+    out = compute_va_indicators(va_frame(rows), regions_table(), YEAR)
+    # The extract has EXGR_DVA towards OECD only and no EXGR: the shares are explained gaps, not zeros.
+    dva = out[out["indicator"] == "dva_share"]
+    assert set(dva["country"]) == countries
+    assert set(dva["partner"]) == {"OECD", "WLD"}
+    assert dva["value"].isna().all() and (dva["note"] == "missing_input").all()
+    assert set(out["indicator"]) == {"dva_share", "fva_share"}
+    indicator_schema.validate(out, lazy=True)
