@@ -47,8 +47,7 @@ def product_groups(context: dg.AssetExecutionContext, rvc: RvcConfig, hs_concord
     bec = load_hs_bec(rvc.reference_path)
     groups = build_product_groups(h0_codes, bec)
     summary = groups.groupby(["product_group", "bec_stage"], dropna=False).size().rename("hs6_lines").reset_index()
-    context.add_output_metadata({"lines_by_group": md_table(summary)})
-    yield dg.Output(groups)
+    yield dg.Output(groups, metadata={"lines_by_group": md_table(summary)})
     yield check_result_from_frame(
         "automotive_lines_grouped", "product_groups", automotive_without_group(groups), "automotive HS6 lines without a group"
     )
