@@ -1,0 +1,175 @@
+"""pandera schemas of the harmonization stage: `country_codes`, `regions` and `trade_flows`.
+
+What belongs here: column types, vocabularies and the invariants the builders promise — codes unique,
+ISO3 present exactly for countries and World, membership periods ordered; one trade flow per key,
+the reconciled value between the two FOB sides, a rule consistent with which sides report, the
+importer's FOB value equal to CIF / ratio, deterministic order. The rules themselves live in
+assets/transforms/country_codes.py and assets/transforms/reconciliation.py. Checks are vectorised
+(a year of trade_flows is millions of rows); regex checks run once per distinct value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from assets.transforms.country_codes import ALL_COUNTRIES, KINDS, KINDS_WITH_ISO3
+from assets.transforms.reconciliation import KEYS, RECON_RULES
+from checks.value_added import value_added_schema  # noqa: F401  (assets/harmonization.py imports it from here)
+
+ISO3_PATTERN = r"[A-Z]{3}"
+HS6_PATTERN = r"\d{6}"
+HS_VINTAGE_PATTERN = r"H[0-6](\|H[0-6])*"
+# Relative slack for float comparisons of reconciled values (sums and products of doubles).
+REL_TOL = 1e-9
+
+
+def _matching(pattern: str) -> pa.Check:
+    """Full regex match, evaluated once per distinct value (pandera's str_matches runs per row)."""
+
+    def check(values: pd.Series) -> pd.Series:
+        distinct = pd.Series(values.dropna().unique(), dtype="str")
+        ok = dict(zip(distinct, distinct.str.fullmatch(pattern)))
+        return values.map(ok).fillna(True).astype(bool)  # nulls are the column's nullable= business
+
+    return pa.Check(check, name=f"matches {pattern}", element_wise=False)
+
+
+def _col(dtype, description: str, *checks: pa.Check, nullable: bool = False) -> pa.Column:
+    return pa.Column(dtype, checks=list(checks), nullable=nullable, description=description)
+
+
+def _ordered_years(first: str, last: str):
+    def check(frame: pd.DataFrame) -> pd.Series:
+        return (frame[first].isna() | frame[last].isna() | (frame[first] <= frame[last])).astype(bool)
+
+    return pa.Check(check, name=f"{first} <= {last}")
+
+
+def _iso3_matches_kind(frame: pd.DataFrame) -> pd.Series:
+    needs_iso3 = frame["kind"].isin(KINDS_WITH_ISO3)
+    world_ok = (frame["kind"] != "world") | (frame["iso3"] == "WLD")
+    return ((needs_iso3 == frame["iso3"].notna()) & world_ok).astype(bool)
+
+
+country_codes_schema = pa.DataFrameSchema(
+    {
+        "code": _col(str, "Comtrade numeric (M49) code as text without padding: '0', '40', '764'", _matching(r"\d{1,3}")),
+        "iso": _col(str, "ISO code as the source writes it (Comtrade+ 'S19', 'W00', '_X'; legacy 'WLD')", nullable=True),
+        "iso3": _col(str, "Harmonized ISO3 (TWN for 490, WLD for World); null for nes areas, special, region aggregates",
+                     _matching(ISO3_PATTERN), nullable=True),
+        "name": _col(str, "Area name from the source"),
+        "valid_from": _col("Int64", "First year the code is valid (inclusive); null = since the start",
+                           pa.Check.in_range(1900, 2100), nullable=True),
+        "valid_to": _col("Int64", "Last year the code is valid (inclusive); null = still valid",
+                         pa.Check.in_range(1900, 2100), nullable=True),
+        "kind": _col(str, "country, world, nes_area, region_aggregate or special", pa.Check.isin(list(KINDS))),
+        "source": _col(str, "Layer that decided the row: override, comtradeplus_partner/_reporter, comtrade_legacy, "
+                            "country_converter"),
+    },
+    checks=[
+        _ordered_years("valid_from", "valid_to"),
+        pa.Check(_iso3_matches_kind, name="iso3 set exactly for country and world (WLD)"),
+    ],
+    unique=["code", "iso"],
+    strict=True,
+    ordered=True,
+    name="country_codes",
+)
+
+regions_schema = pa.DataFrameSchema(
+    {
+        "region": _col(str, "Region code: ASEAN (by accession year), ASEAN10, ASEAN5, CLMV, EAST_ASIA, EU, WLD",
+                       _matching(r"[A-Z][A-Z0-9_]*")),
+        "iso3": _col(str, "Member ISO3, or '*' = every country (WLD)", _matching(rf"{ISO3_PATTERN}|\{ALL_COUNTRIES}")),
+        "from_year": _col("Int64", "First member year (inclusive); null = always", nullable=True),
+        "to_year": _col("Int64", "Last member year (inclusive); null = still a member", nullable=True),
+        "note": _col(str, "Source or reason (accession date, definition)", nullable=True),
+    },
+    checks=[_ordered_years("from_year", "to_year")],
+    unique=["region", "iso3", "from_year"],
+    strict=True,
+    ordered=True,
+    name="regions",
+)
+
+
+def _value_between_sides(frame: pd.DataFrame) -> pd.Series:
+    exp, imp, value = frame["value_exporter_fob_usd"], frame["value_importer_fob_usd"], frame["value_usd"]
+    low = np.fmin(exp.to_numpy(dtype="float64"), imp.to_numpy(dtype="float64"))
+    high = np.fmax(exp.to_numpy(dtype="float64"), imp.to_numpy(dtype="float64"))
+    slack = REL_TOL * np.fmax(np.abs(high), 1.0)
+    return pd.Series((value.to_numpy() >= low - slack) & (value.to_numpy() <= high + slack), index=frame.index)
+
+
+def _rule_matches_sides(frame: pd.DataFrame) -> pd.Series:
+    has_exp, has_imp = frame["value_exporter_fob_usd"].notna(), frame["value_importer_cif_usd"].notna()
+    rule, weight = frame["recon_rule"], frame["exporter_weight"]
+    expected = np.select(
+        [has_exp & ~has_imp, ~has_exp & has_imp, has_exp & has_imp],
+        ["exporter_only", "importer_only_fob_adjusted", "both"],
+        default="none",
+    )
+    both = expected == "both"
+    ok = np.where(both, rule.str.startswith("both_").to_numpy(dtype=bool), rule.to_numpy(dtype=object) == expected)
+    weight_ok = (
+        ((rule != "exporter_only") & (rule != "both_discrepant_exporter") | (weight == 1.0))
+        & ((rule != "importer_only_fob_adjusted") & (rule != "both_discrepant_importer") | (weight == 0.0))
+    )
+    return pd.Series(ok, index=frame.index) & weight_ok.astype(bool)
+
+
+def _importer_fob_is_cif_over_ratio(frame: pd.DataFrame) -> pd.Series:
+    cif, ratio, fob = frame["value_importer_cif_usd"], frame["cif_fob_ratio"], frame["value_importer_fob_usd"]
+    same_presence = (cif.isna() == ratio.isna()) & (cif.isna() == fob.isna())
+    close = (fob * ratio - cif).abs() <= REL_TOL * cif.abs().clip(lower=1.0)
+    return (same_presence & (cif.isna() | close)).astype(bool)
+
+
+def _sorted_by_keys(frame: pd.DataFrame) -> bool:
+    return bool(pd.MultiIndex.from_frame(frame[KEYS]).is_monotonic_increasing)
+
+
+trade_flows_schema = pa.DataFrameSchema(
+    {
+        "year": _col("Int64", "Reference year", pa.Check.in_range(1962, 2100)),
+        "exporter": _col(str, "Exporter ISO3", _matching(ISO3_PATTERN)),
+        "importer": _col(str, "Importer ISO3", _matching(ISO3_PATTERN)),
+        "hs6": _col(str, "HS1992 (H0) six-digit code with leading zeros", _matching(HS6_PATTERN)),
+        "value_usd": _col("float64", "Reconciled FOB value, USD (between the two FOB sides)", pa.Check.ge(0)),
+        "value_exporter_fob_usd": _col("float64", "Exporter's export report (FOB), USD; null if it does not report",
+                                       pa.Check.ge(0), nullable=True),
+        "value_importer_cif_usd": _col("float64", "Importer's import report (CIF), USD; null if it does not report",
+                                       pa.Check.ge(0), nullable=True),
+        "value_importer_fob_usd": _col("float64", "Importer's report adjusted to FOB: CIF / cif_fob_ratio, USD",
+                                       pa.Check.ge(0), nullable=True),
+        "recon_rule": _col(str, "Which rule set value_usd (assets.transforms.reconciliation.RECON_RULES)",
+                           pa.Check.isin(list(RECON_RULES))),
+        "exporter_weight": _col("float64", "Weight on the exporter's report (1 = exporter only, 0 = importer only)",
+                                pa.Check.in_range(0.0, 1.0)),
+        "qty": _col("float64", "Quantity in qty_unit, from the side used", pa.Check.ge(0), nullable=True),
+        "qty_unit": _col(str, "Quantity unit of the side used (u, kg, ...)", nullable=True),
+        "net_kg": _col("float64", "Net weight, kg, from the side used", pa.Check.ge(0), nullable=True),
+        "qty_estimated": _col("boolean", "The quantity is a UNSD estimate", nullable=True),
+        "hs_vintage": _col(str, "HS vintage(s) the sides reported in: 'H4', or 'H3|H4' when they differ",
+                           _matching(HS_VINTAGE_PATTERN)),
+        "conversion_weight": _col("float64", "Smallest share of a contributing report's value the concordance gave "
+                                             "this H0 code (1 = no split)", pa.Check.in_range(0.0, 1.0), nullable=True),
+        "cif_fob_ratio": _col("float64", "CIF/FOB ratio applied to the importer's report (>= 1); null without one",
+                              pa.Check.ge(1.0), nullable=True),
+    },
+    checks=[
+        pa.Check(lambda f: f["value_exporter_fob_usd"].notna() | f["value_importer_cif_usd"].notna(),
+                 name="at least one side reports"),
+        pa.Check(_value_between_sides, name="value_usd between the two FOB sides"),
+        pa.Check(_rule_matches_sides, name="recon_rule and exporter_weight consistent with the reporting sides"),
+        pa.Check(_importer_fob_is_cif_over_ratio, name="value_importer_fob_usd = value_importer_cif_usd / cif_fob_ratio"),
+        pa.Check(_sorted_by_keys, name="sorted by year, exporter, importer, hs6"),
+    ],
+    unique=KEYS,
+    strict=True,
+    ordered=True,
+    name="trade_flows",
+)
+
