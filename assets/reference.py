@@ -10,6 +10,7 @@ import pandas as pd
 from assets.metadata import check_result_from_frame, md_table
 from assets.sources.hs_bec import load_hs_bec
 from assets.sources.hs_correlation import load_hs_concordance
+from assets.sources.hs_nomenclature import load_h0_leaf_codes
 from assets.transforms.country_codes import build_country_codes, load_regions
 from assets.transforms.product_groups import automotive_without_group, build_product_groups
 from checks.harmonization import country_codes_schema, regions_schema
@@ -43,9 +44,10 @@ def hs_concordance(context: dg.AssetExecutionContext, rvc: RvcConfig) -> pd.Data
 )
 def product_groups(context: dg.AssetExecutionContext, rvc: RvcConfig, hs_concordance: pd.DataFrame):
     """HS6 (H0) → automotive product group and BEC stage (parts and components / capital / consumption)."""
-    h0_codes = sorted(set(hs_concordance["to_code"]))
+    # Every H0 code the concordance can produce, plus the H0 nomenclature when RVC_REFERENCE has it.
+    h0_codes = sorted(set(hs_concordance["to_code"]) | set(load_h0_leaf_codes(rvc.reference_path)))
     bec = load_hs_bec(rvc.reference_path)
-    groups = build_product_groups(h0_codes, bec)
+    groups = build_product_groups(h0_codes, bec, hs_concordance)
     summary = groups.groupby(["product_group", "bec_stage"], dropna=False).size().rename("hs6_lines").reset_index()
     yield dg.Output(groups, metadata={"lines_by_group": md_table(summary)})
     yield check_result_from_frame(

@@ -16,7 +16,6 @@ import pandera.pandas as pa
 
 from assets.transforms.country_codes import ALL_COUNTRIES, KINDS, KINDS_WITH_ISO3
 from assets.transforms.reconciliation import KEYS, RECON_RULES
-from checks.value_added import value_added_schema  # noqa: F401  (assets/harmonization.py imports it from here)
 
 ISO3_PATTERN = r"[A-Z]{3}"
 HS6_PATTERN = r"\d{6}"

@@ -28,7 +28,9 @@ def _instance() -> dg.DagsterInstance:
 
 def _run(defs: dg.Definitions, job_name: str, instance: dg.DagsterInstance, partition_key: str | None = None) -> None:
     job = defs.resolve_job_def(job_name)
-    result = job.execute_in_process(instance=instance, partition_key=partition_key, raise_on_error=False)
+    # The console gets warnings and errors only; every event is still in the instance (and the UI).
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    result = job.execute_in_process(instance=instance, partition_key=partition_key, run_config=quiet, raise_on_error=False)
     if not result.success:
         failed = [event for event in result.all_events if event.is_failure]
         detail = "\n".join(str(event.message) for event in failed[:5])

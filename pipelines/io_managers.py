@@ -93,9 +93,21 @@ class ParquetIOManager(dg.ConfigurableIOManager):
     def load_input(self, context: dg.InputContext) -> pd.DataFrame:
         if not context.has_asset_partitions:
             return self._read(self._path(context, None), context)
-        # Several partitions (an unpartitioned asset reading all years): stacked in year order.
-        frames = [self._read(self._path(context, key), context) for key in sorted(context.asset_partition_keys)]
-        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        keys = sorted(context.asset_partition_keys)
+        if len(keys) == 1:
+            return self._read(self._path(context, keys[0]), context)
+        # Several partitions (an unpartitioned asset reading all years): the materialized years, stacked in
+        # order. Years never materialized are named in the log, so a partial backfill still gives a panel.
+        present = [key for key in keys if self._path(context, key).exists()]
+        missing = [key for key in keys if key not in present]
+        if not present:
+            return self._read(self._path(context, keys[0]), context)  # raises with the instruction to materialize
+        if missing:
+            context.log.warning(
+                f"{context.asset_key.to_user_string()}: {len(missing)} of {len(keys)} partitions not materialized "
+                f"({', '.join(missing[:10])}{' …' if len(missing) > 10 else ''}); stacking the {len(present)} that are"
+            )
+        return pd.concat([self._read(self._path(context, key), context) for key in present], ignore_index=True)
 
     def _read(self, path: Path, context: dg.InputContext) -> pd.DataFrame:
         if not path.exists():

@@ -16,7 +16,6 @@ from assets.transforms.hs_conversion import conservation_gap, conversion_weights
 from assets.transforms.reconciliation import INPUT_COLUMNS, TRADE_FLOWS_COLUMNS, reconcile_mirror_flows
 
 FACT_FLOWS = ("X", "M")  # re-exports and re-imports stay in comtrade_clean, never in bilateral facts
-GROUP_KEYS = ["year", "reporter", "partner", "flow", "hs6"]
 
 
 @dataclass(frozen=True)
@@ -48,30 +47,6 @@ def select_bilateral_facts(clean: pd.DataFrame, country_codes: pd.DataFrame, ste
     return facts[~unidentified]
 
 
-def _aggregate_converted(converted: pd.DataFrame) -> pd.DataFrame:
-    """One row per (year, reporter, partner, flow, hs6): n:1 links and split rows summed."""
-    converted = converted.assign(
-        qty_estimated=converted["qty_estimated"].fillna(False).astype(bool),
-        qty_unit=converted["qty_unit"].astype("str"),
-    )
-    grouped = converted.groupby(GROUP_KEYS, sort=True, dropna=False)
-    out = grouped.agg(
-        value_usd=("value_usd", "sum"),
-        qty=("qty", lambda s: s.sum(min_count=1)),
-        net_kg=("net_kg", lambda s: s.sum(min_count=1)),
-        qty_unit=("qty_unit", "first"),
-        units=("qty_unit", "nunique"),
-        qty_estimated=("qty_estimated", "any"),
-        hs_vintage=("hs_vintage", "min"),
-        conversion_weight=("conversion_weight", "min"),  # smallest share: shows that part of the row was split
-    ).reset_index()
-    # Quantities in different units cannot be added: keep the value, drop the quantity.
-    mixed = out["units"] > 1
-    out.loc[mixed, "qty"] = float("nan")
-    out["qty_unit"] = out["qty_unit"].mask(out["qty_unit"].isin(["nan", "<NA>", "None"]) | mixed)
-    return out.drop(columns="units")
-
-
 def build_trade_flows(
     clean: pd.DataFrame, concordance: pd.DataFrame, country_codes: pd.DataFrame, cif_fob_method: str = "flat"
 ) -> TradeFlowsBuild:
@@ -91,8 +66,9 @@ def build_trade_flows(
     split = converted["conversion_weight"] < 1
     steps.append({"step": "HS conversion to H0 (rows split by 1:n links)", "rows_removed": 0, "value_removed_usd": 0.0,
                   "rows_after": len(converted), "rows_split": int(split.sum())})
-    reporter_side = _aggregate_converted(converted)
-    flows = reconcile_mirror_flows(reporter_side[INPUT_COLUMNS], cif_fob=cif_fob_method)
+    # Records sharing a key after conversion (n:1 links) are summed inside the reconciliation.
+    reporter_side = converted[INPUT_COLUMNS]
+    flows = reconcile_mirror_flows(reporter_side, cif_fob=cif_fob_method)
     steps.append({"step": "mirror reconciliation (one row per exporter, importer, hs6)", "rows_removed": 0,
                   "value_removed_usd": 0.0, "rows_after": len(flows)})
     return TradeFlowsBuild(flows=flows[TRADE_FLOWS_COLUMNS], steps=pd.DataFrame(steps), conversion_gap=gap)
