@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.partitions import yearly_partitions
-
 REFERENCE_SELECTION = dg.AssetSelection.groups("reference")
 YEARLY_SELECTION = dg.AssetSelection.groups("raw", "cleaning", "harmonization") | dg.AssetSelection.assets(
     "trade_indicators", "va_indicators"
@@ -15,7 +13,6 @@ SUMMARY_SELECTION = dg.AssetSelection.assets("indicator_panel", "rvc_report")
 yearly_job = dg.define_asset_job(
     "yearly_refresh",
     selection=YEARLY_SELECTION,
-    partitions_def=yearly_partitions,
     description="Raw → cleaning → harmonization → indicators for one year (one partition per run).",
 )
 reference_job = dg.define_asset_job(

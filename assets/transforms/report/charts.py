@@ -35,6 +35,14 @@ def _caption(fig: plt.Figure, chart: Chart, panel: pd.DataFrame, data_label: str
              fontsize=7, color="#444444", ha="left", va="bottom")
 
 
+def _legend(ax: plt.Axes, **kwargs: object) -> None:
+    """A legend only where something was drawn (an empty panel says so instead)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kwargs)
+    else:
+        ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes, color="#888888")
+
+
 def _members_with(panel: pd.DataFrame, probe: Callable[[str], pd.Series]) -> list[str]:
     return [m for m in ASEAN_MEMBERS if not probe(m).empty]
 
@@ -61,7 +69,7 @@ def production_shift(panel: pd.DataFrame) -> plt.Figure | None:
                 ax.plot(data.index, data.values / BILLION, label=label, linestyle="-" if "Japan →" in label else "--")
         ax.set_title(name(member), fontsize=9)
         ax.tick_params(labelsize=7)
-    axes.flat[0].legend(fontsize=6, loc="upper left")
+    _legend(axes.flat[0], fontsize=6, loc="upper left")
     fig.suptitle("Japan ↔ ASEAN members: cars (8703) and parts (8708), exports in US$ bn")
     return fig
 
@@ -82,11 +90,11 @@ def localization(panel: pd.DataFrame) -> plt.Figure | None:
     for member, data in share.items():
         left.plot(data.index, data.values * 100, label=name(member))
     left.set_title("Japan's share of each member's parts imports (%)")
-    left.legend(fontsize=7, ncol=2)
+    _legend(left, fontsize=7, ncol=2)
     for group, data in intra.items():
         right.plot(data.index, data.values * 100, label=group.replace("_", " "))
     right.set_title("Intra-ASEAN share of ASEAN members' trade (%)")
-    right.legend(fontsize=7)
+    _legend(right, fontsize=7)
     fig.suptitle("Localization and regionalization")
     return fig
 
@@ -102,11 +110,11 @@ def value_added(panel: pd.DataFrame) -> plt.Figure | None:
     for member, data in dva.items():
         left.plot(data.index, data.values, label=name(member))
     left.set_title("Domestic value added share of motor-vehicle (C29) exports (%)")
-    left.legend(fontsize=7, ncol=2)
+    _legend(left, fontsize=7, ncol=2)
     for member, data in jpn.items():
         right.plot(data.index, data.values, label=name(member))
     right.set_title("Japanese value added share of C29 exports (%)")
-    right.legend(fontsize=7, ncol=2)
+    _legend(right, fontsize=7, ncol=2)
     fig.suptitle("Localization in value added")
     return fig
 
@@ -125,14 +133,14 @@ def upgrading(panel: pd.DataFrame) -> plt.Figure | None:
             left.plot(cars.index, cars.values, linestyle="--", color=line[0].get_color(), label=f"{name(member)} cars")
     left.axhline(1, color="black", linewidth=0.6)
     left.set_title("Revealed comparative advantage: parts (solid) vs cars (dashed)")
-    left.legend(fontsize=6, ncol=2)
+    _legend(left, fontsize=6, ncol=2)
     for member in members:
         ruv = series(panel, "relative_unit_value", member, "WLD", "passenger_cars", "vs_jpn")
         if not ruv.empty:
             right.plot(ruv.index, ruv.values, label=name(member))
     right.axhline(1, color="black", linewidth=0.6)
     right.set_title("Unit value of car exports relative to Japan's (1 = Japan)")
-    right.legend(fontsize=7, ncol=2)
+    _legend(right, fontsize=7, ncol=2)
     fig.suptitle("Upgrading")
     return fig
 
@@ -159,7 +167,7 @@ def two_way_trade(panel: pd.DataFrame) -> plt.Figure | None:
         bottom = [b + v for b, v in zip(bottom, values)]
     ax.set_ylabel("% of automotive trade with Japan")
     ax.set_title("Two-way trade with Japan by type (latest year with data; rest is one-way)")
-    ax.legend(fontsize=8)
+    _legend(ax, fontsize=8)
     return fig
 
 
@@ -178,7 +186,7 @@ def factory_asia(panel: pd.DataFrame) -> plt.Figure | None:
         plt.close(fig)
         return None
     ax.set_title("Parts and components (BEC 42 + 53) share of automotive exports (%)")
-    ax.legend(fontsize=7, ncol=3)
+    _legend(ax, fontsize=7, ncol=3)
     return fig
 
 

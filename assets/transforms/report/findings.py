@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from assets.transforms.report.panel_views import ASEAN_MEMBERS, default_variant, name, series
+from assets.transforms.report.panel_views import ASEAN_MEMBERS, default_variant, name, possessive, series
 
 
 def _direction(first: float, last: float) -> str:
@@ -45,7 +45,7 @@ def japan_share_of_parts_imports(panel: pd.DataFrame) -> list[str]:
     out = []
     for member in ["THA", "IDN", "MYS", "PHL", "VNM"]:
         data = series(panel, "import_source_share", member, "JPN", "parts_accessories", variant)
-        out.append(_change_sentence(f"Japan's share of {name(member)}'s parts imports (HS 8708)", data, _pct,
+        out.append(_change_sentence(f"Japan's share of {possessive(member)} parts imports (HS 8708)", data, _pct,
                                     "no data (needs import_source_share for at least two years)"))
     return out
 
@@ -90,7 +90,7 @@ def upgrading(panel: pd.DataFrame) -> list[str]:
     for member in ["THA", "IDN"]:
         for group, label in [("parts_accessories", "parts"), ("passenger_cars", "cars")]:
             data = series(panel, "rca", member, "WLD", group, variant)
-            out.append(_change_sentence(f"{name(member)}'s revealed comparative advantage in {label}", data,
+            out.append(_change_sentence(f"{possessive(member)} revealed comparative advantage in {label}", data,
                                         lambda v: f"{v:.2f}", "no data"))
     return out
 

@@ -17,6 +17,12 @@ def name(code: str) -> str:
     return COUNTRY_NAMES.get(code, code)
 
 
+def possessive(code: str) -> str:
+    """"Thailand's", "the Philippines'" — for generated sentences."""
+    label = {"PHL": "the Philippines"}.get(code, name(code))
+    return f"{label}'" if label.endswith("s") else f"{label}'s"
+
+
 def yearly(panel: pd.DataFrame) -> pd.DataFrame:
     """The yearly rows (growth rows carry a period instead)."""
     if "period" in panel.columns:
