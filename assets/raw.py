@@ -5,6 +5,8 @@ Comtrade API, whose responses are saved into that folder first and then read lik
 """
 
 
+import hashlib
+
 import dagster as dg
 import pandas as pd
 
@@ -13,11 +15,24 @@ from assets.sources.comtrade_layouts import read_comtrade_extracts
 from assets.sources.tiva_layouts import read_tiva_extracts
 from checks.raw import comtrade_raw_schema
 from checks.tiva import tiva_raw_schema
+from pipelines.fingerprints import code_fingerprint
 from pipelines.partitions import yearly_partitions
 from pipelines.resources import RvcConfig
 from pipelines.validation import pandera_dagster_type
 
 GROUP = "raw"
+
+
+def input_data_version(files: pd.DataFrame) -> dg.DataVersion:
+    """The partition's data version: the content hashes of the files it read, and the code.
+
+    Re-reading unchanged files with unchanged code gives the same version, so the UI does not mark
+    downstream assets stale; a changed file or code does.
+    """
+    digest = hashlib.sha256(code_fingerprint().encode())
+    for source_file, sha256 in sorted(zip(files["source_file"], files["source_sha256"])):
+        digest.update(f"{source_file}\0{sha256}\n".encode())
+    return dg.DataVersion(digest.hexdigest()[:32])
 
 
 def _download_comtrade_year(rvc: RvcConfig, year: int, context: dg.AssetExecutionContext) -> None:
@@ -40,7 +55,7 @@ def _download_comtrade_year(rvc: RvcConfig, year: int, context: dg.AssetExecutio
     dagster_type=pandera_dagster_type(comtrade_raw_schema, "ComtradeRaw"),
     code_version="1",
 )
-def comtrade_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> pd.DataFrame:
+def comtrade_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output:
     """Every Comtrade extract row whose refYear is the partition year, under Comtrade+ names, with source file, sha256 and row."""
     year = int(context.partition_key)
     if rvc.comtrade_source == "api":
@@ -56,7 +71,7 @@ def comtrade_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> pd.DataFr
             "primary_value_usd": float(rows["primaryValue"].sum()),
         }
     )
-    return rows
+    return dg.Output(rows, data_version=input_data_version(files))
 
 
 @dg.asset(
@@ -66,10 +81,10 @@ def comtrade_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> pd.DataFr
     dagster_type=pandera_dagster_type(tiva_raw_schema, "TivaRaw"),
     code_version="1",
 )
-def tiva_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> pd.DataFrame:
+def tiva_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output:
     """Every OECD TiVA observation of the partition year from RVC_EXTRACTS/tiva, with its edition and provenance."""
     year = int(context.partition_key)
     rows, files = read_tiva_extracts(rvc.tiva_dir, years=[year])
     files = files[files["rows_kept"] > 0]
     context.add_output_metadata({"source_files": len(files), "files": md_table(files)})
-    return rows
+    return dg.Output(rows, data_version=input_data_version(files))

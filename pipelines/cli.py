@@ -17,7 +17,8 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from pipelines.settings import load_settings
+from pipelines.fingerprints import record_fingerprint, recorded_fingerprints, year_fingerprints
+from pipelines.settings import Settings, load_settings
 
 
 def _instance() -> dg.DagsterInstance:
@@ -44,35 +45,63 @@ def available_years() -> list[str]:
     return yearly_partitions.get_partition_keys()
 
 
-def backfill(first: int, last: int, summary: bool = True, out=sys.stdout) -> list[str]:
-    """Materialize the reference tables, then every yearly partition first..last, then the panel and report."""
+def _outputs_present(settings: Settings, year: str) -> bool:
+    from pipelines.jobs import YEARLY_ASSET_KEYS
+
+    return all((settings.warehouse_dir / key / f"{year}.parquet").is_file() for key in YEARLY_ASSET_KEYS)
+
+
+def backfill(first: int, last: int, summary: bool = True, force: bool = False, out=sys.stdout) -> list[str]:
+    """Materialize the reference tables, then every yearly partition first..last, then the panel and report.
+
+    A year whose inputs and code are unchanged since its last successful run, and whose outputs are all
+    there, is skipped with a message (`force=True` re-runs it). Returns the years that ran.
+    """
     from pipelines.definitions import defs
 
+    settings = load_settings()
     keys = [key for key in available_years() if first <= int(key) <= last]
     if not keys:
         raise SystemExit(f"rvc: no partitions between {first} and {last}; the extracts give {available_years()[:1]}…{available_years()[-1:]}")
     instance = _instance()
     started = time.monotonic()
-    print(f"reference tables …", file=out, flush=True)
+    fingerprints = year_fingerprints(settings)
+    recorded = recorded_fingerprints(settings)
+    print("reference tables …", file=out, flush=True)
     _run(defs, "reference_tables", instance)
+    ran = []
     for key in keys:
-        print(f"year {key} …", file=out, flush=True)
+        current = fingerprints.get(int(key), "")
+        if not force and recorded.get(key) == current and _outputs_present(settings, key):
+            print(f"year {key}: inputs and code unchanged since its last run — skipped (--force re-runs)", file=out, flush=True)
+            continue
+        reason = "first run" if key not in recorded else ("outputs missing" if recorded.get(key) == current else "inputs or code changed")
+        print(f"year {key} ({'forced' if force else reason}) …", file=out, flush=True)
         _run(defs, "yearly_refresh", instance, partition_key=key)
-    if summary:
+        record_fingerprint(settings, key, current)
+        ran.append(key)
+    summary_present = (settings.warehouse_dir / "indicator_panel.parquet").is_file() and (
+        settings.warehouse_dir / "rvc_report" / "index.html"
+    ).is_file()
+    if summary and (ran or force or not summary_present):
         print("indicator panel and report …", file=out, flush=True)
         _run(defs, "panel_and_report", instance)
+    elif summary:
+        print("indicator panel and report: no year re-ran — kept as they are", file=out, flush=True)
     print(f"done in {time.monotonic() - started:.0f} s", file=out, flush=True)
-    return keys
+    return ran
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="rvc", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("demo", help="run every asset for every year in the extracts")
+    demo = commands.add_parser("demo", help="run every asset for every year in the extracts")
+    demo.add_argument("--force", action="store_true", help="re-run years whose inputs and code are unchanged")
     fill = commands.add_parser("backfill", help="run a range of years")
     fill.add_argument("--from", dest="first", type=int, required=True)
     fill.add_argument("--to", dest="last", type=int, required=True)
     fill.add_argument("--no-summary", action="store_true", help="skip the panel and report")
+    fill.add_argument("--force", action="store_true", help="re-run years whose inputs and code are unchanged")
     commands.add_parser("years", help="print the partition years")
     args = parser.parse_args(argv)
 
@@ -82,9 +111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "demo":
         keys = available_years()
-        backfill(int(keys[0]), int(keys[-1]))
+        backfill(int(keys[0]), int(keys[-1]), force=args.force)
     else:
-        backfill(args.first, args.last, summary=not args.no_summary)
+        backfill(args.first, args.last, summary=not args.no_summary, force=args.force)
     print(f"warehouse: {settings.warehouse_dir}")
     print(f"report:    {settings.warehouse_dir / 'rvc_report' / 'index.html'}")
     return 0

@@ -8,6 +8,11 @@ REFERENCE_SELECTION = dg.AssetSelection.groups("reference")
 YEARLY_SELECTION = dg.AssetSelection.groups("raw", "cleaning", "harmonization") | dg.AssetSelection.assets(
     "trade_indicators", "va_indicators"
 )
+# The Parquet outputs of one yearly run (multi-asset outputs included), for "is this year complete?".
+YEARLY_ASSET_KEYS = (
+    "comtrade_raw", "tiva_raw", "comtrade_clean", "comtrade_totals", "comtrade_rejects", "tiva_clean", "tiva_rejects",
+    "trade_flows", "value_added", "trade_indicators", "va_indicators",
+)
 SUMMARY_SELECTION = dg.AssetSelection.assets("indicator_panel", "rvc_report")
 
 yearly_job = dg.define_asset_job(

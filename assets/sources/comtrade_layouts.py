@@ -444,7 +444,7 @@ def read_source_text(path: Path, sniff: FileSniff, layout: str) -> pa.Table:
 
 # The public reading functions live in comtrade_readers (which imports this module); callers written against
 # a single module keep working: `from assets.sources.comtrade_layouts import read_comtrade_extracts`.
-_READER_EXPORTS = ("read_comtrade_file", "read_comtrade_extracts", "list_comtrade_files", "years_in_extracts")
+_READER_EXPORTS = ("read_comtrade_file", "read_comtrade_extracts", "list_comtrade_files", "years_in_extracts", "years_by_file")
 
 
 def __getattr__(name: str) -> Any:

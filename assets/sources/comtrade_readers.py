@@ -455,13 +455,37 @@ def _files_outside_cache(root: Path, cache_dir: Path | None) -> list[Path]:
     return [path for path in files if not path.resolve().is_relative_to(cache)]
 
 
+def _file_years(path: Path, extracts_root: Path, cache_dir: Path | None) -> tuple[list[int], int, str]:
+    """(refYears in the file, row count, sha256) — from the cache's refYear column alone when it is cached."""
+    sha256 = file_sha256(path)
+    if cache_dir is not None:
+        cache_file = cache_dir / f"{sha256}.parquet"
+        try:
+            metadata = pq.read_schema(cache_file).metadata or {}
+            if metadata.get(_CACHE_VERSION_KEY) == PARSER_VERSION.encode():
+                years = pq.read_table(cache_file, columns=["refYear"]).column("refYear")
+                return sorted(int(y) for y in pc.unique(years).to_pylist() if y is not None), len(years), sha256
+        except (OSError, pa.ArrowException):
+            pass
+    frame = _load_file(path, extracts_root, cache_dir)
+    return sorted(int(year) for year in frame["refYear"].unique()), len(frame), sha256
+
+
+def years_by_file(root: Path, cache_dir: Path | None = None) -> dict[Path, list[int]]:
+    """{file: the refYears it holds} for every Comtrade file below root (cheap once the files are cached)."""
+    root = Path(root)
+    cache = None if cache_dir is None else Path(cache_dir)
+    return {path: _file_years(path, root, cache)[0] for path in _files_outside_cache(root, cache)}
+
+
 def read_comtrade_extracts(
     root: Path, years: Collection[int] | None = None, cache_dir: Path | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """All Comtrade files below root as one `comtrade_raw` table, plus a per-file summary.
 
-    Rows: files in `list_comtrade_files` order, rows in file order; only refYear in `years` when given.
-    Summary columns: source_file (str), source_layout (str), source_sha256 (str), rows_read (Int64),
+    Rows: files in `list_comtrade_files` order, rows in file order; only refYear in `years` when given
+    (files holding none of those years are not loaded at all — with a cache, only their year column is
+    read). Summary columns: source_file (str), source_layout (str), source_sha256 (str), rows_read (Int64),
     rows_kept (Int64), years (str, comma list of the refYears in the file). With `cache_dir`, each file is
     parsed once per content hash and kept as `<cache_dir>/<sha256>.parquet`.
     """
@@ -470,13 +494,17 @@ def read_comtrade_extracts(
     wanted = None if years is None else {int(year) for year in years}
     frames, summary = [], []
     for path in _files_outside_cache(root, cache):
+        file_years, rows_read, sha256 = _file_years(path, root, cache)
+        if wanted is not None and not wanted.intersection(file_years):
+            summary.append((_relative_source_file(path, root), detect_layout(path), sha256, rows_read, 0,
+                            ",".join(str(year) for year in file_years)))
+            continue
         frame = _load_file(path, root, cache)
         kept = frame if wanted is None else frame[frame["refYear"].isin(wanted)]
-        file_years = sorted(int(year) for year in frame["refYear"].unique())
         summary.append((
             _relative_source_file(path, root),
             detect_layout(path) if frame.empty else frame["source_layout"].iloc[0],
-            file_sha256(path) if frame.empty else frame["source_sha256"].iloc[0],
+            sha256,
             len(frame),
             len(kept),
             ",".join(str(year) for year in file_years),
@@ -492,9 +520,4 @@ def read_comtrade_extracts(
 
 def years_in_extracts(root: Path, cache_dir: Path | None = None) -> list[int]:
     """The refYears present in the Comtrade files below root, ascending (for partitions and sensors)."""
-    root = Path(root)
-    cache = None if cache_dir is None else Path(cache_dir)
-    years: set[int] = set()
-    for path in _files_outside_cache(root, cache):
-        years.update(int(year) for year in _load_file(path, root, cache)["refYear"].unique())
-    return sorted(years)
+    return sorted({year for file_years in years_by_file(root, cache_dir).values() for year in file_years})

@@ -1,0 +1,76 @@
+"""The backfill command: runs a year range without a daemon, skips unchanged years, and picks up a new year."""
+
+import gzip
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import REPO_ROOT
+
+SAMPLE = REPO_ROOT / "sample" / "extracts"
+
+
+def _rvc(args: list[str], env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RVC_", "DAGSTER_HOME"))} | env_overrides
+    return subprocess.run([sys.executable, "-m", "pipelines.cli", *args], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_backfill_three_years_then_nothing_to_redo(tmp_path: Path) -> None:
+    env = {"RVC_WAREHOUSE": str(tmp_path / "wh")}
+    first = _rvc(["backfill", "--from", "2005", "--to", "2007"], env)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "year 2006 (first run)" in first.stdout
+    for year in ["2005", "2006", "2007"]:
+        assert (tmp_path / "wh" / "trade_indicators" / f"{year}.parquet").is_file()
+    assert not (tmp_path / "wh" / "trade_indicators" / "2008.parquet").exists()
+    panel = pd.read_parquet(tmp_path / "wh" / "indicator_panel.parquet")
+    assert sorted(panel.loc[panel["period"].isna(), "year"].unique().tolist()) == [2005, 2006, 2007]
+
+    again = _rvc(["backfill", "--from", "2005", "--to", "2007"], env)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert again.stdout.count("inputs and code unchanged since its last run — skipped") == 3
+    assert "kept as they are" in again.stdout
+
+    forced = _rvc(["backfill", "--from", "2006", "--to", "2006", "--force"], env)
+    assert forced.returncode == 0 and "year 2006 (forced)" in forced.stdout
+
+
+def _copy_year(source: Path, target: Path, old: int, new: int) -> None:
+    """A new year's file: the sample's last year re-stamped (refYear, period, refPeriodId)."""
+    text = gzip.decompress(source.read_bytes()).decode()
+    lines = text.splitlines()
+    header = lines[0].split("\t")
+    stamped = [lines[0]]
+    for line in lines[1:]:
+        cells = line.split("\t")
+        for column in ("refYear", "period", "refPeriodId"):
+            i = header.index(column)
+            cells[i] = cells[i].replace(str(old), str(new), 1)
+        stamped.append("\t".join(cells))
+    target.write_bytes(gzip.compress(("\n".join(stamped) + "\n").encode(), mtime=0))
+
+
+@pytest.mark.slow
+def test_a_new_year_becomes_a_partition_and_reaches_the_panel(tmp_path: Path) -> None:
+    extracts = tmp_path / "extracts"
+    shutil.copytree(SAMPLE, extracts)
+    env = {"RVC_EXTRACTS": str(extracts), "RVC_WAREHOUSE": str(tmp_path / "wh")}
+    before = _rvc(["years"], env)
+    assert before.returncode == 0 and before.stdout.split()[-1] == "2023"
+
+    _copy_year(extracts / "comtrade" / "sample_comtrade_2023.tsv.gz", extracts / "comtrade" / "new_2024.tsv.gz", 2023, 2024)
+    after = _rvc(["years"], env)
+    assert after.stdout.split()[-1] == "2024"
+
+    run = _rvc(["backfill", "--from", "2024", "--to", "2024"], env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    panel = pd.read_parquet(tmp_path / "wh" / "indicator_panel.parquet")
+    assert 2024 in set(panel["year"].dropna().astype(int))
+    assert "2024" in (tmp_path / "wh" / "rvc_report" / "report.md").read_text()
