@@ -16,7 +16,7 @@ from assets.transforms.tiva_cleaning import clean_tiva, dva_fva_gap, share_out_o
 from checks.cleaning import comtrade_clean_schema, comtrade_rejects_schema, comtrade_totals_schema
 from checks.tiva import tiva_clean_schema, tiva_rejects_schema
 from pipelines.partitions import yearly_partitions
-from pipelines.validation import pandera_dagster_type
+from pipelines.validation import validated_output
 
 GROUP = "cleaning"
 
@@ -26,19 +26,19 @@ GROUP = "cleaning"
     partitions_def=yearly_partitions,
     outs={
         "comtrade_clean": dg.AssetOut(
-            dagster_type=pandera_dagster_type(comtrade_clean_schema, "ComtradeClean"),
+            **validated_output(comtrade_clean_schema, "ComtradeClean"),
             description="Typed, totals-only, de-duplicated reporter-side HS6 records (X, M, RX, RM) of the year.",
             kinds={"pandas", "parquet"},
             code_version="1",
         ),
         "comtrade_totals": dg.AssetOut(
-            dagster_type=pandera_dagster_type(comtrade_totals_schema, "ComtradeTotals"),
+            **validated_output(comtrade_totals_schema, "ComtradeTotals"),
             description="Reporter totals and aggregates (TOTAL, 2/4-digit, partner World): the RCA denominators.",
             kinds={"pandas", "parquet"},
             code_version="1",
         ),
         "comtrade_rejects": dg.AssetOut(
-            dagster_type=pandera_dagster_type(comtrade_rejects_schema, "ComtradeRejects"),
+            **validated_output(comtrade_rejects_schema, "ComtradeRejects"),
             description="Every raw row kept out of comtrade_clean and comtrade_totals, with a reason code and message.",
             kinds={"pandas", "parquet"},
             code_version="1",
@@ -87,13 +87,13 @@ def comtrade_cleaning(context: dg.AssetExecutionContext, comtrade_raw: pd.DataFr
     partitions_def=yearly_partitions,
     outs={
         "tiva_clean": dg.AssetOut(
-            dagster_type=pandera_dagster_type(tiva_clean_schema, "TivaClean"),
+            **validated_output(tiva_clean_schema, "TivaClean"),
             description="Canonical TiVA observations in USD million, codes harmonized across editions.",
             kinds={"pandas", "parquet"},
             code_version="1",
         ),
         "tiva_rejects": dg.AssetOut(
-            dagster_type=pandera_dagster_type(tiva_rejects_schema, "TivaRejects"),
+            **validated_output(tiva_rejects_schema, "TivaRejects"),
             description="TiVA observations that cannot be used, with a reason code and message.",
             kinds={"pandas", "parquet"},
             code_version="1",

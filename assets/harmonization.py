@@ -11,7 +11,7 @@ from checks.harmonization import trade_flows_schema
 from checks.value_added import value_added_schema
 from pipelines.partitions import yearly_partitions
 from pipelines.resources import RvcConfig
-from pipelines.validation import pandera_dagster_type
+from pipelines.validation import validated_output
 
 GROUP = "harmonization"
 
@@ -34,7 +34,7 @@ TRADE_FLOWS_LINEAGE = column_lineage(
     group_name=GROUP,
     kinds={"pandas", "parquet", "duckdb"},
     partitions_def=yearly_partitions,
-    dagster_type=pandera_dagster_type(trade_flows_schema, "TradeFlows"),
+    **validated_output(trade_flows_schema, "TradeFlows"),
     check_specs=[
         dg.AssetCheckSpec("conversion_conserves_value", asset="trade_flows", blocking=True,
                           description="Converting to HS1992 neither adds nor loses value (sum before = sum after)."),
@@ -66,7 +66,7 @@ def trade_flows(
     group_name=GROUP,
     kinds={"pandas", "parquet"},
     partitions_def=yearly_partitions,
-    dagster_type=pandera_dagster_type(value_added_schema, "ValueAdded"),
+    **validated_output(value_added_schema, "ValueAdded"),
     code_version="1",
 )
 def value_added(context: dg.AssetExecutionContext, tiva_clean: pd.DataFrame, country_codes: pd.DataFrame) -> pd.DataFrame:

@@ -17,7 +17,7 @@ from assets.transforms.trade_indicators import (
 from assets.transforms.va_indicators import compute_va_indicators
 from checks.indicators import indicator_panel_schema, indicator_schema
 from pipelines.partitions import yearly_partitions
-from pipelines.validation import pandera_dagster_type
+from pipelines.validation import validated_output
 
 GROUP = "indicators"
 
@@ -59,7 +59,7 @@ def _indicator_check_results(asset: str, frame: pd.DataFrame, expected_countries
     group_name=GROUP,
     kinds={"pandas", "parquet"},
     partitions_def=yearly_partitions,
-    dagster_type=pandera_dagster_type(indicator_schema, "TradeIndicators"),
+    **validated_output(indicator_schema, "TradeIndicators"),
     check_specs=_indicator_checks("trade_indicators"),
     code_version="1",
 )
@@ -90,7 +90,7 @@ def trade_indicators(
     group_name=GROUP,
     kinds={"pandas", "parquet"},
     partitions_def=yearly_partitions,
-    dagster_type=pandera_dagster_type(indicator_schema, "VaIndicators"),
+    **validated_output(indicator_schema, "VaIndicators"),
     check_specs=_indicator_checks("va_indicators"),
     code_version="1",
 )
@@ -108,7 +108,9 @@ def va_indicators(context: dg.AssetExecutionContext, value_added: pd.DataFrame, 
 @dg.asset(
     group_name=GROUP,
     kinds={"pandas", "parquet"},
-    dagster_type=pandera_dagster_type(indicator_panel_schema, "IndicatorPanel"),
+    **validated_output(indicator_panel_schema, "IndicatorPanel"),
+    # Rebuilt after any yearly refresh (schedule, sensor or backfill) once the summary_automation sensor is on.
+    automation_condition=dg.AutomationCondition.eager(),
     code_version="1",
 )
 def indicator_panel(context: dg.AssetExecutionContext, trade_indicators: pd.DataFrame, va_indicators: pd.DataFrame) -> pd.DataFrame:

@@ -18,7 +18,7 @@ from checks.tiva import tiva_raw_schema
 from pipelines.fingerprints import code_fingerprint
 from pipelines.partitions import yearly_partitions
 from pipelines.resources import RvcConfig
-from pipelines.validation import pandera_dagster_type
+from pipelines.validation import validated_output
 
 GROUP = "raw"
 
@@ -52,7 +52,7 @@ def _download_comtrade_year(rvc: RvcConfig, year: int, context: dg.AssetExecutio
     group_name=GROUP,
     kinds={"pandas", "parquet"},
     partitions_def=yearly_partitions,
-    dagster_type=pandera_dagster_type(comtrade_raw_schema, "ComtradeRaw"),
+    **validated_output(comtrade_raw_schema, "ComtradeRaw"),
     code_version="1",
 )
 def comtrade_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output:
@@ -78,7 +78,7 @@ def comtrade_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output
     group_name=GROUP,
     kinds={"pandas", "parquet"},
     partitions_def=yearly_partitions,
-    dagster_type=pandera_dagster_type(tiva_raw_schema, "TivaRaw"),
+    **validated_output(tiva_raw_schema, "TivaRaw"),
     code_version="1",
 )
 def tiva_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output:

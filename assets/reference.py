@@ -16,7 +16,7 @@ from assets.transforms.product_groups import automotive_without_group, build_pro
 from checks.harmonization import country_codes_schema, regions_schema
 from checks.reference import hs_concordance_schema, product_groups_schema
 from pipelines.resources import RvcConfig
-from pipelines.validation import pandera_dagster_type
+from pipelines.validation import validated_output
 
 GROUP = "reference"
 
@@ -24,7 +24,7 @@ GROUP = "reference"
 @dg.asset(
     group_name=GROUP,
     kinds={"pandas", "parquet"},
-    dagster_type=pandera_dagster_type(hs_concordance_schema, "HsConcordance"),
+    **validated_output(hs_concordance_schema, "HsConcordance"),
     code_version="1",
 )
 def hs_concordance(context: dg.AssetExecutionContext, rvc: RvcConfig) -> pd.DataFrame:
@@ -38,7 +38,7 @@ def hs_concordance(context: dg.AssetExecutionContext, rvc: RvcConfig) -> pd.Data
 @dg.asset(
     group_name=GROUP,
     kinds={"pandas", "parquet"},
-    dagster_type=pandera_dagster_type(product_groups_schema, "ProductGroups"),
+    **validated_output(product_groups_schema, "ProductGroups"),
     check_specs=[dg.AssetCheckSpec("automotive_lines_grouped", asset="product_groups", blocking=True)],
     code_version="1",
 )
@@ -58,7 +58,7 @@ def product_groups(context: dg.AssetExecutionContext, rvc: RvcConfig, hs_concord
 @dg.asset(
     group_name=GROUP,
     kinds={"pandas", "parquet"},
-    dagster_type=pandera_dagster_type(country_codes_schema, "CountryCodes"),
+    **validated_output(country_codes_schema, "CountryCodes"),
     code_version="1",
 )
 def country_codes(context: dg.AssetExecutionContext, rvc: RvcConfig) -> pd.DataFrame:
@@ -72,7 +72,7 @@ def country_codes(context: dg.AssetExecutionContext, rvc: RvcConfig) -> pd.DataF
 @dg.asset(
     group_name=GROUP,
     kinds={"pandas", "parquet"},
-    dagster_type=pandera_dagster_type(regions_schema, "Regions"),
+    **validated_output(regions_schema, "Regions"),
     code_version="1",
 )
 def regions(context: dg.AssetExecutionContext) -> pd.DataFrame:

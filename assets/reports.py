@@ -13,7 +13,12 @@ from pipelines.resources import RvcConfig
 GROUP = "reports"
 
 
-@dg.asset(group_name=GROUP, kinds={"matplotlib", "html", "markdown"}, code_version="1")
+@dg.asset(
+    group_name=GROUP,
+    kinds={"matplotlib", "html", "markdown"},
+    automation_condition=dg.AutomationCondition.eager(),
+    code_version="1",
+)
 def rvc_report(context: dg.AssetExecutionContext, rvc: RvcConfig, indicator_panel: pd.DataFrame) -> dg.MaterializeResult:
     """HTML and Markdown report on the Japan–ASEAN automotive value chain: charts and findings generated from the panel."""
     destination = Path(rvc.warehouse_dir) / "rvc_report"

@@ -15,7 +15,7 @@ from pipelines.io_managers import ParquetIOManager
 from pipelines.jobs import reference_job, summary_job, yearly_job
 from pipelines.resources import RvcConfig
 from pipelines.schedules import monthly_refresh, yearly_refresh_march
-from pipelines.sensors import comtrade_release_sensor, extract_files_sensor
+from pipelines.sensors import comtrade_release_sensor, extract_files_sensor, summary_automation
 from pipelines.settings import Settings, load_settings
 
 ASSET_MODULES = [reference, raw, cleaning, harmonization, indicators, reports]
@@ -47,7 +47,7 @@ def build_defs(settings: Settings | None = None, resource_overrides: dict[str, o
         asset_checks=dg.load_asset_checks_from_modules(ASSET_MODULES),
         jobs=[yearly_job, reference_job, summary_job],
         schedules=[monthly_refresh, yearly_refresh_march],
-        sensors=[extract_files_sensor, comtrade_release_sensor],
+        sensors=[extract_files_sensor, comtrade_release_sensor, summary_automation],
         resources=resources,
     )
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets.sources.extract_inventory import changed_files, decode_cursor, encode_cursor, inventory
-from pipelines.jobs import yearly_job
+from pipelines.jobs import SUMMARY_SELECTION, yearly_job
 from pipelines.partitions import yearly_partitions
 from pipelines.resources import RvcConfig
 
@@ -100,3 +100,12 @@ def comtrade_release_sensor(context: dg.SensorEvaluationContext, rvc: RvcConfig)
         dg.RunRequest(partition_key=y, run_key=f"release-{y}-{max(state.values())}", tags={"rvc/trigger": "comtrade_release"})
         for y in years
     ]
+
+
+# Declarative automation for the panel and report: they follow any yearly refresh (eager conditions on the assets).
+summary_automation = dg.AutomationConditionSensorDefinition(
+    "summary_automation",
+    target=SUMMARY_SELECTION,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="Rebuild indicator_panel and rvc_report after yearly partitions are refreshed.",
+)

@@ -71,14 +71,25 @@ def pandera_dagster_type(schema: pa.DataFrameSchema, name: str, description: str
             metadata=failure_metadata(name, failures),
         )
 
-    columns = [
-        dg.TableColumn(name=str(col_name), type=str(column.dtype), description=column.description)
-        for col_name, column in schema.columns.items()
-    ]
     return dg.DagsterType(
         type_check_fn=type_check,
         name=name,
         description=description or schema.description or f"pandas DataFrame validated by the pandera schema {name}",
         typing_type=pd.DataFrame,
-        metadata={"dagster/column_schema": dg.TableSchema(columns=columns)},
+        metadata={"dagster/column_schema": column_schema(schema)},
     )
+
+
+def column_schema(schema: pa.DataFrameSchema) -> dg.TableSchema:
+    """The pandera columns as a Dagster table schema, so the UI shows them before anything is materialized."""
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(name=str(col_name), type=str(column.dtype), description=column.description)
+            for col_name, column in schema.columns.items()
+        ]
+    )
+
+
+def validated_output(schema: pa.DataFrameSchema, name: str) -> dict[str, object]:
+    """Keyword arguments for @asset / AssetOut: the validating Dagster type and the declared column schema."""
+    return {"dagster_type": pandera_dagster_type(schema, name), "metadata": {"dagster/column_schema": column_schema(schema)}}
