@@ -6,7 +6,7 @@ import pandas as pd
 
 from assets.metadata import check_result_from_frame, column_lineage, md_table
 from assets.transforms.country_totals import country_totals_from_comtrade
-from assets.transforms.indicator_catalog import load_indicator_catalog
+from assets.transforms.indicator_catalog import catalog_markdown, load_indicator_catalog
 from assets.transforms.indicator_panel import build_indicator_panel
 from assets.transforms.trade_indicators import (
     compute_trade_indicators,
@@ -20,6 +20,12 @@ from pipelines.partitions import yearly_partitions
 from pipelines.validation import validated_output
 
 GROUP = "indicators"
+# The catalog (name, definition, formula, unit, reference) shown on the indicator assets in the UI.
+CATALOG_METADATA = {"indicator_catalog": dg.MetadataValue.md(catalog_markdown(load_indicator_catalog()))}
+
+
+def _with_catalog(output: dict[str, object]) -> dict[str, object]:
+    return output | {"metadata": {**output["metadata"], **CATALOG_METADATA}}
 
 INDICATOR_LINEAGE = column_lineage(
     {
@@ -59,7 +65,7 @@ def _indicator_check_results(asset: str, frame: pd.DataFrame, expected_countries
     group_name=GROUP,
     kinds={"pandas", "parquet"},
     partitions_def=yearly_partitions,
-    **validated_output(indicator_schema, "TradeIndicators"),
+    **_with_catalog(validated_output(indicator_schema, "TradeIndicators")),
     check_specs=_indicator_checks("trade_indicators"),
     code_version="1",
 )
@@ -90,7 +96,7 @@ def trade_indicators(
     group_name=GROUP,
     kinds={"pandas", "parquet"},
     partitions_def=yearly_partitions,
-    **validated_output(indicator_schema, "VaIndicators"),
+    **_with_catalog(validated_output(indicator_schema, "VaIndicators")),
     check_specs=_indicator_checks("va_indicators"),
     code_version="1",
 )
@@ -108,7 +114,7 @@ def va_indicators(context: dg.AssetExecutionContext, value_added: pd.DataFrame, 
 @dg.asset(
     group_name=GROUP,
     kinds={"pandas", "parquet"},
-    **validated_output(indicator_panel_schema, "IndicatorPanel"),
+    **_with_catalog(validated_output(indicator_panel_schema, "IndicatorPanel")),
     # Rebuilt after any yearly refresh (schedule, sensor or backfill) once the summary_automation sensor is on.
     automation_condition=dg.AutomationCondition.eager(),
     code_version="1",
