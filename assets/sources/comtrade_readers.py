@@ -10,7 +10,6 @@ small files.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Collection
@@ -26,6 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from assets.errors import RvcInputError
+from assets.sources.extract_inventory import file_sha256
 from assets.sources.comtrade_layouts import (
     LEGACY_FLOW_CODE,
     column_mapping,
@@ -275,15 +275,6 @@ def to_canonical(source: pa.Table, layout: str, path: Path) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------- provenance
-
-
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file's bytes as stored (a gzipped file hashes its compressed bytes)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _param_text(value: Any) -> str:

@@ -16,6 +16,7 @@ IGNORED_SUFFIXES = (".query.json", ".md", ".tmp")
 
 
 def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
+    """Hex sha256 of a file's bytes as stored (a gzipped file hashes its compressed bytes)."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(chunk_size):

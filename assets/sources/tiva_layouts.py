@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import json
 import logging
 import re
@@ -46,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from assets.errors import RvcInputError
+from assets.sources.extract_inventory import file_sha256
 
 logger = logging.getLogger("rvc.tiva")
 
@@ -233,14 +233,6 @@ def edition_from_file_name(name: str) -> str | None:
     return None
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _read_cells(path: Path, delimiter: str, n_columns: int) -> pd.DataFrame:
     """Every cell as text ('' when empty), columns numbered by header position (duplicate names
     survive), indexed by the 1-based record number after the header.
@@ -385,7 +377,7 @@ def read_tiva_file(path: Path, extracts_root: Path) -> pd.DataFrame:
             )
 
     out["source_file"] = _relative_name(path, extracts_root)
-    out["source_sha256"] = _file_sha256(path)
+    out["source_sha256"] = file_sha256(path)
     out["source_row"] = pd.array(cells.index.to_numpy(), dtype="Int64")
     out["source_layout"] = layout
     return _typed_raw(out.reset_index(drop=True))
@@ -462,7 +454,7 @@ def read_tiva_extracts(root: Path, years: Collection[int] | None = None) -> tupl
         summary.append({
             "source_file": _relative_name(path, root),
             "source_layout": rows["source_layout"].iloc[0] if len(rows) else detect_tiva_layout(path),
-            "source_sha256": rows["source_sha256"].iloc[0] if len(rows) else _file_sha256(path),
+            "source_sha256": rows["source_sha256"].iloc[0] if len(rows) else file_sha256(path),
             "rows_read": len(rows),
             "rows_kept": len(kept),
             "years": ",".join(str(y) for y in sorted(kept["year"].dropna().unique())),
