@@ -6,6 +6,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.settings import extracts_cache_dir
+
 # Japan, the ten ASEAN members and the comparison economies of the first use case (ISO3 → M49).
 DEFAULT_API_REPORTERS = "392,96,116,360,418,458,104,608,702,764,704,156,410,842,276"
 # Automotive headings and engines, plus TOTAL for RCA denominators.
@@ -36,8 +38,7 @@ class RvcConfig(dg.ConfigurableResource):
 
     @property
     def cache_dir(self) -> Path:
-        # Parsed extracts keyed by content hash, so a year does not re-parse every file.
-        return Path(self.warehouse_dir) / ".cache" / "extracts"
+        return extracts_cache_dir(Path(self.warehouse_dir))
 
     @property
     def reference_path(self) -> Path:

@@ -17,6 +17,11 @@ SAMPLE_REFERENCE = REPO_ROOT / "sample" / "reference"
 DEFAULT_START_YEAR = 1995
 
 
+def extracts_cache_dir(warehouse_dir: Path) -> Path:
+    """Parsed extracts keyed by content hash, so a yearly run does not re-parse every file."""
+    return warehouse_dir / ".cache" / "extracts"
+
+
 @dataclass(frozen=True)
 class Settings:
     extracts_dir: Path
@@ -35,8 +40,7 @@ class Settings:
 
     @property
     def cache_dir(self) -> Path:
-        # Same place as RvcConfig.cache_dir: parsed extracts keyed by content hash.
-        return self.warehouse_dir / ".cache" / "extracts"
+        return extracts_cache_dir(self.warehouse_dir)
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
