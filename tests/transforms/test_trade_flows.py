@@ -1,0 +1,58 @@
+"""build_trade_flows on a hand-made year: facts only, ISO3, HS1992 codes, both sides brought together."""
+
+import pandas as pd
+import pytest
+
+from assets.transforms.country_codes import build_country_codes
+from assets.transforms.trade_flows import build_trade_flows
+
+CONCORDANCE = pd.DataFrame(
+    {
+        "from_vintage": ["H5", "H5", "H5"],
+        "from_code": ["870340", "870340", "870323"],
+        "to_vintage": ["H0", "H0", "H0"],
+        "to_code": ["870322", "870323", "870323"],
+        "relationship": ["n:n", "n:n", "n:n"],
+    }
+)
+
+
+def _record(reporter: str, partner: str, flow: str, cmd: str, value: float, **extra) -> dict:
+    row = dict(year=2018, reporter_code=reporter, partner_code=partner, flow=flow, classification="H5", cmd_code=cmd,
+               value_usd=value, qty=None, qty_unit="u", net_kg=None, qty_estimated=False, partner_is_nes=False)
+    return row | extra
+
+
+def test_facts_are_converted_and_reconciled() -> None:
+    clean = pd.DataFrame(
+        [
+            _record("392", "764", "X", "870340", 100.0),  # JPN exports hybrids to THA (H5, splits 1:2 in H0)
+            _record("764", "392", "M", "870340", 104.0),  # THA's mirror import report, CIF
+            _record("392", "764", "X", "870323", 50.0),  # only Japan reports this line
+            _record("392", "764", "RX", "870323", 7.0),  # a re-export: never a bilateral fact
+            _record("392", "899", "X", "870323", 9.0, partner_is_nes=True),  # areas n.e.s.: not a country
+        ]
+    )
+    clean["qty"] = clean["qty"].astype("float64")
+    clean["net_kg"] = clean["net_kg"].astype("float64")
+    built = build_trade_flows(clean, CONCORDANCE, build_country_codes(None))
+
+    steps = built.steps.set_index("step")
+    assert steps.loc["re-exports and re-imports kept out of bilateral facts", "value_removed_usd"] == 7.0
+    assert steps.loc["partner is an area n.e.s. (not a country)", "rows_removed"] == 1
+    assert built.conversion_gap.empty  # value conserved by the conversion
+
+    flows = built.flows.set_index("hs6")
+    assert set(built.flows["exporter"]) == {"JPN"} and set(built.flows["importer"]) == {"THA"}
+    # Without H0-reported trade in the year, 870340 splits in equal shares over its two H0 targets.
+    assert flows.loc["870322", "value_exporter_fob_usd"] == pytest.approx(50.0)
+    assert flows.loc["870322", "value_importer_cif_usd"] == pytest.approx(52.0)
+    assert flows.loc["870322", "conversion_weight"] == pytest.approx(0.5)
+    # 870323 gets the other half of the hybrids plus Japan's own 870323 line (n:1 sums).
+    assert flows.loc["870323", "value_exporter_fob_usd"] == pytest.approx(100.0)
+    assert flows.loc["870323", "value_importer_cif_usd"] == pytest.approx(52.0)
+    # The reconciled value lies between the two FOB views of the flow.
+    fob_import = flows.loc["870322", "value_importer_fob_usd"]
+    assert fob_import == pytest.approx(52.0 / 1.04)
+    assert min(50.0, fob_import) <= flows.loc["870322", "value_usd"] <= max(50.0, fob_import)
+    assert built.flows["value_usd"].sum() <= 150.0 + 1e-9
