@@ -20,6 +20,7 @@ from assets.transforms.cleaning.codes import (
     normalize_iso,
     normalize_qty_unit,
 )
+from assets.transforms.cleaning.duplicates import PROVENANCE_COLUMNS
 
 FACT_KEY: tuple[str, ...] = ("year", "reporter_code", "partner_code", "flow", "classification", "cmd_code")
 FACT_COLUMNS: tuple[str, ...] = (
@@ -46,12 +47,7 @@ FACT_COLUMNS: tuple[str, ...] = (
     "partner_is_nes",
     "is_world_partner",
     "release_rank",
-    "source_file",
-    "source_sha256",
-    "source_row",
-    "source_layout",
-    "api_query",
-    "retrieved_at",
+    *PROVENANCE_COLUMNS,
 )
 LEAF_LEVEL = 6
 
