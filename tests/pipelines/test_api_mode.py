@@ -5,24 +5,20 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
-import pytest
 from pytest_httpserver import HTTPServer
 
 from assets.raw import comtrade_raw
-from conftest import REPO_ROOT
 from pipelines.io_managers import ParquetIOManager
 from pipelines.resources import RvcConfig
+
+REPO_ROOT = Path(__file__).resolve().parents[2]  # tests must not import conftest: there are several
 
 RESPONSE = (REPO_ROOT / "tests" / "fixtures" / "api" / "comtrade_get_JPN_8703_2020_X.json").read_text()
 KEY = "test-key-7f3a9c"
 
 
-@pytest.fixture(scope="session")
-def httpserver_listen_address():
-    return ("127.0.0.1", 0)
-
-
-def test_api_mode_downloads_saves_and_reads_with_provenance(tmp_path: Path, httpserver: HTTPServer) -> None:
+def test_api_mode_downloads_saves_and_reads_with_provenance(tmp_path: Path, httpserver_ipv4: HTTPServer) -> None:
+    httpserver = httpserver_ipv4  # 127.0.0.1, like the client tests
     httpserver.expect_request(re.compile(r"/data/v1/get/C/A/HS")).respond_with_data(RESPONSE, content_type="application/json")
     rvc = RvcConfig(
         extracts_dir=str(tmp_path / "extracts"),

@@ -10,7 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import REPO_ROOT
+REPO_ROOT = Path(__file__).resolve().parents[2]  # tests must not import conftest: there are several
+
 
 SAMPLE = REPO_ROOT / "sample" / "extracts"
 

@@ -8,11 +8,12 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from conftest import REPO_ROOT
 from pipelines.definitions import build_defs
 from pipelines.schedules import monthly_refresh, yearly_refresh_march
 from pipelines.sensors import extract_files_sensor
 from pipelines.settings import load_settings
+
+REPO_ROOT = Path(__file__).resolve().parents[2]  # tests must not import conftest: there are several
 
 SAMPLE_COMTRADE = REPO_ROOT / "sample" / "extracts" / "comtrade"
 

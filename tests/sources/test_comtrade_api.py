@@ -37,15 +37,6 @@ KEYED = "/data/v1/get/C/A/HS"
 FIXED_NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def server(httpserver_ipv4: HTTPServer) -> HTTPServer:
-    httpserver_ipv4.no_handler_status_code = 404  # not retried: a wrong path fails fast
-    return httpserver_ipv4
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
 
 
 @pytest.fixture

@@ -32,12 +32,6 @@ FIXED_NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 SECRET = "s3cr3t-K3y/with+chars=="
 
 
-@pytest.fixture
-def server(httpserver_ipv4: HTTPServer) -> HTTPServer:
-    # An unexpected request answers 404, which is not retried, so a wrong path fails fast.
-    httpserver_ipv4.no_handler_status_code = 404
-    return httpserver_ipv4
-
 
 def fast_policy(max_tries: int = 5, **kwargs) -> RetryPolicy:
     return RetryPolicy(max_tries=max_tries, timeout_s=(2.0, 5.0), **kwargs)

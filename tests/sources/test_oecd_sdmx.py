@@ -26,15 +26,6 @@ DATA_PATH = f"/data/{TIVA_MAINLV_DATAFLOW}/{DEFAULT_TIVA_KEY}"
 FIXED_NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def server(httpserver_ipv4: HTTPServer) -> HTTPServer:
-    httpserver_ipv4.no_handler_status_code = 404  # not retried: a wrong path fails fast
-    return httpserver_ipv4
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
 
 
 @pytest.fixture
