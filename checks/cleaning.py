@@ -14,18 +14,21 @@ import pandera.pandas as pa
 from assets.transforms.cleaning.codes import (
     CMD_CODE_PATTERN,
     FLOW_CODES,
+    HS_VINTAGE_ENTRY_YEAR,
     HS_VINTAGES,
     QTY_UNITS,
     matches,
     vintage_entry_year,
 )
+from checks.sql_checks import sql_check
 from assets.transforms.cleaning.facts import FACT_KEY, LEAF_LEVEL
 from assets.transforms.cleaning.row_rules import REJECT_REASONS
 
 
 def _matching(pattern: str) -> pa.Check:
     """Full regex match, evaluated once per distinct value (pandera's str_matches runs per row)."""
-    return pa.Check(lambda values: matches(values, pattern), name=f"matches {pattern}", element_wise=False)
+    sql_pattern = pattern.replace("'", "''")
+    return sql_check(lambda values: matches(values, pattern), f"matches {pattern}", f"regexp_full_match({{col}}, '{sql_pattern}')")
 
 
 def _col(dtype, description: str, *checks: pa.Check, nullable: bool = False) -> pa.Column:
@@ -88,15 +91,20 @@ def _is_leaf_bilateral(frame: pd.DataFrame) -> pd.Series:
     return (frame["aggregate_level"] == LEAF_LEVEL).fillna(False).astype(bool) & ~frame["is_world_partner"].astype(bool)
 
 
+_ENTRY_YEAR_SQL = "CASE classification " + " ".join(f"WHEN '{v}' THEN {y}" for v, y in HS_VINTAGE_ENTRY_YEAR.items()) + " END"
+_LEAF_BILATERAL_SQL = "(aggregate_level = 6 AND NOT is_world_partner)"
+
 _FACT_CHECKS = [
-    pa.Check(_level_matches_code, name="aggregate_level_matches_cmd_code"),
-    pa.Check(_vintage_in_force, name="classification_in_force_in_year"),
-    pa.Check(_zero_flag_means_missing, name="zero_flags_mean_missing"),
+    sql_check(_level_matches_code, "aggregate_level_matches_cmd_code",
+              "aggregate_level = CASE WHEN cmd_code = 'TOTAL' THEN 0 ELSE length(cmd_code) END"),
+    sql_check(_vintage_in_force, "classification_in_force_in_year", f"{_ENTRY_YEAR_SQL} <= year"),
+    sql_check(_zero_flag_means_missing, "zero_flags_mean_missing",
+              "(NOT qty_zero_to_missing OR qty IS NULL) AND (NOT net_kg_zero_to_missing OR net_kg IS NULL)"),
 ]
 
 comtrade_clean_schema = pa.DataFrameSchema(
     _fact_columns(),
-    checks=[*_FACT_CHECKS, pa.Check(_is_leaf_bilateral, name="hs6_and_not_world")],
+    checks=[*_FACT_CHECKS, sql_check(_is_leaf_bilateral, "hs6_and_not_world", _LEAF_BILATERAL_SQL)],
     unique=list(FACT_KEY),
     strict=True,
     ordered=True,
@@ -106,7 +114,7 @@ comtrade_clean_schema = pa.DataFrameSchema(
 
 comtrade_totals_schema = pa.DataFrameSchema(
     _fact_columns(),
-    checks=[*_FACT_CHECKS, pa.Check(lambda f: ~_is_leaf_bilateral(f), name="aggregate_or_world")],
+    checks=[*_FACT_CHECKS, sql_check(lambda f: ~_is_leaf_bilateral(f), "aggregate_or_world", f"NOT {_LEAF_BILATERAL_SQL}")],
     unique=list(FACT_KEY),
     strict=True,
     ordered=True,

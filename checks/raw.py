@@ -10,6 +10,8 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
+from checks.sql_checks import sql_check
+
 # Layout names a raw row can carry in `source_layout` (assets.sources.comtrade_layouts detects them).
 COMTRADE_SOURCE_LAYOUTS: tuple[str, ...] = (
     "legacy_full",
@@ -86,7 +88,8 @@ def _column(name: str, dtype: str) -> pa.Column:
 
 comtrade_raw_schema = pa.DataFrameSchema(
     {name: _column(name, dtype) for name, dtype in COMTRADE_RAW_COLUMNS.items()},
-    checks=[pa.Check(_dtypes_exactly_as_contract, error="column dtypes differ from COMTRADE_RAW_COLUMNS")],
+    # In SQL the dtypes are compared on the Parquet schema (pipelines.table_validation), so the twin is TRUE.
+    checks=[sql_check(_dtypes_exactly_as_contract, "dtypes_as_contract", "TRUE", error="column dtypes differ from COMTRADE_RAW_COLUMNS")],
     strict=True,
     ordered=True,
     coerce=False,

@@ -28,6 +28,7 @@ from assets.transforms.comtrade_cleaning import (
     conservation_report,
     conservation_violations,
 )
+from checks.raw import COMTRADE_RAW_COLUMNS
 from checks.cleaning import comtrade_clean_schema, comtrade_rejects_schema, comtrade_totals_schema
 
 STR_COLUMNS = [
@@ -196,9 +197,9 @@ def test_children_exceeding_parent_compares_each_level_with_the_parent_present()
 
 # --- rule 5: duplicates ---------------------------------------------------------------------------------------
 
-def test_exact_duplicates_keep_the_latest_copy_and_name_it():
+def test_exact_duplicates_within_a_file_keep_the_latest_copy_and_name_it():
     raw = raw_frame(
-        {"source_file": "a/2017.csv", "source_row": 4},
+        {"source_file": "b/2017.csv", "source_row": 4},
         {"source_file": "b/2017.csv", "source_row": 9},
         {"source_file": "b/2017.csv", "source_row": 10, "partnerCode": "36"},
     )
@@ -208,38 +209,73 @@ def test_exact_duplicates_keep_the_latest_copy_and_name_it():
     assert result.rejects["message"].iloc[0] == "identical source fields to 'b/2017.csv' row 9, which is kept"
 
 
-def test_conflicting_duplicates_latest_release_wins_by_retrieved_at_then_file_name_then_row():
+def test_a_newer_release_is_kept_whole_and_a_line_it_dropped_is_not_revived():
+    # Issue 12: THA→JPN 8708, old release 870899 = 100 and 870829 = 50, new release 870899 = 150 → 150, not 200.
+    tha_jpn = {"reporterCode": "764", "reporterISO": "THA", "partnerCode": "392", "partnerISO": "JPN"}
     raw = raw_frame(
-        # key 1: retrieved_at decides; a row without one counts as older
+        {**tha_jpn, "cmdCode": "870899", "primaryValue": 100.0, "source_file": "THA_2017_2025-01-10.csv", "source_row": 1},
+        {**tha_jpn, "cmdCode": "870829", "primaryValue": 50.0, "source_file": "THA_2017_2025-01-10.csv", "source_row": 2},
+        {**tha_jpn, "cmdCode": "870899", "primaryValue": 150.0, "source_file": "THA_2017_2026-02-20.csv", "source_row": 1},
+        # another heading of the same pair, only in the old release: the new file says nothing about 8703
+        {**tha_jpn, "cmdCode": "870323", "primaryValue": 70.0, "source_file": "THA_2017_2025-01-10.csv", "source_row": 3},
+    )
+    result = clean_comtrade(raw)
+    assert dict(zip(result.clean["cmd_code"], result.clean["value_usd"])) == {"870899": 150.0, "870323": 70.0}
+    assert result.clean.loc[result.clean["cmd_code"].str.startswith("8708"), "value_usd"].sum() == 150.0
+    assert reasons_by_row(result) == {1: "superseded_release", 2: "superseded_release"}
+    message = result.rejects.set_index("cmdCode").loc["870829", "message"]
+    assert message == (
+        "release 'THA_2017_2025-01-10.csv' is superseded for reporter 764, year 2017, flow X, partner 392, HS heading 8708"
+        " by the later release 'THA_2017_2026-02-20.csv' (its source_file name sorts later); primaryValue here 50.0"
+    )
+
+
+def test_release_order_is_retrieved_at_then_file_name_and_the_same_download_twice_counts_once():
+    raw = raw_frame(
+        # retrieved_at decides; a row without one counts as older
         {"source_file": "z.json", "retrieved_at": "2025-01-01T00:00:00Z", "primaryValue": 1.0},
         {"source_file": "a.json", "retrieved_at": "2026-02-20T10:00:00Z", "primaryValue": 2.0},
         {"source_file": "zz.csv", "primaryValue": 3.0},
-        # key 2 (partner 36): no timestamps, the later file name wins
-        {"partnerCode": "36", "source_file": "2017_b.csv", "primaryValue": 4.0},
-        {"partnerCode": "36", "source_file": "2017_a.csv", "primaryValue": 5.0},
-        # key 3 (partner 156): same file, the later row wins
-        {"partnerCode": "156", "source_file": "c.csv", "source_row": 3, "primaryValue": 6.0},
-        {"partnerCode": "156", "source_file": "c.csv", "source_row": 7, "primaryValue": 8.0},
+        # partner 36: the same download saved twice under two names: the later name is kept, once
+        {"partnerCode": "36", "source_file": "copy_b.csv", "primaryValue": 4.0},
+        {"partnerCode": "36", "source_file": "copy_a.csv", "primaryValue": 4.0},
     )
     result = clean_comtrade(raw)
-    assert dict(zip(result.clean["partner_code"], result.clean["value_usd"])) == {"764": 2.0, "36": 4.0, "156": 8.0}
-    rejects = result.rejects
-    assert set(rejects["reason"]) == {"conflicting_duplicate_superseded"}
-    messages = dict(zip(rejects["source_file"], rejects["message"]))
-    assert messages["z.json"] == (
-        "superseded by 'a.json' row 2 (later release: retrieved_at '2026-02-20T10:00:00Z' vs '2025-01-01T00:00:00Z');"
-        " primaryValue here 1.0, kept 2.0"
-    )
-    assert "retrieved_at '2026-02-20T10:00:00Z' vs <empty>" in messages["zz.csv"]
-    assert messages["2017_a.csv"].startswith("superseded by '2017_b.csv' row 4 (later release: its source_file name sorts later)")
-    assert messages["c.csv"].startswith("superseded by 'c.csv' row 7 (later release: a later row of the same file)")
+    assert dict(zip(result.clean["partner_code"], result.clean["value_usd"])) == {"764": 2.0, "36": 4.0}
+    assert set(result.rejects["reason"]) == {"superseded_release"}
+    messages = dict(zip(result.rejects["source_file"], result.rejects["message"]))
+    assert "by the later release 'a.json' (retrieved_at '2026-02-20T10:00:00Z' vs '2025-01-01T00:00:00Z')" in messages["z.json"]
+    assert "(retrieved_at '2026-02-20T10:00:00Z' vs <empty>)" in messages["zz.csv"]
+    assert "by the later release 'copy_b.csv' (its source_file name sorts later)" in messages["copy_a.csv"]
+
+
+def test_one_classification_per_scope_the_reported_one_else_the_latest_releases():
+    h4_and_h5 = [
+        # partner 764: an original H4 file and a UNSD conversion to H5 of the same trade
+        {"classificationCode": "H4", "cmdCode": "870322", "primaryValue": 104.0, "isOriginalClassification": True,
+         "source_file": "JPN_H4.csv", "source_row": 1},
+        {"classificationCode": "H5", "cmdCode": "870340", "primaryValue": 104.0, "isOriginalClassification": False,
+         "source_file": "JPN_H5.csv", "source_row": 1},
+        # partner 36: no flag in either file: the latest release's classification (H5 in the later file)
+        {"partnerCode": "36", "classificationCode": "H4", "cmdCode": "870322", "primaryValue": 7.0, "source_file": "JPN_H4.csv", "source_row": 2},
+        {"partnerCode": "36", "classificationCode": "H5", "cmdCode": "870340", "primaryValue": 7.0, "source_file": "JPN_H5.csv", "source_row": 2},
+    ]
+    result = clean_comtrade(raw_frame(*h4_and_h5))
+    kept = dict(zip(result.clean["partner_code"], result.clean["classification"]))
+    assert kept == {"764": "H4", "36": "H5"}
+    assert result.clean["value_usd"].sum() == 111.0  # each trade once
+    assert set(result.rejects["reason"]) == {"converted_classification"}
+    messages = dict(zip(result.rejects["partnerCode"], result.rejects["message"]))
+    assert messages["764"].startswith("classification H5 is not the one kept for reporter 392, year 2017, flow X, partner 764")
+    assert messages["764"].endswith("H4 is kept from 'JPN_H4.csv' (isOriginalClassification: the classification the reporter reported)")
+    assert messages["36"].endswith("H5 is kept from 'JPN_H5.csv' (the classification of the latest release)")
 
 
 def test_exact_copies_are_resolved_before_conflicts_and_invalid_rows_never_compete():
     raw = raw_frame(
-        {"source_file": "release1.csv", "source_row": 1, "primaryValue": 10.0},
-        {"source_file": "release1.csv", "source_row": 2, "primaryValue": 10.0},  # exact copy of row 1
-        {"source_file": "release2.csv", "source_row": 1, "primaryValue": 12.0},  # conflicting later release
+        {"source_file": "release.csv", "source_row": 1, "primaryValue": 10.0},
+        {"source_file": "release.csv", "source_row": 2, "primaryValue": 10.0},  # exact copy of row 1
+        {"source_file": "release.csv", "source_row": 3, "primaryValue": 12.0},  # conflicting later row
         # partner 36: the newer release has no value, so the valid older one stays
         {"partnerCode": "36", "source_file": "release1.csv", "source_row": 3, "primaryValue": 20.0},
         {"partnerCode": "36", "source_file": "release2.csv", "source_row": 2, "primaryValue": None},
@@ -248,13 +284,14 @@ def test_exact_copies_are_resolved_before_conflicts_and_invalid_rows_never_compe
     rejected = dict(zip(zip(result.rejects["source_file"], result.rejects["source_row"]), result.rejects["reason"]))
     assert rejected == {
         ("release2.csv", 2): "value_missing",
-        ("release1.csv", 1): "exact_duplicate",
-        ("release1.csv", 2): "conflicting_duplicate_superseded",
+        ("release.csv", 1): "exact_duplicate",
+        ("release.csv", 2): "conflicting_duplicate_superseded",
     }
     assert dict(zip(result.clean["partner_code"], result.clean["value_usd"])) == {"764": 12.0, "36": 20.0}
     messages = dict(zip(zip(result.rejects["source_file"], result.rejects["source_row"]), result.rejects["message"]))
-    assert messages[("release1.csv", 1)] == (
-        "identical source fields to 'release1.csv' row 2, itself superseded by 'release2.csv' row 1"
+    assert messages[("release.csv", 1)] == "identical source fields to 'release.csv' row 2, itself superseded by 'release.csv' row 3"
+    assert messages[("release.csv", 2)] == (
+        "superseded by 'release.csv' row 3 (later release: a later row of the same file); primaryValue here 10.0, kept 12.0"
     )
 
 
@@ -280,14 +317,21 @@ def test_values_must_be_non_negative_numbers():
     assert result.clean["value_usd"].tolist() == [0.0]
 
 
-def test_cif_and_fob_fall_back_to_primary_value_on_the_basis_it_represents():
+def test_values_as_declared_cif_and_fob_fall_back_to_primary_value_on_the_basis_it_represents():
     raw = raw_frame(
-        {"flowCode": "M", "primaryValue": 110.0, "cifvalue": None, "fobvalue": 100.0},
+        {"flowCode": "M", "primaryValue": 110.0, "cifvalue": 110.0, "fobvalue": 100.0},
         {"flowCode": "X", "primaryValue": 90.0, "cifvalue": None, "fobvalue": None},
         {"flowCode": "RM", "primaryValue": 5.0, "cifvalue": None, "fobvalue": None},
         {"flowCode": "RX", "primaryValue": 3.0, "cifvalue": 3.3, "fobvalue": 2.9},
+        # an import declared FOB (Comtrade+: fobvalue given, cifvalue 0 = not available): FOB, never CIF
+        {"flowCode": "M", "partnerCode": "36", "primaryValue": 100.0, "cifvalue": 0.0, "fobvalue": 100.0},
+        # an export with fobvalue 0 (not available): primaryValue is the FOB value
+        {"flowCode": "X", "partnerCode": "36", "primaryValue": 80.0, "cifvalue": None, "fobvalue": 0.0},
     )
-    facts = clean_comtrade(raw).clean.set_index("flow")
+    facts = clean_comtrade(raw).clean.set_index(["flow", "partner_code"])
+    assert facts.loc[("M", "36"), "fob_usd"] == 100.0 and math.isnan(facts.loc[("M", "36"), "cif_usd"])
+    assert facts.loc[("X", "36"), "fob_usd"] == 80.0
+    facts = facts.xs("764", level="partner_code")
     assert facts.loc["M", ["cif_usd", "fob_usd"]].tolist() == [110.0, 100.0]
     assert facts.loc["X", "fob_usd"] == 90.0 and math.isnan(facts.loc["X", "cif_usd"])
     assert facts.loc["RM", "cif_usd"] == 5.0 and math.isnan(facts.loc["RM", "fob_usd"])
@@ -382,8 +426,8 @@ def mixed_raw() -> pd.DataFrame:
         {"customsCode": "C01", "primaryValue": 40.0},                       # 5 breakdown_customs
         {"flowCode": "Z", "primaryValue": 7.0},                             # 6 flow_unknown
         {"partnerCode": "36", "primaryValue": -1.0},                        # 7 value_negative
-        {"primaryValue": 100.0, "source_file": "hand/extract_copy.csv"},    # 8 exact duplicate of 1 (wins: later name)
-        {"primaryValue": 90.0, "source_file": "hand/a_older.csv"},          # 9 conflicting, superseded
+        {"primaryValue": 100.0},                                            # 8 exact duplicate of 1 (wins: later row)
+        {"primaryValue": 90.0, "source_file": "hand/a_older.csv"},          # 9 older release, superseded
     )
 
 
@@ -391,14 +435,14 @@ def test_rejects_keep_every_raw_column_as_given_plus_reason_and_message():
     raw = mixed_raw()
     result = clean_comtrade(raw)
     rejects = result.rejects
-    assert list(rejects.columns) == [*raw.columns, "reason", "message"]
+    assert list(rejects.columns) == [*COMTRADE_RAW_COLUMNS, "reason", "message"]
     assert rejects["source_row"].tolist() == [1, 4, 5, 6, 7, 9]  # raw order
     by_row = rejects.set_index(["source_file", "source_row"])
     original = raw.set_index(["source_file", "source_row"]).loc[by_row.index]
     pd.testing.assert_frame_equal(by_row[list(original.columns)], original)
     assert reasons_by_row(result) == {
         1: "exact_duplicate", 4: "breakdown_transport", 5: "breakdown_customs", 6: "flow_unknown",
-        7: "value_negative", 9: "conflicting_duplicate_superseded",
+        7: "value_negative", 9: "superseded_release",
     }
     validate_all(result)
 
@@ -412,8 +456,8 @@ def test_steps_report_rows_and_value_removed_in_the_order_applied():
         ["breakdown_transport", 1, 60.0, 7],
         ["flow_unknown", 1, 7.0, 6],
         ["value_negative", 1, -1.0, 5],
-        ["exact_duplicate", 1, 100.0, 4],
-        ["conflicting_duplicate_superseded", 1, 90.0, 3],
+        ["superseded_release", 1, 90.0, 4],
+        ["exact_duplicate", 1, 100.0, 3],
     ]
     assert steps["rows_after"].iloc[-1] == 3
 

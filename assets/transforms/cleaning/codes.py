@@ -8,9 +8,10 @@ vocabularies. What does not: rules that decide whether a row is rejected (`row_r
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -181,3 +182,51 @@ def is_world_partner(partner_codes: pd.Series, partner_isos: pd.Series) -> np.nd
 def normalize_iso(isos: pd.Series) -> pd.Series:
     """ISO codes as reported, without surrounding blanks and upper case; blank → missing."""
     return map_distinct(isos, lambda iso: iso.strip().upper() or None, "str")
+
+
+# ---------------------------------------------------------------------------------------------- SQL side
+# The heavy stages run in DuckDB. Code vocabularies are applied there through small tables built from the
+# distinct values of the year (a few thousand at most), mapped by the Python functions above, so there is
+# one definition of each mapping.
+
+
+def sql_list(values: Iterable[str]) -> str:
+    """A SQL list of string literals: 'X', 'M', ..."""
+    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
+
+
+def register_code_tables(con: duckdb.DuckDBPyConnection, raw: str) -> None:
+    """Create the temp tables the cleaning SQL joins: `classification_codes` (raw classificationCode →
+    classification H0..H6, entry_year) and `qty_units` (raw qtyUnitCode, qtyUnitAbbr → qty_unit), from the
+    distinct values found in the relation `raw`."""
+    codes = [row[0] for row in con.execute(f"SELECT DISTINCT classificationCode FROM {raw} WHERE classificationCode IS NOT NULL").fetchall()]
+    vintages = normalize_classification(pd.Series(codes, dtype="str"))
+    con.execute("CREATE OR REPLACE TEMP TABLE classification_codes (code VARCHAR, classification VARCHAR, entry_year INTEGER)")
+    rows = [
+        (code, None if pd.isna(vintage) else vintage, None if pd.isna(vintage) else HS_VINTAGE_ENTRY_YEAR[vintage])
+        for code, vintage in zip(codes, vintages)
+    ]
+    if rows:
+        con.executemany("INSERT INTO classification_codes VALUES (?, ?, ?)", rows)
+    pairs = con.execute(f"SELECT DISTINCT qtyUnitCode, qtyUnitAbbr FROM {raw}").fetchall()
+    units = normalize_qty_unit(
+        pd.Series([p[0] for p in pairs], dtype="str"), pd.Series([p[1] for p in pairs], dtype="str")
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE qty_units (code VARCHAR, label VARCHAR, qty_unit VARCHAR)")
+    if pairs:
+        con.executemany("INSERT INTO qty_units VALUES (?, ?, ?)", [(c, l, u) for (c, l), u in zip(pairs, units)])
+
+
+def is_world_partner_sql(code: str = "partnerCode", iso: str = "partnerISO") -> str:
+    """SQL: TRUE where the partner is World (code 0, ISO WLD legacy / W00 Comtrade+)."""
+    return f"({code} = '{WORLD_PARTNER_CODE}' OR coalesce(upper(trim({iso})) IN ({sql_list(sorted(WORLD_PARTNER_ISOS))}), FALSE))"
+
+
+def aggregate_level_sql(cmd: str = "cmdCode") -> str:
+    """SQL: Comtrade aggregation level of a cmdCode: 0 for TOTAL, else its number of digits."""
+    return f"(CASE WHEN {cmd} = 'TOTAL' THEN 0 ELSE length({cmd}) END)"
+
+
+def normalize_iso_sql(iso: str) -> str:
+    """SQL: an ISO code as reported, without surrounding blanks, upper case; blank → NULL."""
+    return f"nullif(upper(trim({iso}, ' \t\r\n')), '')"

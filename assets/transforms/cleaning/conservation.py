@@ -1,97 +1,60 @@
-"""Conservation of the Comtrade cleaning stage: every raw row lands in exactly one output, with its value.
+"""Conservation of the Comtrade cleaning stage, in SQL: every raw row lands in exactly one output, with its value.
 
 What belongs here: the report (rows and value per destination, measured in the outputs and in the raw rows
-they point to) and the list of violations an asset check fails on. Rows are matched by provenance
-(source_file, source_row), which the raw contract makes unique.
+they point to) and the list of violations the blocking asset check fails on. Rows are matched by provenance
+(source_file, source_row), which the raw contract makes unique. The relations are SQL names or
+`read_parquet(...)` calls, so the check runs on the files the stage wrote.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
-import numpy as np
+import duckdb
 import pandas as pd
-
-if TYPE_CHECKING:
-    from assets.transforms.comtrade_cleaning import CleaningResult
 
 REPORT_COLUMNS = ["reason", "destination", "rows", "value_usd", "raw_value_usd", "unmatched_rows"]
 _REL_TOL = 1e-9  # sums of the same float values in a different order differ only in the last bits
 
 
-def _row_ids(frame: pd.DataFrame, files: pd.Index, stride: int) -> np.ndarray:
-    """int64 id of (source_file, source_row); -1 where the file is not one of `files` or the row is empty."""
-    file_number = files.get_indexer(frame["source_file"]).astype(np.int64)
-    row = frame["source_row"].to_numpy(dtype=np.int64, na_value=-1)
-    ids = file_number * stride + row
-    ids[(file_number < 0) | (row < 0)] = -1
-    return ids
+def conservation_report_sql(con: duckdb.DuckDBPyConnection, raw: str, clean: str, totals: str, rejects: str) -> tuple[pd.DataFrame, dict[str, int]]:
+    """(report, counts). Report: REPORT_COLUMNS, one row for clean, totals, each reject reason, and "missing"
+    (raw rows in no output; should be 0). value_usd is measured in the output (value_usd or the reject's
+    primaryValue), raw_value_usd on the raw rows the output rows point to; unmatched_rows counts output rows
+    whose (source_file, source_row) is not in raw. Counts: raw_rows, raw_duplicate_provenance,
+    rows_in_several_outputs."""
+    outputs = f"""
+        SELECT 'clean' AS reason, 'clean' AS destination, source_file, source_row, value_usd AS v FROM {clean}
+        UNION ALL SELECT 'totals', 'totals', source_file, source_row, value_usd FROM {totals}
+        UNION ALL SELECT reason, 'rejects', source_file, source_row, primaryValue FROM {rejects}"""
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _outputs AS {outputs}")
+    raw_ids = f"(SELECT source_file, source_row, primaryValue FROM {raw})"
+    report = con.execute(f"""
+        SELECT o.reason, o.destination, count(*) AS rows, coalesce(sum(o.v), 0) AS value_usd,
+               coalesce(sum(r.primaryValue), 0) AS raw_value_usd,
+               count(*) FILTER (WHERE r.source_row IS NULL) AS unmatched_rows
+        FROM _outputs o LEFT JOIN {raw_ids} r USING (source_file, source_row)
+        GROUP BY ALL
+        UNION ALL
+        SELECT 'missing', 'none', count(*), coalesce(sum(primaryValue), 0), coalesce(sum(primaryValue), 0), 0
+        FROM {raw_ids} r ANTI JOIN _outputs o USING (source_file, source_row)
+    """).df()
+    order = {"clean": 0, "totals": 1, "missing": 9}
+    report = report.assign(_o=report["reason"].map(order).fillna(2)).sort_values(["_o", "reason"]).drop(columns="_o")
+    report = report.reset_index(drop=True).astype({"rows": "Int64", "unmatched_rows": "Int64", "reason": "str", "destination": "str"})
+    raw_rows, raw_distinct = con.execute(f"SELECT count(*), count(DISTINCT (source_file, source_row)) FROM {raw}").fetchone()
+    out_rows, out_distinct = con.execute("SELECT count(*), count(DISTINCT (source_file, source_row)) FROM _outputs").fetchone()
+    counts = {
+        "raw_rows": int(raw_rows),
+        "raw_duplicate_provenance": int(raw_rows - raw_distinct),
+        "rows_in_several_outputs": int(out_rows - out_distinct),
+    }
+    return report[REPORT_COLUMNS], counts
 
 
-def _destinations(result: CleaningResult) -> list[tuple[str, str, pd.DataFrame, np.ndarray]]:
-    """(reason, destination, rows, value per row) for clean, totals and each reject reason."""
-    parts = [
-        ("clean", "clean", result.clean, result.clean["value_usd"].to_numpy(dtype="float64")),
-        ("totals", "totals", result.totals, result.totals["value_usd"].to_numpy(dtype="float64")),
-    ]
-    rejects = result.rejects
-    for reason in sorted(rejects["reason"].dropna().unique()):
-        rows = rejects[(rejects["reason"] == reason).to_numpy()]
-        parts.append((str(reason), "rejects", rows, rows["primaryValue"].to_numpy(dtype="float64")))
-    return parts
-
-
-def _accounting(raw: pd.DataFrame, result: CleaningResult) -> tuple[pd.DataFrame, dict[str, int]]:
-    files = pd.Index(raw["source_file"].dropna().unique())
-    frames = (raw, result.clean, result.totals, result.rejects)
-    stride = 1 + max(int(frame["source_row"].fillna(0).max()) if len(frame) else 0 for frame in frames)
-    raw_ids = _row_ids(raw, files, stride)
-    first = ~pd.Index(raw_ids).duplicated()
-    counts = {"raw_rows": len(raw), "raw_duplicate_provenance": int((~first).sum())}
-    unique_ids = pd.Index(raw_ids[first])
-    raw_values = raw["primaryValue"].to_numpy(dtype="float64")[first]
-    hits = np.zeros(len(unique_ids), dtype=np.int64)
-    records = []
-    for reason, destination, rows, values in _destinations(result):
-        positions = unique_ids.get_indexer(_row_ids(rows, files, stride))
-        matched = positions >= 0
-        np.add.at(hits, positions[matched], 1)
-        records.append({
-            "reason": reason,
-            "destination": destination,
-            "rows": len(rows),
-            "value_usd": float(np.nansum(values)),
-            "raw_value_usd": float(np.nansum(raw_values[positions[matched]])),
-            "unmatched_rows": int((~matched).sum()),
-        })
-    missing = hits == 0
-    records.append({
-        "reason": "missing",
-        "destination": "none",
-        "rows": int(missing.sum()),
-        "value_usd": float(np.nansum(raw_values[missing])),
-        "raw_value_usd": float(np.nansum(raw_values[missing])),
-        "unmatched_rows": 0,
-    })
-    counts["rows_in_several_outputs"] = int((hits > 1).sum())
-    report = pd.DataFrame.from_records(records, columns=REPORT_COLUMNS)
-    report = report.astype({"rows": "Int64", "unmatched_rows": "Int64"})
-    return report, counts
-
-
-def conservation_report(raw: pd.DataFrame, result: CleaningResult) -> pd.DataFrame:
-    """Rows and value per destination: REPORT_COLUMNS, one row for clean, totals, each reject reason, and
-    "missing" (raw rows found in no output; should be 0). value_usd is measured in the output (value_usd or
-    the reject's primaryValue), raw_value_usd on the raw rows the output rows point to; unmatched_rows counts
-    output rows whose (source_file, source_row) is not in raw."""
-    return _accounting(raw, result)[0]
-
-
-def conservation_violations(raw: pd.DataFrame, result: CleaningResult) -> list[str]:
+def conservation_violations_from(report: pd.DataFrame, counts: dict[str, int]) -> list[str]:
     """Readable violations of "every raw row is in exactly one of clean, totals, rejects, with its value";
     an empty list means the stage conserved rows and value."""
-    report, counts = _accounting(raw, result)
     problems = []
     if counts["raw_duplicate_provenance"]:
         problems.append(

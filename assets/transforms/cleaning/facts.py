@@ -1,136 +1,93 @@
-"""Building the `comtrade_clean` and `comtrade_totals` facts from the raw rows that passed every rule.
+"""The `comtrade_clean` and `comtrade_totals` facts from the raw rows that passed every rule, as SQL.
 
 What belongs here: the output column list, the mapping of raw Comtrade+ fields to typed snake_case facts
-(values on their CIF/FOB basis, quantities with zero read as missing, estimation flags), and the split into
-HS6 bilateral facts and totals (TOTAL, 2- and 4-digit aggregates, partner World).
+(values as declared, quantities with zero read as missing, estimation flags), and the split into HS6
+bilateral facts and totals (TOTAL, 2- and 4-digit aggregates, partner World).
+
+Values as declared (docs/methods.md, "Values as declared"): Comtrade+ publishes `primaryValue` (CIF for
+imports where known, else FOB; FOB for exports) and, separately, `cifvalue` and `fobvalue`, where 0 means
+"not available", not zero. So:
+- `fob_usd` = `fobvalue` when > 0; for exports and re-exports, else `primaryValue`.
+- `cif_usd` = `cifvalue` when > 0; for imports and re-imports with no FOB declaration, else `primaryValue`
+  (Comtrade's default basis for imports). An import declared FOB (`fobvalue` > 0, no `cifvalue`) has no CIF
+  value: it is carried as FOB and never divided by a CIF/FOB factor downstream.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
-
-import numpy as np
-import pandas as pd
-
 from assets.transforms.cleaning.codes import (
     CIF_FLOWS,
     FOB_FLOWS,
-    aggregate_level_of,
-    is_world_partner,
-    normalize_iso,
-    normalize_qty_unit,
+    NES_PARTNER_CODES,
+    aggregate_level_sql,
+    is_world_partner_sql,
+    normalize_iso_sql,
+    sql_list,
 )
-from assets.transforms.cleaning.duplicates import PROVENANCE_COLUMNS
+from assets.transforms.cleaning.releases import PROVENANCE_COLUMNS
 
 FACT_KEY: tuple[str, ...] = ("year", "reporter_code", "partner_code", "flow", "classification", "cmd_code")
-FACT_COLUMNS: tuple[str, ...] = (
-    "year",
-    "reporter_code",
-    "reporter_iso",
-    "partner_code",
-    "partner_iso",
-    "flow",
-    "classification",
-    "cmd_code",
-    "aggregate_level",
-    "value_usd",
-    "cif_usd",
-    "fob_usd",
-    "qty",
-    "qty_unit",
-    "qty_unit_code",
-    "net_kg",
-    "qty_estimated",
-    "net_kg_estimated",
-    "qty_zero_to_missing",
-    "net_kg_zero_to_missing",
-    "partner_is_nes",
-    "is_world_partner",
-    "release_rank",
-    *PROVENANCE_COLUMNS,
-)
 LEAF_LEVEL = 6
 
-# Raw fields build_facts reads.
-FACT_SOURCE_COLUMNS: tuple[str, ...] = (
-    "refYear", "reporterCode", "reporterISO", "partnerCode", "partnerISO", "flowCode", "cmdCode", "primaryValue",
-    "cifvalue", "fobvalue", "qty", "qtyUnitCode", "qtyUnitAbbr", "netWgt", "isQtyEstimated", "isNetWgtEstimated",
-    "legacyEstimationFlag", "source_file", "source_sha256", "source_row", "source_layout", "api_query", "retrieved_at",
-)
-
-# Legacy Comtrade "Flag" (legacyEstimationFlag): 0 none, 2 quantity estimated, 4 net weight estimated, 6 both.
-_LEGACY_QTY_ESTIMATED = (2, 6)
+# Output column → SQL over the judged raw rows (aliases: `qty_units` u, `releases` r). Order = column order.
+_LEGACY_QTY_ESTIMATED = (2, 6)  # legacy Comtrade "Flag": 0 none, 2 quantity estimated, 4 net weight, 6 both
 _LEGACY_NET_WEIGHT_ESTIMATED = (4, 6)
 
 
-def _estimated(flag: pd.Series, legacy_flag: pd.Series, legacy_values: tuple[int, ...]) -> pd.Series:
-    """The Comtrade+ boolean where given, else derived from the legacy estimation flag, else missing."""
-    from_legacy = legacy_flag.isin(legacy_values).astype("boolean").mask(legacy_flag.isna())
-    return flag.astype("boolean").fillna(from_legacy)
+def _estimated(flag: str, legacy_values: tuple[int, ...]) -> str:
+    """The Comtrade+ boolean where given, else derived from the legacy estimation flag, else NULL."""
+    listed = ", ".join(str(v) for v in legacy_values)
+    return f"coalesce({flag}, CASE WHEN legacyEstimationFlag IS NULL THEN NULL ELSE legacyEstimationFlag IN ({listed}) END)"
 
 
-def _zero_to_missing(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Comtrade+ writes 0.0 where no quantity or weight was reported: read it as missing and flag it."""
-    is_zero = values == 0
-    return values.mask(is_zero), is_zero.astype("boolean")
+_CIF_DECLARED = "(CASE WHEN cifvalue > 0 THEN cifvalue END)"
+_FOB_DECLARED = "(CASE WHEN fobvalue > 0 THEN fobvalue END)"
+
+FACT_SQL: dict[str, str] = {
+    "year": "CAST(refYear AS BIGINT)",
+    "reporter_code": "reporterCode",
+    "reporter_iso": normalize_iso_sql("reporterISO"),
+    "partner_code": "partnerCode",
+    "partner_iso": normalize_iso_sql("partnerISO"),
+    "flow": "flowCode",
+    "classification": "classification",
+    "cmd_code": "cmdCode",
+    "aggregate_level": f"CAST({aggregate_level_sql()} AS BIGINT)",
+    "value_usd": "CAST(primaryValue AS DOUBLE)",
+    "cif_usd": f"CAST(coalesce({_CIF_DECLARED}, CASE WHEN flowCode IN ({sql_list(sorted(CIF_FLOWS))}) AND {_FOB_DECLARED} IS NULL"
+    " THEN primaryValue END) AS DOUBLE)",
+    "fob_usd": f"CAST(coalesce({_FOB_DECLARED}, CASE WHEN flowCode IN ({sql_list(sorted(FOB_FLOWS))}) THEN primaryValue END) AS DOUBLE)",
+    "qty": "CAST(nullif(qty, 0) AS DOUBLE)",
+    "qty_unit": "coalesce(u.qty_unit, 'n/a')",
+    "qty_unit_code": "qtyUnitCode",
+    "net_kg": "CAST(nullif(netWgt, 0) AS DOUBLE)",
+    "qty_estimated": _estimated("isQtyEstimated", _LEGACY_QTY_ESTIMATED),
+    "net_kg_estimated": _estimated("isNetWgtEstimated", _LEGACY_NET_WEIGHT_ESTIMATED),
+    # Comtrade+ writes 0.0 where no quantity or weight was reported: read as missing and flagged.
+    "qty_zero_to_missing": "coalesce(qty = 0, FALSE)",
+    "net_kg_zero_to_missing": "coalesce(netWgt = 0, FALSE)",
+    "partner_is_nes": "coalesce(partnerCode IN ({nes}), FALSE)",
+    "is_world_partner": is_world_partner_sql(),
+    "release_rank": "r.release_rank",
+    **{name: f"j.{name}" for name in PROVENANCE_COLUMNS},
+}
+FACT_COLUMNS: tuple[str, ...] = tuple(FACT_SQL)
+
+# HS6 rows with a partner other than World are bilateral facts; the rest are the denominators.
+IS_TOTAL_ROW_SQL = f"({aggregate_level_sql()} <> {LEAF_LEVEL} OR {is_world_partner_sql()})"
 
 
-def build_facts(
-    rows: pd.DataFrame,
-    classification: pd.Series,
-    release_rank: np.ndarray,
-    nes_partner_codes: Collection[str],
-) -> pd.DataFrame:
-    """Typed facts (FACT_COLUMNS) for raw `rows` that passed every rule, in the order given.
-
-    `classification` holds the normalized vintage (H0..H6) and `release_rank` the release rank of each row.
-    value_usd is primaryValue; cif_usd/fob_usd are cifvalue/fobvalue, falling back to primaryValue on the
-    basis it represents (CIF for M and RM, FOB for X and RX).
-    """
-    flow = rows["flowCode"]
-    value = rows["primaryValue"]
-    qty, qty_was_zero = _zero_to_missing(rows["qty"])
-    net_kg, net_kg_was_zero = _zero_to_missing(rows["netWgt"])
-    legacy_flag = rows["legacyEstimationFlag"]
-    facts = pd.DataFrame(
-        {
-            "year": rows["refYear"].astype("Int64"),
-            "reporter_code": rows["reporterCode"].astype("str"),
-            "reporter_iso": normalize_iso(rows["reporterISO"]),
-            "partner_code": rows["partnerCode"].astype("str"),
-            "partner_iso": normalize_iso(rows["partnerISO"]),
-            "flow": flow.astype("str"),
-            "classification": classification.astype("str"),
-            "cmd_code": rows["cmdCode"].astype("str"),
-            "aggregate_level": aggregate_level_of(rows["cmdCode"]),
-            "value_usd": value.astype("float64"),
-            "cif_usd": rows["cifvalue"].fillna(value.where(flow.isin(CIF_FLOWS))).astype("float64"),
-            "fob_usd": rows["fobvalue"].fillna(value.where(flow.isin(FOB_FLOWS))).astype("float64"),
-            "qty": qty.astype("float64"),
-            "qty_unit": normalize_qty_unit(rows["qtyUnitCode"], rows["qtyUnitAbbr"]),
-            "qty_unit_code": rows["qtyUnitCode"].astype("str"),
-            "net_kg": net_kg.astype("float64"),
-            "qty_estimated": _estimated(rows["isQtyEstimated"], legacy_flag, _LEGACY_QTY_ESTIMATED),
-            "net_kg_estimated": _estimated(rows["isNetWgtEstimated"], legacy_flag, _LEGACY_NET_WEIGHT_ESTIMATED),
-            "qty_zero_to_missing": qty_was_zero,
-            "net_kg_zero_to_missing": net_kg_was_zero,
-            "partner_is_nes": rows["partnerCode"].isin(list(nes_partner_codes)).astype("boolean"),
-            "is_world_partner": pd.array(is_world_partner(rows["partnerCode"], rows["partnerISO"]), dtype="boolean"),
-            "release_rank": pd.array(release_rank, dtype="Int64"),
-            "source_file": rows["source_file"].astype("str"),
-            "source_sha256": rows["source_sha256"].astype("str"),
-            "source_row": rows["source_row"].astype("Int64"),
-            "source_layout": rows["source_layout"].astype("str"),
-            "api_query": rows["api_query"].astype("str"),
-            "retrieved_at": rows["retrieved_at"].astype("str"),
-        },
-        index=rows.index,
-    )
-    return facts.reset_index(drop=True)
-
-
-def is_total_row(cmd_codes: pd.Series, partner_codes: pd.Series, partner_isos: pd.Series) -> np.ndarray:
-    """True for rows that belong in totals: TOTAL, 2- and 4-digit aggregates, and partner World at any level
-    (the denominators of shares and RCA); False for HS6 rows with a partner other than World (clean)."""
-    not_leaf = (aggregate_level_of(cmd_codes) != LEAF_LEVEL).to_numpy(dtype=bool, na_value=True)
-    return not_leaf | is_world_partner(partner_codes, partner_isos)
+def facts_select(judged: str, nes_partner_codes: list[str] | None = None) -> str:
+    """SQL selecting FACT_COLUMNS plus `_pos` (raw order) and `_is_total` (belongs in totals) for the kept rows
+    of `judged`: row_reason = 0 and not in `group_losers`. `nes_partner_codes` default: the Comtrade n.e.s. areas (codes.NES_PARTNER_CODES)."""
+    nes = sql_list(sorted(NES_PARTNER_CODES) if nes_partner_codes is None else nes_partner_codes) or "NULL"
+    columns = ",\n    ".join(f"{sql.format(nes=nes)} AS {name}" for name, sql in FACT_SQL.items())
+    return f"""
+SELECT {columns},
+    j._pos AS _pos,
+    {IS_TOTAL_ROW_SQL} AS _is_total
+FROM {judged} j
+LEFT JOIN qty_units u ON j.qtyUnitCode IS NOT DISTINCT FROM u.code AND j.qtyUnitAbbr IS NOT DISTINCT FROM u.label
+JOIN releases r ON j.source_file = r.source_file AND j.retrieved_at IS NOT DISTINCT FROM r.retrieved_at
+WHERE j.row_reason = 0 AND j._pos NOT IN (SELECT _pos FROM group_losers)
+"""

@@ -1,29 +1,22 @@
-"""Per-row reject rules of the Comtrade cleaning stage: which rule, if any, each raw row fails, and why.
+"""Per-row reject rules of the Comtrade cleaning stage, as SQL: which rule, if any, each raw row fails, and why.
 
-What belongs here: the ordered reason codes (`REJECT_REASONS`, documented in docs/reject_reasons.md), the
-vectorised tests that need one row only, and the readable messages for rejected rows. A row failing several
-rules gets the first one in `REJECT_REASONS` order. Duplicate resolution, which needs groups of rows, lives
-in `duplicates`.
+What belongs here: the ordered reason codes (`REJECT_REASONS`, documented in docs/reject_reasons.md), the SQL
+expression giving each raw row the number of its first failing row rule, and the SQL of the readable message
+of each row rule. A row failing several rules gets the first one in `REJECT_REASONS` order. Rules that need
+groups of rows (releases, classifications, duplicates) live in `releases`.
+
+The expressions read the canonical `comtrade_raw` columns plus two columns joined from small code tables
+(`classification`, the normalized HS vintage, and `entry_year`, the year it entered into force): see
+`codes.register_code_tables`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import numpy as np
-import pandas as pd
-
-from assets.transforms.cleaning.codes import (
-    CMD_CODE_PATTERN,
-    FLOW_CODES,
-    map_distinct,
-    matches,
-    vintage_entry_year,
-)
+from assets.transforms.cleaning.codes import CMD_CODE_PATTERN, FLOW_CODES, sql_list
 
 # Order = order applied. Scope first (goods, annual), then breakdown hygiene, then code validity, then
-# values; duplicates last so that only valid rows compete for a key and an invalid newer release never
-# pushes out a valid older one.
+# values; releases, classifications and duplicates last, so that only valid rows compete and an invalid
+# newer release never pushes out a valid older one.
 REJECT_REASONS: tuple[str, ...] = (
     "not_goods",
     "frequency_not_annual",
@@ -38,11 +31,14 @@ REJECT_REASONS: tuple[str, ...] = (
     "value_not_numeric",
     "value_missing",
     "value_negative",
+    "converted_classification",
+    "superseded_release",
     "exact_duplicate",
     "conflicting_duplicate_superseded",
 )
-ROW_RULES: tuple[str, ...] = REJECT_REASONS[:-2]
-# Reason codes are stored as small integers while rules run: 0 = kept, k = REJECT_REASONS[k - 1].
+ROW_RULES: tuple[str, ...] = REJECT_REASONS[: REJECT_REASONS.index("value_negative") + 1]
+GROUP_RULES: tuple[str, ...] = REJECT_REASONS[len(ROW_RULES) :]
+# Reason codes are small integers while rules run: 0 = kept, k = REJECT_REASONS[k - 1].
 REASON_NUMBER: dict[str, int] = {reason: number for number, reason in enumerate(REJECT_REASONS, start=1)}
 
 TOTAL_CUSTOMS_CODE = "C00"
@@ -50,123 +46,92 @@ TOTAL_MOT_CODE = "0"
 TOTAL_MOS_CODE = "0"
 TOTAL_PARTNER2_CODE = "0"
 
-
-def is_breakdown(values: pd.Series, total_code: str) -> pd.Series:
-    """True where a breakdown code is given and is not the total; an empty code means the total
-    (legacy layouts have no breakdown columns and the reader leaves or fills them). Surrounding blanks are
-    ignored: Comtrade+ website CSVs write mosCode "0 " on some total rows."""
-    return map_distinct(values, lambda code: code.strip() != total_code, "bool", na_value=False)
+# Python's str.strip() blanks: the readers keep descriptions verbatim, and codes may carry stray blanks
+# (Comtrade+ website CSVs write mosCode "0 " on some total rows).
+_BLANKS = "' \t\r\n'"
 
 
-def _is_other_than(values: pd.Series, expected: str) -> pd.Series:
-    """True where a value is given and, ignoring case and blanks, is not `expected`."""
-    return map_distinct(values, lambda v: v.strip().upper() != expected, "bool", na_value=False)
+def trimmed(column: str) -> str:
+    return f"trim({column}, {_BLANKS})"
 
 
-def rule_masks(raw: pd.DataFrame, classification: pd.Series) -> dict[str, pd.Series]:
-    """Boolean mask per row rule (True = the row fails it), keyed by reason code, in application order.
+def is_breakdown_sql(column: str, total_code: str) -> str:
+    """TRUE where a breakdown code is given and is not the total; an empty code means the total (legacy
+    layouts have no breakdown columns)."""
+    return f"coalesce({trimmed(column)} <> '{total_code}', FALSE)"
 
-    `classification` is `normalize_classification(raw["classificationCode"])`, computed once by the caller.
-    """
-    freq = raw["freqCode"]
-    period_is_year = matches(raw["period"], r"\d{4}")
-    entry_year = vintage_entry_year(classification)
-    value = raw["primaryValue"]
-    # Only rows without a value can have an untypeable one; search their unparsed_fields only.
-    unparsed_value = pd.Series(False, index=raw.index)
-    unparsed_value[value.isna()] = raw["unparsed_fields"][value.isna()].str.contains('"primaryValue"', regex=False, na=False)
-    masks = {
-        "not_goods": _is_other_than(raw["typeCode"], "C"),
+
+def _is_other_than(column: str, expected: str) -> str:
+    return f"coalesce(upper({trimmed(column)}) <> '{expected}', FALSE)"
+
+
+def _rule_conditions() -> dict[str, str]:
+    return {
+        "not_goods": _is_other_than("typeCode", "C"),
         # An empty freqCode (legacy layouts) is annual unless the period says otherwise (e.g. "201703").
-        "frequency_not_annual": _is_other_than(freq, "A") | (freq.isna() & raw["period"].notna() & ~period_is_year),
-        "breakdown_customs": is_breakdown(raw["customsCode"], TOTAL_CUSTOMS_CODE),
-        "breakdown_transport": is_breakdown(raw["motCode"], TOTAL_MOT_CODE) | is_breakdown(raw["mosCode"], TOTAL_MOS_CODE),
-        "breakdown_partner2": is_breakdown(raw["partner2Code"], TOTAL_PARTNER2_CODE),
-        "area_code_missing": raw["reporterCode"].isna()
-        | raw["partnerCode"].isna()
-        | (raw["reporterCode"] == "")
-        | (raw["partnerCode"] == ""),
-        "flow_unknown": ~raw["flowCode"].isin(FLOW_CODES),
-        "classification_unknown": classification.isna(),
-        "classification_year_mismatch": (raw["refYear"] < entry_year).fillna(False).astype(bool),
-        "cmd_code_invalid": ~matches(raw["cmdCode"], CMD_CODE_PATTERN),
-        "value_not_numeric": value.isna() & unparsed_value,
-        "value_missing": value.isna(),
-        "value_negative": value < 0,
+        "frequency_not_annual": f"({_is_other_than('freqCode', 'A')} OR (freqCode IS NULL AND period IS NOT NULL"
+        " AND NOT regexp_full_match(period, '\\d{4}')))",
+        "breakdown_customs": is_breakdown_sql("customsCode", TOTAL_CUSTOMS_CODE),
+        "breakdown_transport": f"({is_breakdown_sql('motCode', TOTAL_MOT_CODE)} OR {is_breakdown_sql('mosCode', TOTAL_MOS_CODE)})",
+        "breakdown_partner2": is_breakdown_sql("partner2Code", TOTAL_PARTNER2_CODE),
+        "area_code_missing": "(coalesce(reporterCode, '') = '' OR coalesce(partnerCode, '') = '')",
+        "flow_unknown": f"(flowCode IS NULL OR flowCode NOT IN ({sql_list(FLOW_CODES)}))",
+        "classification_unknown": "classification IS NULL",
+        "classification_year_mismatch": "coalesce(refYear < entry_year, FALSE)",
+        "cmd_code_invalid": f"NOT coalesce(regexp_full_match(cmdCode, '{CMD_CODE_PATTERN.strip('^$')}'), FALSE)",
+        "value_not_numeric": "(primaryValue IS NULL AND contains(coalesce(unparsed_fields, ''), '\"primaryValue\"'))",
+        "value_missing": "primaryValue IS NULL",
+        "value_negative": "primaryValue < 0",
     }
-    assert tuple(masks) == ROW_RULES
-    return masks
 
 
-def first_failing_rule(masks: dict[str, pd.Series]) -> np.ndarray:
-    """int8 reason number per row (0 = passes every row rule); a row gets its first failing rule."""
-    numbers = np.zeros(len(next(iter(masks.values()))), dtype=np.int8)
-    for reason, mask in masks.items():
-        numbers[(numbers == 0) & mask.to_numpy(dtype=bool)] = REASON_NUMBER[reason]
-    return numbers
+def row_reason_sql() -> str:
+    """SQL: the number (REASON_NUMBER) of the first row rule the row fails, 0 when it passes all."""
+    conditions = _rule_conditions()
+    assert tuple(conditions) == ROW_RULES
+    whens = " ".join(f"WHEN {condition} THEN {REASON_NUMBER[reason]}" for reason, condition in conditions.items())
+    return f"(CASE {whens} ELSE 0 END)"
 
 
-def shown(values: pd.Series) -> pd.Series:
-    """Values as quoted text for messages; missing values read <empty>."""
-    return ("'" + values.astype("str") + "'").fillna("<empty>")
+def shown(column: str) -> str:
+    """SQL: a value as quoted text for messages; missing values read <empty>."""
+    return f"coalesce('''' || CAST({column} AS VARCHAR) || '''', '<empty>')"
 
 
-class _Rows:
-    """Columns of the rows at `positions`, taken one column at a time (a wide take of every raw column
-    would cost more than the messages themselves)."""
+_UNPARSED_VALUE = "json_extract_string(unparsed_fields, '$.primaryValue')"  # the text the reader could not type
 
-    def __init__(self, raw: pd.DataFrame, positions: np.ndarray) -> None:
-        self._raw, self._positions = raw, positions
-        self.index = raw.index[positions]
-
-    def __getitem__(self, column: str) -> pd.Series:
-        return self._raw[column].iloc[self._positions]
-
-
-def _year_mismatch_message(rows: _Rows, classification: pd.Series) -> pd.Series:
-    entry = vintage_entry_year(classification).astype("str")
-    return (
-        "classificationCode " + shown(rows["classificationCode"]) + " (" + classification.astype("str")
-        + ", in force from " + entry + ") cannot classify trade of " + rows["refYear"].astype("str")
-        + "; check the file's year and classification columns"
-    )
-
-
-_MESSAGES: dict[str, Callable[[_Rows, pd.Series], pd.Series]] = {
-    "not_goods": lambda r, c: "typeCode " + shown(r["typeCode"]) + " is not 'C' (goods); services are out of scope",
-    "frequency_not_annual": lambda r, c: "freqCode " + shown(r["freqCode"]) + " / period " + shown(r["period"])
-    + " is not annual ('A', a 4-digit period); extract annual data",
-    "breakdown_customs": lambda r, c: "customsCode " + shown(r["customsCode"])
-    + " is a customs-procedure breakdown; only the total 'C00' is kept",
-    "breakdown_transport": lambda r, c: "motCode " + shown(r["motCode"]) + " / mosCode " + shown(r["mosCode"])
-    + " is a transport breakdown; only the totals motCode '0' and mosCode '0' are kept",
-    "breakdown_partner2": lambda r, c: "partner2Code " + shown(r["partner2Code"])
-    + " is a second-partner breakdown; only partner2Code '0' is kept",
-    "area_code_missing": lambda r, c: "reporterCode " + shown(r["reporterCode"]) + " / partnerCode "
-    + shown(r["partnerCode"]) + " is empty; a fact needs both areas",
-    "flow_unknown": lambda r, c: "flowCode " + shown(r["flowCode"]) + " is not one of X, M, RX, RM",
-    "classification_unknown": lambda r, c: "classificationCode " + shown(r["classificationCode"])
-    + " is not an HS vintage (H0..H6, HS1992..HS2022); SITC, BEC and services are out of scope",
-    "classification_year_mismatch": _year_mismatch_message,
-    "cmd_code_invalid": lambda r, c: "cmdCode " + shown(r["cmdCode"]) + " is not TOTAL or a 2-, 4- or 6-digit HS code",
-    "value_not_numeric": lambda r, c: "primaryValue "
-    + shown(r["unparsed_fields"].str.extract(r'"primaryValue"\s*:\s*"((?:[^"\\]|\\.)*)"', expand=False))
-    + " is not a number",
-    "value_missing": lambda r, c: pd.Series("primaryValue is empty", index=r.index, dtype="str"),
-    "value_negative": lambda r, c: "primaryValue " + r["primaryValue"].astype("str") + " is negative; values must be >= 0",
+_MESSAGES: dict[str, str] = {
+    "not_goods": f"'typeCode ' || {shown('typeCode')} || ' is not ''C'' (goods); services are out of scope'",
+    "frequency_not_annual": f"'freqCode ' || {shown('freqCode')} || ' / period ' || {shown('period')}"
+    " || ' is not annual (''A'', a 4-digit period); extract annual data'",
+    "breakdown_customs": f"'customsCode ' || {shown('customsCode')} || ' is a customs-procedure breakdown; only the total ''C00'' is kept'",
+    "breakdown_transport": f"'motCode ' || {shown('motCode')} || ' / mosCode ' || {shown('mosCode')}"
+    " || ' is a transport breakdown; only the totals motCode ''0'' and mosCode ''0'' are kept'",
+    "breakdown_partner2": f"'partner2Code ' || {shown('partner2Code')} || ' is a second-partner breakdown; only partner2Code ''0'' is kept'",
+    "area_code_missing": f"'reporterCode ' || {shown('reporterCode')} || ' / partnerCode ' || {shown('partnerCode')}"
+    " || ' is empty; a fact needs both areas'",
+    "flow_unknown": f"'flowCode ' || {shown('flowCode')} || ' is not one of X, M, RX, RM'",
+    "classification_unknown": f"'classificationCode ' || {shown('classificationCode')}"
+    " || ' is not an HS vintage (H0..H6, HS1992..HS2022); SITC, BEC and services are out of scope'",
+    "classification_year_mismatch": f"'classificationCode ' || {shown('classificationCode')} || ' (' || classification"
+    " || ', in force from ' || CAST(entry_year AS VARCHAR) || ') cannot classify trade of ' || CAST(refYear AS VARCHAR)"
+    " || '; check the file''s year and classification columns'",
+    "cmd_code_invalid": f"'cmdCode ' || {shown('cmdCode')} || ' is not TOTAL or a 2-, 4- or 6-digit HS code'",
+    "value_not_numeric": f"'primaryValue ' || {shown(_UNPARSED_VALUE)}"
+    " || ' is not a number'",
+    "value_missing": "'primaryValue is empty'",
+    "value_negative": "'primaryValue ' || CAST(primaryValue AS VARCHAR) || ' is negative; values must be >= 0'",
 }
 
 
-def rule_messages(raw: pd.DataFrame, reason_numbers: np.ndarray, classification: pd.Series) -> pd.Series:
-    """Readable message (field and value) for each row that failed a row rule, indexed by row position."""
-    parts = []
-    for reason in ROW_RULES:
-        positions = np.flatnonzero(reason_numbers == REASON_NUMBER[reason])
-        if len(positions) == 0:
-            continue
-        rows = _Rows(raw, positions)
-        message = _MESSAGES[reason](rows, classification.iloc[positions])
-        parts.append(pd.Series(message.to_numpy(dtype=object), index=positions))
-    if not parts:
-        return pd.Series([], dtype="str")
-    return pd.concat(parts).astype("str")
+def row_message_sql(reason_column: str) -> str:
+    """SQL: the readable message (field and value) of the row rule numbered in `reason_column`, else NULL."""
+    assert tuple(_MESSAGES) == ROW_RULES
+    whens = " ".join(f"WHEN {REASON_NUMBER[reason]} THEN {message}" for reason, message in _MESSAGES.items())
+    return f"(CASE {reason_column} {whens} END)"
+
+
+def reason_name_sql(reason_column: str) -> str:
+    """SQL: the reason code (text) of a reason number."""
+    whens = " ".join(f"WHEN {number} THEN '{reason}'" for reason, number in REASON_NUMBER.items())
+    return f"(CASE {reason_column} {whens} END)"

@@ -1,0 +1,77 @@
+"""DuckDB sessions for the heavy yearly stages, and atomic Parquet writes from a query.
+
+What belongs here: how a connection is configured (memory limit, spill folder, threads, insertion order) and
+how a query's result becomes a Parquet file. What does not: any data rule (those live with their stage).
+
+Why these settings: a Comtrade year is 10–15 M rows, far more than a 2-core, 24 GB machine holds as pandas
+frames, so the heavy stages run as DuckDB set operations over Parquet with a hard `memory_limit` and a spill
+folder under the warehouse. `preserve_insertion_order` stays on: filters, projections and joins against small
+tables keep the input's row order, so outputs are written in raw order and two runs give the same bytes
+without sorting 15 M wide rows.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+DEFAULT_MEMORY_LIMIT = "2GB"
+PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000"
+
+
+@contextmanager
+def duckdb_session(
+    spill_dir: Path | None = None, memory_limit: str | None = None, threads: int | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB connection bounded by `memory_limit` that spills to `spill_dir` (created)."""
+    config: dict[str, object] = {
+        "memory_limit": memory_limit or DEFAULT_MEMORY_LIMIT,
+        "preserve_insertion_order": True,
+    }
+    if threads:
+        config["threads"] = threads
+    if spill_dir is not None:
+        spill_dir.mkdir(parents=True, exist_ok=True)
+        config["temp_directory"] = str(spill_dir)
+    con = duckdb.connect(":memory:", config=config)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def sql_string(text: str | os.PathLike[str]) -> str:
+    """A SQL string literal (single quotes doubled)."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def staged_path(final: Path) -> Path:
+    """A unique temporary name beside `final` (same folder, so os.replace into place is atomic).
+
+    Only the name is chosen; the writer creates the file, so it gets the permissions the umask gives (a
+    mkstemp file would be 0600 and colleagues on a shared server could not read the warehouse).
+    """
+    final.parent.mkdir(parents=True, exist_ok=True)
+    return final.parent / f".{final.stem}.{uuid.uuid4().hex}.parquet.tmp"
+
+
+def copy_query_to_parquet(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> int:
+    """Write the result of `query` to `path` (zstd Parquet, row groups of 1 M rows); returns the row count.
+
+    The file is written under a temporary name in the same folder and renamed, so a reader never sees half
+    a file and a failed write leaves nothing behind.
+    """
+    temporary = staged_path(path)
+    try:
+        con.execute(f"COPY ({query}) TO {sql_string(temporary)} ({PARQUET_OPTIONS})")
+        rows = con.execute(f"SELECT count(*) FROM read_parquet({sql_string(temporary)})").fetchone()[0]
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return int(rows)

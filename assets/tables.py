@@ -1,0 +1,40 @@
+"""`ParquetTable`: a yearly table too big for pandas, passed between assets as a Parquet file.
+
+The heavy stages (raw, cleaning) write their outputs with DuckDB straight to a staged Parquet file and return
+a `ParquetTable`; the IO manager moves the file into the warehouse, and downstream heavy stages receive a
+`ParquetTable` pointing at the stored file instead of a frame. Small consumers can still ask for pandas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+
+@dataclass(frozen=True)
+class ParquetTable:
+    """A Parquet file and what is known about it.
+
+    path: the staged file an asset wrote, or the stored file the IO manager loaded.
+    rows: its row count.
+    validated_as: the name of the pandera schema it passed (set by `pipelines.table_validation`), else None.
+    metadata: extra Dagster-ready metadata the asset wants recorded with the output.
+    """
+
+    path: Path
+    rows: int
+    validated_as: str | None = None
+    metadata: tuple[tuple[str, object], ...] = ()
+
+    def validated(self, schema_name: str) -> ParquetTable:
+        return replace(self, validated_as=schema_name)
+
+    def with_metadata(self, **metadata: object) -> ParquetTable:
+        return replace(self, metadata=self.metadata + tuple(metadata.items()))
+
+    def to_pandas(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """The table as pandas (only for tables known to be small, and for tests)."""
+        return pq.read_table(self.path, columns=columns).to_pandas()

@@ -1,0 +1,176 @@
+"""pandera schemas evaluated as SQL over a Parquet file: the contract of the big yearly tables.
+
+A Comtrade year is 10–15 M rows; pandera's pandas backend would need the whole year in memory. The pandera
+models in `checks/` stay the single contract: this module reads each model (column dtypes, nullability, the
+built-in checks by their name and statistics, uniqueness, strict/ordered columns) and evaluates it in DuckDB
+over the file. A custom check takes part only if it carries its SQL twin (`checks.sql_checks.sql_check`); a
+model with a check that has neither a translation nor a twin is refused, so the two backends cannot drift
+apart silently (tests run both on the same small frames).
+
+The result is a failure-case frame shaped like pandera's (`column`, `check`, `failure_case`, `index` = the
+0-based row number in the file), so the same bridge shows it in the UI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pandera.pandas as pa
+import pyarrow as pa_arrow
+import pyarrow.parquet as pq
+
+from assets.duckdb_session import sql_string
+from checks.sql_checks import SQL_TWIN_ATTRIBUTE
+
+MAX_CASES_PER_CHECK = 20
+FAILURE_COLUMNS = ["column", "check", "failure_case", "index", "failures"]
+
+# pandas dtype of the contract → the Arrow types a Parquet column may have for it.
+_ARROW_TYPES: dict[str, tuple[pa_arrow.DataType, ...]] = {
+    "str": (pa_arrow.string(), pa_arrow.large_string()),
+    "Int64": (pa_arrow.int64(),),
+    "boolean": (pa_arrow.bool_(),),
+    "bool": (pa_arrow.bool_(),),
+    "float64": (pa_arrow.float64(),),
+}
+
+
+class UntranslatableCheck(TypeError):
+    """A pandera check this module cannot evaluate in SQL (and which has no SQL twin)."""
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return sql_string(str(value))
+
+
+def check_predicate(check: pa.Check, column: str | None) -> str:
+    """A SQL boolean that is TRUE where `check` passes (column checks refer to `column`)."""
+    twin = getattr(check, SQL_TWIN_ATTRIBUTE, None)
+    if twin is not None:
+        return twin.format(col=_quoted(column)) if column is not None else twin
+    if column is None:
+        raise UntranslatableCheck(f"frame-level check {check.name!r} has no SQL twin; define it with checks.sql_checks.sql_check")
+    col, stats = _quoted(column), check.statistics
+    match check.name:
+        case "greater_than_or_equal_to":
+            return f"{col} >= {_literal(stats['min_value'])}"
+        case "greater_than":
+            return f"{col} > {_literal(stats['min_value'])}"
+        case "less_than_or_equal_to":
+            return f"{col} <= {_literal(stats['max_value'])}"
+        case "less_than":
+            return f"{col} < {_literal(stats['max_value'])}"
+        case "equal_to":
+            return f"{col} = {_literal(stats['value'])}"
+        case "not_equal_to":
+            return f"{col} <> {_literal(stats['value'])}"
+        case "in_range":
+            low = ">=" if stats.get("include_min", True) else ">"
+            high = "<=" if stats.get("include_max", True) else "<"
+            return f"({col} {low} {_literal(stats['min_value'])} AND {col} {high} {_literal(stats['max_value'])})"
+        case "isin":
+            return f"{col} IN ({', '.join(_literal(v) for v in stats['allowed_values'])})"
+        case "notin":
+            return f"{col} NOT IN ({', '.join(_literal(v) for v in stats['forbidden_values'])})"
+        case "str_matches":
+            return f"regexp_matches({col}, {sql_string('^(?:' + stats['pattern'] + ')')})"
+        case "str_length":
+            parts = []
+            if stats.get("exact_value") is not None:
+                parts.append(f"length({col}) = {int(stats['exact_value'])}")
+            if stats.get("min_value") is not None:
+                parts.append(f"length({col}) >= {int(stats['min_value'])}")
+            if stats.get("max_value") is not None:
+                parts.append(f"length({col}) <= {int(stats['max_value'])}")
+            return " AND ".join(parts) or "TRUE"
+    raise UntranslatableCheck(f"check {check.name!r} on column {column!r} has no SQL translation; give it a SQL twin")
+
+
+def assert_translatable(schema: pa.DataFrameSchema) -> None:
+    """Raise UntranslatableCheck unless every check of `schema` can run as SQL (called when assets are defined)."""
+    for name, column in schema.columns.items():
+        for check in column.checks:
+            check_predicate(check, str(name))
+    for check in schema.checks:
+        check_predicate(check, None)
+
+
+def _dtype_failures(schema: pa.DataFrameSchema, arrow_schema: pa_arrow.Schema) -> list[dict]:
+    failures = []
+    names = list(arrow_schema.names)
+    expected = [str(name) for name in schema.columns]
+    if schema.strict:
+        for extra in (n for n in names if n not in expected):
+            failures.append({"column": extra, "check": "column_in_schema", "failure_case": extra, "index": None, "failures": 1})
+    for name, column in schema.columns.items():
+        if str(name) not in names:
+            failures.append({"column": str(name), "check": "column_in_dataframe", "failure_case": str(name), "index": None, "failures": 1})
+            continue
+        allowed = _ARROW_TYPES.get(str(column.dtype))
+        actual = arrow_schema.field(str(name)).type
+        if allowed is not None and actual not in allowed:
+            failures.append({
+                "column": str(name), "check": f"dtype('{column.dtype}')", "failure_case": str(actual), "index": None, "failures": 1,
+            })
+    if schema.ordered and not failures:
+        present = [n for n in names if n in expected]
+        if present != expected:
+            failures.append({"column": None, "check": "column_ordered", "failure_case": ", ".join(present[:20]), "index": None, "failures": 1})
+    return failures
+
+
+def _cases(con: duckdb.DuckDBPyConnection, source: str, predicate_fails: str, shown: str, column: str | None, check: str) -> list[dict]:
+    count = con.execute(f"SELECT count(*) FROM {source} WHERE {predicate_fails}").fetchone()[0]
+    if not count:
+        return []
+    rows = con.execute(
+        f"SELECT {shown}, _row FROM {source} WHERE {predicate_fails} ORDER BY _row LIMIT {MAX_CASES_PER_CHECK}"
+    ).fetchall()
+    return [{"column": column, "check": check, "failure_case": value, "index": row, "failures": int(count)} for value, row in rows]
+
+
+def validate_parquet(con: duckdb.DuckDBPyConnection, schema: pa.DataFrameSchema, path: Path) -> pd.DataFrame:
+    """Every failure of `schema` on the Parquet file at `path` (empty frame = valid), at most
+    MAX_CASES_PER_CHECK cases per check, each with the total number of failing rows in `failures`."""
+    failures = _dtype_failures(schema, pq.read_schema(path))
+    if failures:  # values cannot be judged when the columns are not the contract's
+        return pd.DataFrame(failures, columns=FAILURE_COLUMNS)
+    source = f"(SELECT *, file_row_number AS _row FROM read_parquet({sql_string(path)}, file_row_number = true))"
+    for name, column in schema.columns.items():
+        col = _quoted(str(name))
+        if not column.nullable:
+            failures += _cases(con, source, f"{col} IS NULL", f"CAST({col} AS VARCHAR)", str(name), "not_nullable")
+        for check in column.checks:
+            predicate = check_predicate(check, str(name))
+            failing = f"{col} IS NOT NULL AND NOT coalesce(({predicate}), FALSE)"
+            failures += _cases(con, source, failing, f"CAST({col} AS VARCHAR)", str(name), str(check.name))
+        if column.unique:
+            failures += _duplicates(con, source, [str(name)])
+    for check in schema.checks:
+        shown = "concat_ws(', ', " + ", ".join(f"CAST({_quoted(str(n))} AS VARCHAR)" for n in list(schema.columns)[:8]) + ")"
+        failures += _cases(con, source, f"NOT coalesce(({check_predicate(check, None)}), FALSE)", shown, None, str(check.name))
+    if schema.unique:
+        failures += _duplicates(con, source, [str(c) for c in schema.unique])
+    return pd.DataFrame(failures, columns=FAILURE_COLUMNS)
+
+
+def _duplicates(con: duckdb.DuckDBPyConnection, source: str, columns: list[str]) -> list[dict]:
+    keys = ", ".join(_quoted(c) for c in columns)
+    shown = "concat_ws(' | ', " + ", ".join(f"coalesce(CAST({_quoted(c)} AS VARCHAR), '<null>')" for c in columns) + ")"
+    groups = f"(SELECT {keys}, count(*) AS n, min(_row) AS _row FROM {source} GROUP BY ALL HAVING count(*) > 1)"
+    count = con.execute(f"SELECT count(*) FROM {groups}").fetchone()[0]
+    if not count:
+        return []
+    rows = con.execute(f"SELECT {shown}, _row FROM {groups} ORDER BY _row LIMIT {MAX_CASES_PER_CHECK}").fetchall()
+    check = f"unique on {', '.join(columns)}"
+    return [{"column": ", ".join(columns), "check": check, "failure_case": value, "index": row, "failures": int(count)} for value, row in rows]
