@@ -1,24 +1,34 @@
-"""Cleaning assets: Comtrade split into facts, totals and rejects (every raw row in exactly one); TiVA codes harmonized."""
+"""Cleaning assets: Comtrade split into facts, totals and rejects (every raw row in exactly one); TiVA codes harmonized.
+
+The Comtrade cleaning runs as DuckDB SQL over the year's raw Parquet file and writes its three outputs
+straight to Parquet; all three are validated (pandera contracts evaluated in SQL) and conservation is checked
+on the written files before any of them is moved into the warehouse: all or nothing.
+"""
 
 
 import dagster as dg
 import pandas as pd
 
+from assets.duckdb_session import duckdb_session
 from assets.metadata import check_result_from_frame, md_table
-from assets.transforms.comtrade_cleaning import (
-    breakdowns_exceeding_totals,
-    children_exceeding_parent,
-    clean_comtrade,
-    conservation_report,
-    conservation_violations,
-)
+from assets.tables import ParquetTable
+from assets.transforms.cleaning.conservation import conservation_report_sql, conservation_violations_from
+from assets.transforms.cleaning.consistency import breakdowns_exceeding_totals_sql, children_exceeding_parent_sql
+from assets.transforms.comtrade_cleaning import OUTPUTS, clean_comtrade_files, parquet_relation
 from assets.transforms.tiva_cleaning import clean_tiva, dva_fva_gap, share_out_of_range
 from checks.cleaning import comtrade_clean_schema, comtrade_rejects_schema, comtrade_totals_schema
 from checks.tiva import tiva_clean_schema, tiva_rejects_schema
+from pipelines.io_managers import staged_output_path
 from pipelines.partitions import yearly_partitions
-from pipelines.validation import validated_output
+from pipelines.resources import RvcConfig
+from pipelines.validation import require_valid_table, validated_output, validated_table_output
 
 GROUP = "cleaning"
+COMTRADE_SCHEMAS = {
+    "clean": (comtrade_clean_schema, "ComtradeClean"),
+    "totals": (comtrade_totals_schema, "ComtradeTotals"),
+    "rejects": (comtrade_rejects_schema, "ComtradeRejects"),
+}
 
 
 @dg.multi_asset(
@@ -26,22 +36,22 @@ GROUP = "cleaning"
     partitions_def=yearly_partitions,
     outs={
         "comtrade_clean": dg.AssetOut(
-            **validated_output(comtrade_clean_schema, "ComtradeClean"),
-            description="Typed, totals-only, de-duplicated reporter-side HS6 records (X, M, RX, RM) of the year.",
-            kinds={"pandas", "parquet"},
-            code_version="1",
+            **validated_table_output(comtrade_clean_schema, "ComtradeClean"),
+            description="Typed, totals-only reporter-side HS6 records (X, M, RX, RM) of the year: one release and one classification per reporter, flow, partner and heading.",
+            kinds={"duckdb", "parquet"},
+            code_version="2",
         ),
         "comtrade_totals": dg.AssetOut(
-            **validated_output(comtrade_totals_schema, "ComtradeTotals"),
+            **validated_table_output(comtrade_totals_schema, "ComtradeTotals"),
             description="Reporter totals and aggregates (TOTAL, 2/4-digit, partner World): the RCA denominators.",
-            kinds={"pandas", "parquet"},
-            code_version="1",
+            kinds={"duckdb", "parquet"},
+            code_version="2",
         ),
         "comtrade_rejects": dg.AssetOut(
-            **validated_output(comtrade_rejects_schema, "ComtradeRejects"),
+            **validated_table_output(comtrade_rejects_schema, "ComtradeRejects"),
             description="Every raw row kept out of comtrade_clean and comtrade_totals, with a reason code and message.",
-            kinds={"pandas", "parquet"},
-            code_version="1",
+            kinds={"duckdb", "parquet"},
+            code_version="2",
         ),
     },
     check_specs=[
@@ -53,32 +63,48 @@ GROUP = "cleaning"
                           description="HS6 sums do not exceed their HS4 row, HS2 sums not their TOTAL (tolerance documented)."),
     ],
 )
-def comtrade_cleaning(context: dg.AssetExecutionContext, comtrade_raw: pd.DataFrame):
-    result = clean_comtrade(comtrade_raw)
-    report = conservation_report(comtrade_raw, result)
-    steps_meta = {"rules": md_table(result.steps), "raw_rows": len(comtrade_raw)}
-    yield dg.Output(result.clean, output_name="comtrade_clean", metadata=steps_meta)
-    yield dg.Output(result.totals, output_name="comtrade_totals")
+def comtrade_cleaning(context: dg.AssetExecutionContext, rvc: RvcConfig, comtrade_raw: ParquetTable):
+    staged = {name: staged_output_path(rvc.warehouse_dir, f"comtrade_{name}", context.partition_key) for name in OUTPUTS}
+    try:
+        with duckdb_session(rvc.spill_dir, rvc.duckdb_memory_limit) as con:
+            files = clean_comtrade_files(con, parquet_relation(comtrade_raw.path, with_position=True), staged)
+            # All three validated before any is yielded: a failure writes none of them.
+            tables = {
+                name: require_valid_table(con, *COMTRADE_SCHEMAS[name], ParquetTable(staged[name], files.rows[name]))
+                for name in OUTPUTS
+            }
+            written = {name: parquet_relation(path) for name, path in staged.items()}
+            report, counts = conservation_report_sql(con, parquet_relation(comtrade_raw.path), written["clean"], written["totals"], written["rejects"])
+            violations = conservation_violations_from(report, counts)
+            if violations:  # a bug, not bad data: nothing is written
+                raise dg.Failure(
+                    description="comtrade cleaning lost or doubled rows or value: " + "; ".join(violations),
+                    metadata={"by_destination_and_reason": md_table(report)},
+                )
+            breakdowns = breakdowns_exceeding_totals_sql(con, parquet_relation(comtrade_raw.path))
+            children = children_exceeding_parent_sql(con, [written["clean"], written["totals"]])
+    except BaseException:
+        for path in staged.values():
+            path.unlink(missing_ok=True)
+        raise
+    rules = md_table(files.steps)
+    yield dg.Output(tables["clean"].with_metadata(rules=rules, raw_rows=comtrade_raw.rows), output_name="comtrade_clean")
+    yield dg.Output(tables["totals"], output_name="comtrade_totals")
     yield dg.Output(
-        result.rejects,
-        output_name="comtrade_rejects",
-        metadata={"by_reason": md_table(report), "rows_removed_by_rule": md_table(result.steps)},
+        tables["rejects"].with_metadata(by_reason=md_table(report), rows_removed_by_rule=rules), output_name="comtrade_rejects"
     )
-    violations = conservation_violations(comtrade_raw, result)
     yield dg.AssetCheckResult(
         check_name="rows_conserved",
         asset_key="comtrade_rejects",
-        passed=not violations,
-        description="; ".join(violations) or "every raw row accounted for",
+        passed=True,  # a violation raised above, before anything was written
+        description="every raw row accounted for: " + ", ".join(f"{k} {v}" for k, v in counts.items()),
         metadata={"by_destination_and_reason": md_table(report)},
     )
     yield check_result_from_frame(
-        "breakdowns_within_totals", "comtrade_clean", breakdowns_exceeding_totals(comtrade_raw),
-        "breakdown sums above their total", blocking_severity=False,
+        "breakdowns_within_totals", "comtrade_clean", breakdowns, "breakdown sums above their total", blocking_severity=False,
     )
     yield check_result_from_frame(
-        "children_within_parent", "comtrade_totals", children_exceeding_parent(result.clean, result.totals),
-        "children above their parent aggregate", blocking_severity=False,
+        "children_within_parent", "comtrade_totals", children, "children above their parent aggregate", blocking_severity=False,
     )
 
 

@@ -60,18 +60,25 @@ def staged_path(final: Path) -> Path:
     return final.parent / f".{final.stem}.{uuid.uuid4().hex}.parquet.tmp"
 
 
+def write_query_to_parquet(con: duckdb.DuckDBPyConnection, query: str, destination: Path) -> int:
+    """Write the result of `query` to `destination` (zstd Parquet, row groups of 1 M rows); returns the row
+    count. `destination` should be a temporary name that is renamed into place afterwards."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(f"COPY ({query}) TO {sql_string(destination)} ({PARQUET_OPTIONS})")
+    return int(con.execute(f"SELECT count(*) FROM read_parquet({sql_string(destination)})").fetchone()[0])
+
+
 def copy_query_to_parquet(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> int:
-    """Write the result of `query` to `path` (zstd Parquet, row groups of 1 M rows); returns the row count.
+    """Write the result of `query` to `path` atomically; returns the row count.
 
     The file is written under a temporary name in the same folder and renamed, so a reader never sees half
     a file and a failed write leaves nothing behind.
     """
     temporary = staged_path(path)
     try:
-        con.execute(f"COPY ({query}) TO {sql_string(temporary)} ({PARQUET_OPTIONS})")
-        rows = con.execute(f"SELECT count(*) FROM read_parquet({sql_string(temporary)})").fetchone()[0]
+        rows = write_query_to_parquet(con, query, temporary)
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    return int(rows)
+    return rows

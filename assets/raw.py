@@ -1,47 +1,61 @@
 """Raw assets: every extract row of a year in one canonical table, with provenance.
 
-Comtrade rows come from files in RVC_EXTRACTS/comtrade (any supported layout) or, in API mode, from the
-Comtrade API, whose responses are saved into that folder first and then read like any other file.
+Comtrade rows come from files anywhere below RVC_EXTRACTS (any supported layout) or, in API mode, from the
+Comtrade API, whose responses are saved into that folder first and then read like any other file. Which
+files hold which year is the manifest's answer; each file is converted once to a Parquet cache, and the
+year is stacked from the caches by DuckDB, so a 10–15 M-row year never passes through pandas.
 """
 
 
 import hashlib
 import warnings
+from collections.abc import Iterable
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 
+from assets.duckdb_session import duckdb_session, sql_string
+from assets.errors import RvcInputError
 from assets.metadata import md_table
-from assets.sources.comtrade_layouts import read_comtrade_extracts
+from assets.sources.comtrade_readers import cache_comtrade_file, read_query_sidecar
+from assets.sources.comtrade_year import CachedExtract, write_raw_year
+from assets.sources.manifest import ManifestEntry, load_manifest
 from assets.sources.tiva_layouts import read_tiva_extracts
+from assets.tables import ParquetTable
 from checks.raw import comtrade_raw_schema
 from checks.tiva import tiva_raw_schema
 from pipelines.fingerprints import code_fingerprint
+from pipelines.io_managers import staged_output_path
 from pipelines.partitions import yearly_partitions
 from pipelines.resources import RvcConfig
-from pipelines.validation import validated_output
+from pipelines.validation import require_valid_table, validated_output, validated_table_output
 
 GROUP = "raw"
 
 
-def input_data_version(files: pd.DataFrame) -> dg.DataVersion:
-    """The partition's data version: the content hashes of the files it read, and the code.
+def input_data_version(files: Iterable[tuple[str, str]]) -> dg.DataVersion:
+    """The partition's data version: the content hashes of the files it read (source_file, sha256), and the code.
 
     Re-reading unchanged files with unchanged code gives the same version, so the UI does not mark
     downstream assets stale; a changed file or code does.
     """
     digest = hashlib.sha256(code_fingerprint().encode())
-    for source_file, sha256 in sorted(zip(files["source_file"], files["source_sha256"])):
+    for source_file, sha256 in sorted(files):
         digest.update(f"{source_file}\0{sha256}\n".encode())
     return dg.DataVersion(digest.hexdigest()[:32])
 
 
-def output_with_version(rows: pd.DataFrame, files: pd.DataFrame) -> dg.Output:
+def output_with_version(value: object, files: Iterable[tuple[str, str]]) -> dg.Output:
     # Output(data_version=...) is marked beta in Dagster 1.13; the warning on every partition says nothing
     # a user can act on, so it is silenced here (and only here).
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"Parameter `data_version`")
-        return dg.Output(rows, data_version=input_data_version(files))
+        return dg.Output(value, data_version=input_data_version(files))
+
+
+def unreadable_files_text(entries: list[ManifestEntry]) -> str:
+    return "; ".join(f"{entry.source_file}: {entry.error}" for entry in entries)
 
 
 def _download_comtrade_year(rvc: RvcConfig, year: int, context: dg.AssetExecutionContext) -> None:
@@ -59,10 +73,10 @@ def _download_comtrade_year(rvc: RvcConfig, year: int, context: dg.AssetExecutio
 
 @dg.asset(
     group_name=GROUP,
-    kinds={"pandas", "parquet"},
+    kinds={"duckdb", "parquet"},
     partitions_def=yearly_partitions,
-    **validated_output(comtrade_raw_schema, "ComtradeRaw"),
-    code_version="1",
+    **validated_table_output(comtrade_raw_schema, "ComtradeRaw"),
+    code_version="2",
 )
 def comtrade_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output:
     """Every Comtrade extract row whose refYear is the partition year, under Comtrade+ names, with source file, sha256 and row."""
@@ -71,16 +85,42 @@ def comtrade_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output
         _download_comtrade_year(rvc, year, context)
     elif rvc.comtrade_source != "files":
         raise ValueError(f"comtrade_source must be 'files' or 'api', got {rvc.comtrade_source!r}")
-    rows, files = read_comtrade_extracts(rvc.comtrade_dir, years=[year], cache_dir=rvc.cache_dir)
-    files = files[files["rows_kept"] > 0]
-    context.add_output_metadata(
-        {
-            "source_files": len(files),
-            "files": md_table(files),
-            "primary_value_usd": float(rows["primaryValue"].sum()),
-        }
+    manifest = load_manifest(Path(rvc.extracts_dir), rvc.cache_dir)
+    bad = manifest.bad_files_for_year(year, "comtrade")
+    years_unknown = [entry for entry in bad if not entry.rows_by_year]
+    holding_year = [entry for entry in bad if entry.rows_by_year]
+    if holding_year:
+        raise RvcInputError(
+            f"comtrade_raw {year}: {len(holding_year)} extract file(s) holding {year} cannot be read — "
+            f"{unreadable_files_text(holding_year)}. Fix or remove them (see `rvc years`) and run {year} again."
+        )
+    if years_unknown:
+        context.log.warning(f"unreadable extract files whose years are unknown (not in {year}'s data): {unreadable_files_text(years_unknown)}")
+    entries = manifest.files_for_year(year, "comtrade")
+    extracts = [
+        CachedExtract(cache_comtrade_file(entry.path, entry.sha256, rvc.cache_dir), entry.source_file, *read_query_sidecar(entry.path))
+        for entry in entries
+    ]
+    staged = staged_output_path(rvc.warehouse_dir, "comtrade_raw", context.partition_key)
+    try:
+        with duckdb_session(rvc.spill_dir, rvc.duckdb_memory_limit) as con:
+            rows = write_raw_year(con, extracts, year, staged)
+            table = require_valid_table(con, comtrade_raw_schema, "ComtradeRaw", ParquetTable(staged, rows))
+            value = con.execute(f"SELECT coalesce(sum(primaryValue), 0) FROM read_parquet({sql_string(staged)})").fetchone()[0]
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    files = pd.DataFrame(
+        [(e.source_file, e.layout, e.sha256, e.rows_by_year.get(year, 0)) for e in entries],
+        columns=["source_file", "source_layout", "source_sha256", "rows_in_year"],
     )
-    return output_with_version(rows, files)
+    table = table.with_metadata(
+        source_files=len(entries),
+        files=md_table(files),
+        primary_value_usd=float(value),
+        unreadable_files_years_unknown=unreadable_files_text(years_unknown) or "none",
+    )
+    return output_with_version(table, [(e.source_file, e.sha256) for e in entries])
 
 
 @dg.asset(
@@ -96,4 +136,4 @@ def tiva_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output:
     rows, files = read_tiva_extracts(rvc.tiva_dir, years=[year])
     files = files[files["rows_kept"] > 0]
     context.add_output_metadata({"source_files": len(files), "files": md_table(files)})
-    return output_with_version(rows, files)
+    return output_with_version(rows, zip(files["source_file"], files["source_sha256"]))

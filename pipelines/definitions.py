@@ -34,6 +34,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
             # Read from the environment at run time; the value never appears in run config or the UI.
             comtrade_api_key=dg.EnvVar("COMTRADE_API_KEY") if os.environ.get("COMTRADE_API_KEY") else None,
             cif_fob_method=os.environ.get("RVC_CIF_FOB_METHOD", "flat"),
+            duckdb_memory_limit=settings.duckdb_memory_limit,
         ),
     }
 

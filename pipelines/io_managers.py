@@ -1,15 +1,23 @@
 """Parquet IO manager: `<warehouse>/<asset_key>/<year>.parquet` for yearly assets, `<warehouse>/<asset_key>.parquet` otherwise.
 
-Writes go to a temporary file in the same folder and are renamed into place, so a crash or a failed
-validation never leaves a half-written partition, and a re-run replaces the partition whole. Every write
-reports row count, column schema, a Markdown preview and a content hash as Dagster metadata.
+Two kinds of output:
+- a pandas DataFrame (small tables) is written to a temporary file in the same folder and renamed into place;
+- a `ParquetTable` (the heavy yearly stages, written by DuckDB to `staging_path(...)` in the same folder)
+  is renamed into place as it is, never loaded.
+Either way a crash or a failed validation never leaves a half-written partition, a re-run replaces the
+partition whole, and files get the permissions the umask gives. Every write reports row count, column
+schema, a Markdown preview and a content hash as Dagster metadata.
+
+Inputs are loaded as pandas, or as a `ParquetTable` pointing at the stored file when the asset's parameter
+is annotated `ParquetTable` (so a 15 M-row year is never read into memory by accident).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
+import shutil
+import uuid
 from pathlib import Path
 
 import dagster as dg
@@ -17,7 +25,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from assets.tables import ParquetTable
+
 PREVIEW_ROWS = 10
+TEMP_SUFFIX = ".parquet.tmp"
+_ARROW_TO_PANDAS = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
 
 
 def asset_path(warehouse: Path, asset_key: dg.AssetKey, partition_key: str | None) -> Path:
@@ -25,18 +37,82 @@ def asset_path(warehouse: Path, asset_key: dg.AssetKey, partition_key: str | Non
     return base / f"{partition_key}.parquet" if partition_key is not None else base.with_suffix(".parquet")
 
 
+def staging_path(final: Path) -> Path:
+    """A unique temporary name beside `final`, for a writer that the IO manager will rename into place.
+
+    Only the name is chosen (the writer creates the file), so the file gets the umask's permissions."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    return final.parent / f".{final.stem}.{uuid.uuid4().hex}{TEMP_SUFFIX}"
+
+
+def staged_output_path(warehouse_dir: str | Path, asset_name: str, partition_key: str | None) -> Path:
+    """Where a heavy asset writes its output (a `ParquetTable`) for the IO manager to move into place.
+
+    Temporaries a killed run left for the same partition are removed first."""
+    final = asset_path(Path(warehouse_dir), dg.AssetKey(asset_name), partition_key)
+    remove_stale_temporaries(final)
+    return staging_path(final)
+
+
+def remove_stale_temporaries(final: Path, keep: Path | None = None) -> list[Path]:
+    """Delete temporary files of `final` left by a killed write (`.<stem>.*.parquet.tmp`), except `keep`."""
+    removed = []
+    if final.parent.is_dir():
+        for leftover in final.parent.glob(f".{final.stem}.*{TEMP_SUFFIX}"):
+            if keep is None or leftover.resolve() != keep.resolve():
+                leftover.unlink(missing_ok=True)
+                removed.append(leftover)
+    return removed
+
+
 def write_parquet_atomically(frame: pd.DataFrame, path: Path) -> None:
     """Write `frame` to `path` through a temp file + rename (same folder, so the rename is atomic)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".parquet.tmp", dir=path.parent)
-    os.close(fd)
+    temporary = staging_path(path)
     try:
-        pq.write_table(table, tmp_name, compression="zstd")
-        os.replace(tmp_name, path)
+        pq.write_table(table, temporary, compression="zstd")
+        os.replace(temporary, path)
     except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
+
+
+def move_into_place(table: ParquetTable, path: Path) -> None:
+    """Rename a staged `ParquetTable` file to `path` (atomic when staged beside it, as `staging_path` does)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if table.path.resolve().parent == path.resolve().parent:
+        os.replace(table.path, path)
+    else:  # staged elsewhere (tests): copy beside the destination first, then rename
+        temporary = staging_path(path)
+        shutil.copyfile(table.path, temporary)
+        os.replace(temporary, path)
+    remove_stale_temporaries(path)
+
+
+def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def parquet_output_metadata(table: ParquetTable, path: Path) -> dict[str, object]:
+    """Metadata of a stored Parquet file, read from its footer and first rows (never the whole file)."""
+    parquet = pq.ParquetFile(path)
+    head = next(parquet.iter_batches(batch_size=PREVIEW_ROWS), None)
+    preview = head.to_pandas(types_mapper=_ARROW_TO_PANDAS.get) if head is not None else pd.DataFrame()
+    schema = parquet.schema_arrow
+    return {
+        "dagster/row_count": parquet.metadata.num_rows,
+        "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(name=f.name, type=str(f.type)) for f in schema]),
+        "preview": dg.MetadataValue.md(markdown_preview(preview)),
+        # DuckDB writes the same bytes for the same rows in the same order, so the file hash is the content hash.
+        "content_hash": file_sha256(path),
+        "path": dg.MetadataValue.path(str(path)),
+        **dict(table.metadata),
+    }
 
 
 def content_hash(frame: pd.DataFrame) -> str:
@@ -82,15 +158,21 @@ class ParquetIOManager(dg.ConfigurableIOManager):
     def _path(self, context: dg.OutputContext | dg.InputContext, partition_key: str | None) -> Path:
         return asset_path(Path(self.warehouse_dir), context.asset_key, partition_key)
 
-    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
-        if not isinstance(obj, pd.DataFrame):
-            raise TypeError(f"{context.asset_key.to_user_string()} returned {type(obj).__name__}; expected a pandas DataFrame")
+    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame | ParquetTable) -> None:
         partition_key = context.partition_key if context.has_partition_key else None
         path = self._path(context, partition_key)
+        if isinstance(obj, ParquetTable):
+            move_into_place(obj, path)
+            context.add_output_metadata(parquet_output_metadata(obj, path))
+            return
+        if not isinstance(obj, pd.DataFrame):
+            raise TypeError(f"{context.asset_key.to_user_string()} returned {type(obj).__name__}; expected a pandas DataFrame")
         write_parquet_atomically(obj, path)
         context.add_output_metadata(output_metadata(obj, path))
 
-    def load_input(self, context: dg.InputContext) -> pd.DataFrame:
+    def load_input(self, context: dg.InputContext) -> pd.DataFrame | ParquetTable:
+        if context.dagster_type.typing_type is ParquetTable:
+            return self._table(context)
         if not context.has_asset_partitions:
             return self._read(self._path(context, None), context)
         keys = sorted(context.asset_partition_keys)
@@ -115,4 +197,20 @@ class ParquetIOManager(dg.ConfigurableIOManager):
                 f"{path} does not exist: materialize {context.asset_key.to_user_string()} "
                 "for that partition first (e.g. `make backfill`)"
             )
-        return pq.read_table(path).to_pandas()
+        table = pq.read_table(path)
+        if b"pandas" in (table.schema.metadata or {}):
+            return table.to_pandas()
+        # Written by DuckDB (no pandas metadata): nullable integers and booleans as the contracts declare them.
+        return table.to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
+
+    def _table(self, context: dg.InputContext) -> ParquetTable:
+        keys = sorted(context.asset_partition_keys) if context.has_asset_partitions else [None]
+        if len(keys) != 1:
+            raise ValueError(f"{context.asset_key.to_user_string()}: a ParquetTable input is one partition, got {len(keys)}")
+        path = self._path(context, keys[0])
+        if not path.exists():
+            raise FileNotFoundError(
+                f"{path} does not exist: materialize {context.asset_key.to_user_string()} "
+                "for that partition first (e.g. `make backfill`)"
+            )
+        return ParquetTable(path=path, rows=pq.ParquetFile(path).metadata.num_rows)

@@ -27,6 +27,7 @@ class RvcConfig(dg.ConfigurableResource):
     comtrade_api_reporters: str = DEFAULT_API_REPORTERS
     comtrade_api_commodities: str = DEFAULT_API_COMMODITIES
     cif_fob_method: str = "flat"  # or "mirror_unit_value"
+    duckdb_memory_limit: str = "2GB"  # per heavy step; DuckDB spills the rest under <warehouse>/.spill
 
     @property
     def comtrade_dir(self) -> Path:
@@ -39,6 +40,10 @@ class RvcConfig(dg.ConfigurableResource):
     @property
     def cache_dir(self) -> Path:
         return extracts_cache_dir(Path(self.warehouse_dir))
+
+    @property
+    def spill_dir(self) -> Path:
+        return Path(self.warehouse_dir) / ".spill"
 
     @property
     def reference_path(self) -> Path:

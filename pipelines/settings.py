@@ -15,6 +15,9 @@ SAMPLE_EXTRACTS = REPO_ROOT / "sample" / "extracts"
 SAMPLE_REFERENCE = REPO_ROOT / "sample" / "reference"
 
 DEFAULT_START_YEAR = 1995
+# DuckDB's memory limit for one heavy step (raw, cleaning). With the step process and Dagster's own
+# processes this keeps a 15 M-row year under 4 GiB of resident memory; DuckDB spills the rest to disk.
+DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"
 
 
 def extracts_cache_dir(warehouse_dir: Path) -> Path:
@@ -29,6 +32,7 @@ class Settings:
     reference_dir: Path
     start_year: int
     uses_sample: bool
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
 
     @property
     def comtrade_dir(self) -> Path:
@@ -44,7 +48,7 @@ class Settings:
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    """Read RVC_EXTRACTS, RVC_WAREHOUSE, RVC_REFERENCE and RVC_START_YEAR (all optional)."""
+    """Read RVC_EXTRACTS, RVC_WAREHOUSE, RVC_REFERENCE, RVC_START_YEAR and RVC_DUCKDB_MEMORY_LIMIT (all optional)."""
     env = os.environ if environ is None else environ
     extracts = Path(env["RVC_EXTRACTS"]).expanduser() if env.get("RVC_EXTRACTS") else SAMPLE_EXTRACTS
     warehouse = Path(env.get("RVC_WAREHOUSE") or "warehouse").expanduser()
@@ -58,4 +62,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         reference_dir=reference.resolve(),
         start_year=int(start_text),
         uses_sample=not env.get("RVC_EXTRACTS"),
+        duckdb_memory_limit=env.get("RVC_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT,
     )

@@ -10,9 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 import dagster as dg
+import duckdb
 import pandas as pd
 import pandera.errors
 import pandera.pandas as pa
+
+from assets.tables import ParquetTable
+from pipelines.table_validation import assert_translatable, validate_parquet
 
 MAX_FAILURE_CASES_SHOWN = 50
 
@@ -93,3 +97,41 @@ def column_schema(schema: pa.DataFrameSchema) -> dg.TableSchema:
 def validated_output(schema: pa.DataFrameSchema, name: str) -> dict[str, object]:
     """Keyword arguments for @asset / AssetOut: the validating Dagster type and the declared column schema."""
     return {"dagster_type": pandera_dagster_type(schema, name), "metadata": {"dagster/column_schema": column_schema(schema)}}
+
+
+# ---------------------------------------------------------------------------------------------- big tables
+
+
+def require_valid_table(con: duckdb.DuckDBPyConnection, schema: pa.DataFrameSchema, name: str, table: ParquetTable) -> ParquetTable:
+    """Validate a staged Parquet table with `schema` in SQL; return it marked valid, or raise dg.Failure with the
+    failure cases as metadata (the UI shows them) — before anything is moved into the warehouse."""
+    failures = validate_parquet(con, schema, table.path)
+    if failures.empty:
+        return table.validated(name)
+    raise dg.Failure(description=describe_failures(name, failures), metadata=failure_metadata(name, failures))
+
+
+def parquet_table_type(schema: pa.DataFrameSchema, name: str) -> dg.DagsterType:
+    """A Dagster type for a `ParquetTable` output: passes only for a table `require_valid_table` accepted
+    under `name`, so no unvalidated big table reaches the IO manager."""
+    assert_translatable(schema)
+
+    def type_check(_context: dg.TypeCheckContext, value: object) -> dg.TypeCheck:
+        if not isinstance(value, ParquetTable):
+            return dg.TypeCheck(success=False, description=f"{name}: expected a ParquetTable, got {type(value).__name__}")
+        if value.validated_as != name:
+            return dg.TypeCheck(success=False, description=f"{name}: the table at {value.path} was not validated against {name}")
+        return dg.TypeCheck(success=True, metadata={"schema": name, "dagster/row_count": value.rows})
+
+    return dg.DagsterType(
+        type_check_fn=type_check,
+        name=name,
+        description=schema.description or f"Parquet table validated in SQL by the pandera schema {name}",
+        typing_type=ParquetTable,
+        metadata={"dagster/column_schema": column_schema(schema)},
+    )
+
+
+def validated_table_output(schema: pa.DataFrameSchema, name: str) -> dict[str, object]:
+    """Keyword arguments for @asset / AssetOut of a heavy stage: the ParquetTable type and the column schema."""
+    return {"dagster_type": parquet_table_type(schema, name), "metadata": {"dagster/column_schema": column_schema(schema)}}
