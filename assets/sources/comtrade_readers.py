@@ -488,7 +488,8 @@ def _cached_years(cache_file: Path) -> tuple[list[int], int, str]:
 # ---------------------------------------------------------------------------------------------- folders
 
 
-def _is_comtrade_file_name(name: str) -> bool:
+def is_comtrade_file_name(name: str) -> bool:
+    """True for names the Comtrade readers read: .csv .txt .tsv .json .parquet (optionally .gz), not sidecars or READMEs."""
     lowered = name.lower()
     if lowered.endswith(".gz"):
         lowered = lowered[: -len(".gz")]
@@ -511,7 +512,7 @@ def list_comtrade_files(root: Path) -> list[Path]:
         relative = path.relative_to(root)
         if any(part.startswith(".") for part in relative.parts) or not path.is_file():
             continue
-        if _is_comtrade_file_name(path.name):
+        if is_comtrade_file_name(path.name):
             found.append(path)
     return sorted(found, key=lambda path: path.relative_to(root).as_posix())
 
