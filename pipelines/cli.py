@@ -2,7 +2,7 @@
 
     rvc demo                      reference tables, every year in the extracts, the panel and the report
     rvc backfill --from 1995 --to 2023 [--no-summary]
-    rvc years                     the partition years the extracts give
+    rvc years                     rows per year in the extracts, unreadable and skipped files, the partition years
 
 Runs go through the Dagster instance in DAGSTER_HOME when it is set (so `make ui` shows their history),
 otherwise through a temporary instance.
@@ -43,6 +43,27 @@ def available_years() -> list[str]:
     from pipelines.partitions import yearly_partitions
 
     return yearly_partitions.get_partition_keys()
+
+
+def describe_extracts(settings: Settings, out=sys.stdout) -> None:
+    """Rows per year and family, then unreadable and skipped files with their reasons (from the manifest)."""
+    from assets.sources.manifest import COMTRADE, TIVA, load_manifest
+
+    manifest = load_manifest(settings.extracts_dir, settings.cache_dir)
+    print(f"extracts: {settings.extracts_dir}", file=out)
+    print(f"{'year':<6}{'comtrade rows':>15}{'tiva rows':>12}  files", file=out)
+    for year in manifest.years():
+        rows = {family: sum(e.rows_by_year[year] for e in manifest.files_for_year(year, family)) for family in (COMTRADE, TIVA)}
+        files = len(manifest.files_for_year(year, COMTRADE)) + len(manifest.files_for_year(year, TIVA))
+        print(f"{year:<6}{rows[COMTRADE]:>15,}{rows[TIVA]:>12,}  {files}", file=out)
+    for title, entries in (
+        ("unreadable files (their years are missing from the partitions until fixed)", manifest.unreadable()),
+        ("skipped files (no reader reads them)", manifest.skipped()),
+    ):
+        if entries:
+            print(f"{title}:", file=out)
+            for entry in entries:
+                print(f"  {entry.source_file}: {entry.error}", file=out)
 
 
 def _outputs_present(settings: Settings, year: str) -> bool:
@@ -102,12 +123,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     fill.add_argument("--to", dest="last", type=int, required=True)
     fill.add_argument("--no-summary", action="store_true", help="skip the panel and report")
     fill.add_argument("--force", action="store_true", help="re-run years whose inputs and code are unchanged")
-    commands.add_parser("years", help="print the partition years")
+    commands.add_parser("years", help="print rows per year, unreadable and skipped files, and the partition years")
     args = parser.parse_args(argv)
 
     settings = load_settings()
     if args.command == "years":
-        print(" ".join(available_years()))
+        describe_extracts(settings)
+        print("partition years: " + " ".join(available_years()))  # last line, last word: the latest year
         return 0
     if args.command == "demo":
         keys = available_years()

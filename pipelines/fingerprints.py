@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from assets.sources.extract_inventory import file_sha256, inventory
+from assets.sources.manifest import load_manifest
 from pipelines.settings import REPO_ROOT, Settings
 
 CODE_FOLDERS = ("assets", "pipelines", "checks")
@@ -31,20 +32,16 @@ def code_fingerprint(repo_root: Path = REPO_ROOT) -> str:
 
 
 def files_by_year(settings: Settings) -> dict[int, dict[str, str]]:
-    """{year: {extract file: sha256}} for the Comtrade and TiVA files holding that year."""
-    from assets.sources.comtrade_layouts import years_by_file
-    from assets.sources.tiva_layouts import list_tiva_files, read_tiva_file
-
-    by_year: dict[int, dict[str, str]] = {}
-    if settings.comtrade_dir.is_dir():
-        for path, years in years_by_file(settings.comtrade_dir, settings.cache_dir).items():
-            for year in years:
-                by_year.setdefault(year, {})[path.relative_to(settings.extracts_dir).as_posix()] = file_sha256(path)
-    if settings.tiva_dir.is_dir():
-        for path in list_tiva_files(settings.tiva_dir):
-            for year in read_tiva_file(path, settings.tiva_dir)["year"].dropna().unique():
-                by_year.setdefault(int(year), {})[path.relative_to(settings.extracts_dir).as_posix()] = file_sha256(path)
-    return by_year
+    """{year: {extract file: sha256}} for the readable Comtrade and TiVA files holding that year (from the manifest)."""
+    manifest = load_manifest(settings.extracts_dir, settings.cache_dir)
+    return {
+        year: {
+            entry.source_file: entry.sha256
+            for family in ("comtrade", "tiva")
+            for entry in manifest.files_for_year(year, family)
+        }
+        for year in manifest.years()
+    }
 
 
 def year_fingerprints(settings: Settings) -> dict[int, str]:

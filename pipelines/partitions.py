@@ -1,8 +1,8 @@
 """Yearly partitions, defined once and imported by assets, jobs, schedules and sensors.
 
-The range runs from RVC_START_YEAR (default 1995) to the latest year present in the extracts, so
-dropping a new year's files into RVC_EXTRACTS and reloading the code location makes its partition
-appear. RVC_END_YEAR overrides the end (e.g. API mode before anything is downloaded).
+The range runs from RVC_START_YEAR (default 1995) to the latest year present in the extracts (as the
+extract manifest says), so dropping a new year's files into RVC_EXTRACTS and reloading the code location
+makes its partition appear. RVC_END_YEAR overrides the end (e.g. API mode before anything is downloaded).
 """
 
 from __future__ import annotations
@@ -11,20 +11,17 @@ import os
 
 import dagster as dg
 
+from assets.sources.manifest import load_manifest
 from pipelines.settings import Settings, load_settings
 
 
 def latest_extract_year(settings: Settings) -> int:
-    """The latest refYear / TIME_PERIOD found in the Comtrade and TiVA extracts (start year if none)."""
-    from assets.sources.comtrade_layouts import years_in_extracts
-    from assets.sources.tiva_layouts import tiva_years_in_extracts
+    """The latest refYear / TIME_PERIOD in the Comtrade and TiVA extracts (start year if none), from the manifest.
 
-    years: list[int] = []
-    if settings.comtrade_dir.is_dir():
-        years += years_in_extracts(settings.comtrade_dir, cache_dir=settings.cache_dir)
-    if settings.tiva_dir.is_dir():
-        years += tiva_years_in_extracts(settings.tiva_dir)
-    return max(years, default=settings.start_year)
+    The manifest answers from its cache (one stat per file); only new or changed files are read, and only
+    their year column. Unreadable files do not stop the code location: their partitions name them.
+    """
+    return max(load_manifest(settings.extracts_dir, settings.cache_dir).years(), default=settings.start_year)
 
 
 def build_yearly_partitions(settings: Settings) -> dg.TimeWindowPartitionsDefinition:

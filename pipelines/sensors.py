@@ -1,7 +1,7 @@
 """Sensors that launch only what changed.
 
 - `extract_files_sensor`: new or changed extract files (by content hash; the cursor keeps the hashes seen)
-  launch the yearly chain for exactly the years those files contain.
+  launch the yearly chain for exactly the years those files contain, as the extract manifest says.
 - `comtrade_release_sensor` (API mode): the Comtrade availability look-up launches only the years with a
   reporter released or revised since the last evaluation.
 """
@@ -12,47 +12,37 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.sources.extract_inventory import changed_files, decode_cursor, encode_cursor, inventory
+from assets.sources.extract_inventory import changed_files, decode_cursor, encode_cursor
+from assets.sources.manifest import SKIPPED, Manifest, load_manifest
 from pipelines.jobs import SUMMARY_SELECTION, yearly_job
 from pipelines.partitions import yearly_partitions
 from pipelines.resources import RvcConfig
 
 
-def extract_files(extracts_dir: Path) -> list[Path]:
-    """The files the Comtrade and TiVA readers would read (sidecars, codebooks and notes left out)."""
-    from assets.sources.comtrade_layouts import list_comtrade_files
-    from assets.sources.tiva_layouts import list_tiva_files
+def plan_runs_for_changes(manifest: Manifest, previous: dict[str, str], partition_keys: list[str]):
+    """(run requests by year, warning messages, new cursor state) for the files changed since `previous`.
 
-    comtrade, tiva = extracts_dir / "comtrade", extracts_dir / "tiva"
-    return (list_comtrade_files(comtrade) if comtrade.is_dir() else []) + (list_tiva_files(tiva) if tiva.is_dir() else [])
-
-
-def years_in_file(extracts_dir: Path, relative: str) -> set[int]:
-    """The years of the observations in one extract file (Comtrade refYear or TiVA TIME_PERIOD)."""
-    path = extracts_dir / relative
-    if relative.startswith("tiva/"):
-        from assets.sources.tiva_layouts import read_tiva_file
-
-        return {int(y) for y in read_tiva_file(path, extracts_dir / "tiva")["year"].dropna().unique()}
-    from assets.sources.comtrade_layouts import read_comtrade_file
-
-    return {int(y) for y in read_comtrade_file(path, extracts_dir / "comtrade")["refYear"].dropna().unique()}
-
-
-def plan_runs_for_changes(extracts_dir: Path, previous: dict[str, str], partition_keys: list[str]):
-    """(run requests by year, skipped messages, new cursor state) for the files changed since `previous`."""
-    current = inventory(extracts_dir, extract_files(extracts_dir))
-    changed = changed_files(current, previous)
+    The state is {extract file: sha256} of every Comtrade and TiVA file in the manifest; a changed file's
+    years are the manifest's. An unreadable changed file launches nothing and is named in a warning (its
+    new content hash is remembered, so fixing the file launches its years).
+    """
+    entries = {entry.source_file: entry for entry in manifest.entries if entry.family != SKIPPED}
+    current = {source_file: entry.sha256 for source_file, entry in sorted(entries.items())}
     files_by_year: dict[int, list[str]] = {}
-    for relative in changed:
-        for year in years_in_file(extracts_dir, relative):
-            files_by_year.setdefault(year, []).append(relative)
+    warnings = []
+    for relative in changed_files(current, previous):
+        entry = entries[relative]
+        if entry.error is not None:
+            warnings.append(f"{relative}: unreadable, no run launched — {entry.error}")
+        for year, rows in entry.rows_by_year.items():
+            if rows > 0 and entry.error is None:
+                files_by_year.setdefault(year, []).append(relative)
     known = set(partition_keys)
-    requests, skipped = [], []
+    requests = []
     for year in sorted(files_by_year):
         key = str(year)
         if key not in known:
-            skipped.append(f"{year} ({', '.join(files_by_year[year])}): not a partition yet — reload the code location to add it")
+            warnings.append(f"year {year} ({', '.join(files_by_year[year])}): not a partition yet — reload the code location to add it")
             continue
         digest = "-".join(current[f][:12] for f in sorted(files_by_year[year]))
         requests.append(
@@ -62,19 +52,19 @@ def plan_runs_for_changes(extracts_dir: Path, previous: dict[str, str], partitio
                 tags={"rvc/trigger": "extract_files", "rvc/files": json.dumps(sorted(files_by_year[year]))[:1000]},
             )
         )
-    return requests, skipped, current
+    return requests, warnings, current
 
 
 @dg.sensor(job=yearly_job, minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.STOPPED)
 def extract_files_sensor(context: dg.SensorEvaluationContext, rvc: RvcConfig):
     """New or changed files in RVC_EXTRACTS launch the yearly chain for the years they contain."""
-    extracts = Path(rvc.extracts_dir)
-    requests, skipped, state = plan_runs_for_changes(extracts, decode_cursor(context.cursor), yearly_partitions.get_partition_keys())
-    for message in skipped:
-        context.log.warning(f"extract_files_sensor: year {message}")
+    manifest = load_manifest(Path(rvc.extracts_dir), rvc.cache_dir)
+    requests, warnings, state = plan_runs_for_changes(manifest, decode_cursor(context.cursor), yearly_partitions.get_partition_keys())
+    for message in warnings:
+        context.log.warning(f"extract_files_sensor: {message}")
     context.update_cursor(encode_cursor(state))
     if not requests:
-        return dg.SkipReason("no new or changed extract files" + (f"; {len(skipped)} year(s) need a reload" if skipped else ""))
+        return dg.SkipReason("no new or changed extract files" + (f"; {len(warnings)} warning(s) in the log" if warnings else ""))
     return requests
 
 

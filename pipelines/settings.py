@@ -25,6 +25,11 @@ def extracts_cache_dir(warehouse_dir: Path) -> Path:
     return warehouse_dir / ".cache" / "extracts"
 
 
+def manifest_path(warehouse_dir: Path) -> Path:
+    """The extract manifest (`assets.sources.manifest.manifest_file` of the cache folder): which file holds which years."""
+    return warehouse_dir / ".cache" / "manifest.json"
+
+
 @dataclass(frozen=True)
 class Settings:
     extracts_dir: Path
@@ -45,6 +50,10 @@ class Settings:
     @property
     def cache_dir(self) -> Path:
         return extracts_cache_dir(self.warehouse_dir)
+
+    @property
+    def manifest_path(self) -> Path:
+        return manifest_path(self.warehouse_dir)
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:

@@ -27,7 +27,8 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -36,6 +37,8 @@ import pyarrow.parquet as pq
 
 from assets.errors import RvcInputError
 from checks.raw import COMTRADE_PLUS_FIELDS, COMTRADE_SOURCE_LAYOUTS
+
+T = TypeVar("T")
 
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
@@ -140,9 +143,15 @@ def sniff_file(path: Path) -> FileSniff:
     Raises RvcInputError for an empty file, malformed JSON or an unreadable Parquet footer.
     """
     gzipped = is_gzipped(path)
-    with open_content(path) as stream:
-        head = stream.read(_SNIFF_BYTES)
-        at_end = not stream.read(1)
+    try:
+        with open_content(path) as stream:
+            head = stream.read(_SNIFF_BYTES)
+            at_end = not stream.read(1)
+    except (EOFError, OSError) as error:  # gzip.BadGzipFile is an OSError
+        raise RvcInputError(
+            f"{path}: the file ends early or its gzip data is damaged ({error}); expected a complete gzipped "
+            "extract. Download the file again."
+        ) from error
     if not head.strip():
         raise RvcInputError(f"{path}: the file is empty; expected a Comtrade extract with a header row.")
     if head.startswith(PARQUET_MAGIC):
@@ -158,13 +167,19 @@ def _parquet_columns(path: Path, gzipped: bool) -> list[str]:
             with open_content(path) as stream:
                 return list(pq.read_schema(pa.BufferReader(stream.read())).names)
         return list(pq.read_schema(path).names)
-    except (pa.ArrowException, OSError) as error:
+    except (pa.ArrowException, OSError, EOFError) as error:
         raise RvcInputError(f"{path}: not a readable Parquet file ({error}); re-export or re-download it.") from error
 
 
 def _load_json(path: Path) -> Any:
-    with open_content(path) as stream:
-        raw = stream.read()
+    try:
+        with open_content(path) as stream:
+            raw = stream.read()
+    except (EOFError, OSError) as error:
+        raise RvcInputError(
+            f"{path}: the file ends early or its gzip data is damaged ({error}); expected a complete Comtrade+ "
+            "API response. Download the file again."
+        ) from error
     try:
         return json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -340,6 +355,8 @@ def _read_delimited(path: Path, sniff: FileSniff, website: bool) -> pa.Table:
             raise RvcInputError(f"{path}: cannot parse as delimited text ({error}); re-download the file.") from error
         except UnicodeDecodeError:
             continue
+        except (OSError, EOFError) as error:
+            raise _stream_failure(path, error, encoding, 0) from error
         break
     assert table is not None, "latin-1 decodes any byte"
     if website:
@@ -354,6 +371,37 @@ def _read_delimited(path: Path, sniff: FileSniff, website: bool) -> pa.Table:
     return table
 
 
+def _csv_options(
+    sniff: FileSniff, names: list[str], encoding: str, use_threads: bool, on_bad_row: Any,
+    block_size: int | None = None, include_columns: list[str] | None = None,
+) -> tuple[pa_csv.ReadOptions, pa_csv.ParseOptions, pa_csv.ConvertOptions]:
+    read_options = pa_csv.ReadOptions(
+        column_names=names, skip_rows=1, encoding="utf8" if encoding == "utf-8" else encoding, use_threads=use_threads,
+        **({} if block_size is None else {"block_size": block_size}),
+    )
+    parse_options = pa_csv.ParseOptions(
+        delimiter=sniff.delimiter or ",", newlines_in_values=True, invalid_row_handler=on_bad_row
+    )
+    # Every field as text, "" kept as "" (never "N/A" -> null: "N/A" is a real qtyUnitAbbr value).
+    convert_options = pa_csv.ConvertOptions(
+        column_types={name: pa.string() for name in (include_columns or names)},
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+        null_values=[],
+        **({} if include_columns is None else {"include_columns": include_columns}),
+    )
+    return read_options, parse_options, convert_options
+
+
+def _bad_row_error(path: Path, bad_rows: list[Any]) -> RvcInputError:
+    row = bad_rows[0]
+    where = f"line {row.number}" if row.number is not None else "a row"
+    return RvcInputError(
+        f"{path}: {where} has {row.actual_columns} fields where the header has {row.expected_columns} "
+        f"(row text: {row.text[:200]!r}); {len(bad_rows)} such row(s). Fix or re-download the file."
+    )
+
+
 def _arrow_csv(path: Path, sniff: FileSniff, names: list[str], encoding: str, use_threads: bool) -> pa.Table:
     bad_rows: list[Any] = []
 
@@ -361,33 +409,127 @@ def _arrow_csv(path: Path, sniff: FileSniff, names: list[str], encoding: str, us
         bad_rows.append(row)
         return "skip"
 
-    read_options = pa_csv.ReadOptions(
-        column_names=names, skip_rows=1, encoding="utf8" if encoding == "utf-8" else encoding, use_threads=use_threads
-    )
-    parse_options = pa_csv.ParseOptions(
-        delimiter=sniff.delimiter or ",", newlines_in_values=True, invalid_row_handler=keep_bad_row
-    )
-    # Every field as text, "" kept as "" (never "N/A" -> null: "N/A" is a real qtyUnitAbbr value).
-    convert_options = pa_csv.ConvertOptions(
-        column_types={name: pa.string() for name in names},
-        strings_can_be_null=False,
-        quoted_strings_can_be_null=False,
-        null_values=[],
-    )
+    options = _csv_options(sniff, names, encoding, use_threads, keep_bad_row)
     with pa.input_stream(str(path), compression="gzip" if sniff.gzipped else None) as stream:
         table = pa_csv.read_csv(
-            stream, read_options=read_options, parse_options=parse_options, convert_options=convert_options
+            stream, read_options=options[0], parse_options=options[1], convert_options=options[2]
         )
     if bad_rows:
         if use_threads and bad_rows[0].number is None:
             return _arrow_csv(path, sniff, names, encoding, use_threads=False)  # again, to name the line
-        row = bad_rows[0]
-        where = f"line {row.number}" if row.number is not None else "a row"
-        raise RvcInputError(
-            f"{path}: {where} has {row.actual_columns} fields where the header has {row.expected_columns} "
-            f"(row text: {row.text[:200]!r}); {len(bad_rows)} such row(s). Fix or re-download the file."
-        )
+        raise _bad_row_error(path, bad_rows)
     return table
+
+
+# ---------------------------------------------------------------------------------------------- rows as text, streamed
+
+STREAM_BLOCK_SIZE = 16 << 20  # bytes of text per batch; a row longer than this grows it (see StraddlingRow)
+
+
+class NotThisEncoding(Exception):
+    """A streamed file turned out not to be in the encoding it was read with: read it again with the next one."""
+
+
+class StraddlingRow(Exception):
+    """One row is longer than the block size: read the file again with larger blocks."""
+
+
+def _stream_failure(path: Path, error: BaseException, encoding: str, rows_done: int) -> BaseException:
+    message = str(error)
+    if isinstance(error, pa.ArrowInvalid) and "UTF8" in message and encoding == "utf-8":
+        return NotThisEncoding(message)
+    if isinstance(error, pa.ArrowInvalid) and "straddl" in message:
+        return StraddlingRow(message)
+    if isinstance(error, UnicodeDecodeError):
+        return NotThisEncoding(message)
+    if isinstance(error, (EOFError, OSError)) or "compressed" in message.lower() or "gzip" in message.lower():
+        return RvcInputError(
+            f"{path}: the file ends early or its compressed data is damaged ({error}), after {rows_done} data "
+            "row(s); expected a complete (gzipped) delimited file. Download the file again."
+        )
+    return RvcInputError(
+        f"{path}: cannot parse as delimited text after data row {rows_done} ({error}); "
+        "expected delimited text with the header's field count on every row. Fix or re-download the file."
+    )
+
+
+def stream_delimited(
+    path: Path, sniff: FileSniff, layout: str, encoding: str, block_size: int | None = None,
+    include_columns: list[str] | None = None,
+) -> Iterator[pa.RecordBatch]:
+    """A delimited file's rows as text batches, in file order, with memory bounded by `block_size`.
+
+    Same text rules as `read_source_text` (every value text, "" for empty, website trailing field checked
+    and dropped); `include_columns` reads only those columns. Raises NotThisEncoding when a later row is
+    not in `encoding` (start again with the next of TEXT_ENCODINGS), StraddlingRow when a row is longer
+    than `block_size`, RvcInputError for malformed rows, truncated gzip or damaged content.
+    """
+    website = layout == "plus_website_csv"
+    names = list(sniff.header) + ([_TRAILING_FIELD] if website else [])
+    if include_columns is not None and website:
+        include_columns = [*include_columns, _TRAILING_FIELD]
+    bad_rows: list[Any] = []
+
+    def keep_bad_row(row: Any) -> str:
+        bad_rows.append(row)
+        return "skip"
+
+    # Single-threaded conversion: the bad-row handler then knows the line number.
+    options = _csv_options(sniff, names, encoding, False, keep_bad_row, block_size or STREAM_BLOCK_SIZE, include_columns)
+    rows_done = 0
+    try:
+        with pa.input_stream(str(path), compression="gzip" if sniff.gzipped else None) as stream:
+            reader = pa_csv.open_csv(
+                stream, read_options=options[0], parse_options=options[1], convert_options=options[2]
+            )
+            for batch in reader:
+                if bad_rows:
+                    raise _bad_row_error(path, bad_rows)
+                if website:
+                    stray = pc.not_equal(batch.column(_TRAILING_FIELD), "")
+                    if pc.any(stray).as_py():
+                        row = rows_done + pc.index(stray, True).as_py() + 1
+                        raise RvcInputError(
+                            f"{path}: data row {row} has a value after the last header column; a Comtrade+ website "
+                            "CSV ends each row with an empty field. Re-download the file."
+                        )
+                    batch = batch.drop_columns([_TRAILING_FIELD])
+                rows_done += batch.num_rows
+                yield batch
+    except (RvcInputError, GeneratorExit):
+        raise
+    except (pa.ArrowException, OSError, EOFError, UnicodeDecodeError) as error:
+        raise _stream_failure(path, error, encoding, rows_done) from error
+    if bad_rows:
+        raise _bad_row_error(path, bad_rows)
+
+
+_MAX_BLOCK_SIZE = 1 << 30
+
+
+def consume_delimited(
+    path: Path, sniff: FileSniff, layout: str, consume: Callable[[Iterator[pa.RecordBatch]], T],
+    include_columns: list[str] | None = None, block_size: int | None = None,
+) -> T:
+    """`consume(stream_delimited(...))`, started again from the first row with the next encoding when a later
+    row is not UTF-8, or with 4x larger blocks when a row is longer than a block. `consume` must be restartable.
+    """
+    encodings = list(TEXT_ENCODINGS[TEXT_ENCODINGS.index(sniff.encoding or "utf-8") :])
+    block_size = block_size or STREAM_BLOCK_SIZE
+    while True:
+        try:
+            return consume(stream_delimited(path, sniff, layout, encodings[0], block_size, include_columns))
+        except NotThisEncoding as error:
+            if len(encodings) == 1:
+                raise RvcInputError(f"{path}: cannot decode the text ({error}); re-download the file.") from error
+            encodings.pop(0)
+        except StraddlingRow as error:
+            if block_size >= _MAX_BLOCK_SIZE:
+                raise RvcInputError(
+                    f"{path}: a row is longer than {_MAX_BLOCK_SIZE >> 20} MiB ({error}); expected one record per "
+                    "row — check for an unbalanced quote and re-download the file."
+                ) from error
+            block_size *= 4
 
 
 def _json_text(value: Any) -> str:
@@ -415,6 +557,11 @@ def _read_api_json(path: Path, sniff: FileSniff) -> pa.Table:
     return pa.table({key: pa.array(values, pa.string()) for key, values in columns.items()})
 
 
+def _parquet_text(columns: pa.Table | pa.RecordBatch) -> pa.Table:
+    # Typed columns (an int cmdCode, bool flags) go through the same text rules as every other layout.
+    return pa.table({name: pc.cast(columns.column(name), pa.string()).fill_null("") for name in columns.column_names})
+
+
 def _read_parquet(path: Path, sniff: FileSniff) -> pa.Table:
     try:
         if sniff.gzipped:
@@ -422,9 +569,27 @@ def _read_parquet(path: Path, sniff: FileSniff) -> pa.Table:
                 table = pq.read_table(pa.BufferReader(stream.read()))
         else:
             table = pq.read_table(path)
-        # Typed columns (an int cmdCode, bool flags) go through the same text rules as every other layout.
-        return pa.table({name: pc.cast(table[name], pa.string()).fill_null("") for name in table.column_names})
-    except (pa.ArrowException, OSError) as error:
+        return _parquet_text(table)
+    except (pa.ArrowException, OSError, EOFError) as error:
+        raise RvcInputError(
+            f"{path}: cannot read the Parquet columns as text ({error}); re-export the file."
+        ) from error
+
+
+def stream_parquet(path: Path, sniff: FileSniff, columns: list[str] | None = None, batch_size: int = 1 << 17) -> Iterator[pa.Table]:
+    """A Parquet file's rows as text tables of at most `batch_size` rows (only `columns` when given).
+
+    A gzipped Parquet file is decompressed into memory first (Parquet needs random access).
+    """
+    try:
+        if sniff.gzipped:
+            with open_content(path) as stream:
+                source = pq.ParquetFile(pa.BufferReader(stream.read()))
+        else:
+            source = pq.ParquetFile(path)
+        for batch in source.iter_batches(batch_size=batch_size, columns=columns):
+            yield _parquet_text(batch)
+    except (pa.ArrowException, OSError, EOFError) as error:
         raise RvcInputError(
             f"{path}: cannot read the Parquet columns as text ({error}); re-export the file."
         ) from error
@@ -444,7 +609,7 @@ def read_source_text(path: Path, sniff: FileSniff, layout: str) -> pa.Table:
 
 # The public reading functions live in comtrade_readers (which imports this module); callers written against
 # a single module keep working: `from assets.sources.comtrade_layouts import read_comtrade_extracts`.
-_READER_EXPORTS = ("read_comtrade_file", "read_comtrade_extracts", "list_comtrade_files", "years_in_extracts", "years_by_file")
+_READER_EXPORTS = ("read_comtrade_file", "read_comtrade_extracts", "list_comtrade_files")
 
 
 def __getattr__(name: str) -> Any:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Collection
+import uuid
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,15 +30,17 @@ from assets.sources.extract_inventory import file_sha256
 from assets.sources.comtrade_layouts import (
     LEGACY_FLOW_CODE,
     column_mapping,
+    consume_delimited,
     detect_layout,
     layout_of,
     read_source_text,
     sniff_file,
+    stream_parquet,
 )
 from checks.raw import COMTRADE_PLUS_FIELDS, COMTRADE_RAW_COLUMNS, empty_comtrade_raw
 
 # Bump when parsing rules change: cached parses written by another version are parsed again.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 _CACHE_VERSION_KEY = b"rvc_comtrade_parser_version"
 
 # Per-file summary of read_comtrade_extracts: column -> dtype.
@@ -222,18 +225,25 @@ def _typed_field(name: str, dtype: str, raw: Text, field_text: Any, legacy: bool
 
 
 _PANDAS_TYPES = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
+_ARROW_TYPES = {"str": pa.string(), "Int64": pa.int64(), "boolean": pa.bool_(), "float64": pa.float64()}
+# The `comtrade_raw` contract as Arrow types: what the cache files hold and `to_canonical` returns.
+COMTRADE_RAW_ARROW_SCHEMA = pa.schema([(name, _ARROW_TYPES[dtype]) for name, dtype in COMTRADE_RAW_COLUMNS.items()])
 
 
-def to_canonical(source: pa.Table, layout: str, path: Path) -> pd.DataFrame:
-    """Type a file's text rows (source column names, "" for empty) into the `comtrade_raw` contract.
+def to_canonical(
+    source: pa.Table | pa.RecordBatch, layout: str, path: Path, first_row: int = 1, sha256: str | None = None
+) -> pa.Table:
+    """Type a batch of a file's text rows (source column names, "" for empty) into the `comtrade_raw` contract.
 
-    Returns every COMTRADE_RAW_COLUMNS column; source_row, source_layout, unparsed_fields and extra_fields
-    are filled, the other provenance columns are null for the caller to set. Raises RvcInputError when a
-    row has no whole-number year.
+    Returns an Arrow table with every COMTRADE_RAW_COLUMNS column (COMTRADE_RAW_ARROW_SCHEMA). The batch's
+    first row is data row `first_row` of the file, so source_row continues across the batches of one file.
+    source_layout, unparsed_fields, extra_fields and (when given) source_sha256 are filled; source_file,
+    api_query and retrieved_at are null for the reader to set. Raises RvcInputError when a row has no
+    whole-number year.
     """
     length = source.num_rows
     mapping = column_mapping(path, tuple(source.column_names), layout)
-    text = {target: source[name] for name, target in mapping.items()}
+    text = {target: source.column(name) for name, target in mapping.items()}
     blank = _constant("", length)
 
     def field_text(name: str) -> Text:
@@ -254,23 +264,33 @@ def to_canonical(source: pa.Table, layout: str, path: Path) -> pd.DataFrame:
     if pc.any(missing_year).as_py():
         row = pc.index(missing_year, True).as_py()
         raise RvcInputError(
-            f"{path}: data row {row + 1} has no whole-number year (refYear / 'Year' is "
-            f"{field_text('refYear')[row].as_py()!r}); {pc.sum(missing_year).as_py()} row(s) like this. "
-            "Every row needs its year: fix or re-download the file."
+            f"{path}: data row {first_row + row} has no whole-number year (refYear / 'Year' is "
+            f"{field_text('refYear')[row].as_py()!r}); {pc.sum(missing_year).as_py()} row(s) like this in the "
+            f"batch of rows {first_row}-{first_row + length - 1}. Every row needs its year: fix or re-download the file."
         )
 
     extras = [name for name in source.column_names if name not in mapping]
     columns.update(
         source_file=_constant(None, length),
-        source_sha256=_constant(None, length),
-        source_row=pa.array(np.arange(1, length + 1, dtype=np.int64)),
+        source_sha256=_constant(sha256, length),
+        source_row=pa.array(np.arange(first_row, first_row + length, dtype=np.int64)),
         source_layout=_constant(layout, length),
         api_query=_constant(None, length),
         retrieved_at=_constant(None, length),
         unparsed_fields=_json_objects(length, unparsed.parts),
-        extra_fields=_json_objects(length, [(name, pc.not_equal(source[name], ""), source[name]) for name in extras]),
+        extra_fields=_json_objects(
+            length, [(name, pc.not_equal(source.column(name), ""), source.column(name)) for name in extras]
+        ),
     )
-    table = pa.table({name: columns[name] for name in COMTRADE_RAW_COLUMNS})
+    return pa.table({name: columns[name] for name in COMTRADE_RAW_COLUMNS}).cast(COMTRADE_RAW_ARROW_SCHEMA)
+
+
+def whole_years(text: Text) -> Text:
+    """Year text -> int64, null where it is not a whole number (the refYear rule of `to_canonical`)."""
+    return _int(text, "refYear", _Unparsed())
+
+
+def _frame(table: pa.Table) -> pd.DataFrame:
     return table.to_pandas(types_mapper=_PANDAS_TYPES.get)
 
 
@@ -337,11 +357,10 @@ def _relative_source_file(path: Path, extracts_root: Path) -> str:
 
 
 def _parse_content(path: Path, sha256: str) -> pd.DataFrame:
+    """The whole file parsed in memory in one piece (small files; large ones go through `cache_comtrade_file`)."""
     sniff = sniff_file(path)
     layout = layout_of(path, sniff)
-    frame = to_canonical(read_source_text(path, sniff, layout), layout, path)
-    frame["source_sha256"] = pd.Series(sha256, index=frame.index, dtype="str")
-    return frame
+    return _frame(to_canonical(read_source_text(path, sniff, layout), layout, path, sha256=sha256))
 
 
 def _with_location(frame: pd.DataFrame, path: Path, extracts_root: Path) -> pd.DataFrame:
@@ -370,47 +389,107 @@ def read_comtrade_file(path: Path, extracts_root: Path) -> pd.DataFrame:
 
 # ---------------------------------------------------------------------------------------------- cache
 
+_CACHE_LAYOUT_KEY = b"rvc_source_layout"
+CACHE_ROW_GROUP_ROWS = 1 << 20
 
-def _read_cache(cache_file: Path) -> pd.DataFrame | None:
+
+def _cache_metadata(cache_file: Path) -> dict[bytes, bytes] | None:
+    """The schema metadata of a cache file written by this parser version in the contract schema, else None."""
     try:
-        metadata = pq.read_schema(cache_file).metadata or {}
-        if metadata.get(_CACHE_VERSION_KEY) != PARSER_VERSION.encode():
-            return None
-        frame = pd.read_parquet(cache_file)
+        schema = pq.read_schema(cache_file)
     except (OSError, pa.ArrowException):
         return None
-    same_contract = list(frame.columns) == list(COMTRADE_RAW_COLUMNS) and all(
-        frame[name].dtype == dtype for name, dtype in COMTRADE_RAW_COLUMNS.items()
+    metadata = schema.metadata or {}
+    if metadata.get(_CACHE_VERSION_KEY) != PARSER_VERSION.encode():
+        return None
+    if not schema.remove_metadata().equals(COMTRADE_RAW_ARROW_SCHEMA):
+        return None
+    return metadata
+
+
+def _write_cache(batches: Iterator[pa.Table | pa.RecordBatch], layout: str, path: Path, sha256: str, cache_file: Path) -> None:
+    """Type each text batch and append it to a temporary Parquet file, renamed into place when complete."""
+    schema = COMTRADE_RAW_ARROW_SCHEMA.with_metadata(
+        {_CACHE_VERSION_KEY: PARSER_VERSION.encode(), _CACHE_LAYOUT_KEY: layout.encode()}
     )
-    return frame if same_contract else None
+    temporary = cache_file.with_name(f".{cache_file.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+    try:
+        with pq.ParquetWriter(temporary, schema, compression="zstd") as writer:
+            pending: list[pa.Table] = []
+            pending_rows = 0
+            next_row = 1
+            for batch in batches:
+                typed = to_canonical(batch, layout, path, first_row=next_row, sha256=sha256)
+                next_row += batch.num_rows
+                pending.append(typed)
+                pending_rows += typed.num_rows
+                while pending_rows >= CACHE_ROW_GROUP_ROWS:  # full row groups only, the rest waits for more rows
+                    rows = pa.concat_tables(pending)
+                    writer.write_table(rows.slice(0, CACHE_ROW_GROUP_ROWS), row_group_size=CACHE_ROW_GROUP_ROWS)
+                    rest = rows.slice(CACHE_ROW_GROUP_ROWS)
+                    pending, pending_rows = [rest], rest.num_rows
+            if pending_rows:
+                writer.write_table(pa.concat_tables(pending), row_group_size=CACHE_ROW_GROUP_ROWS)
+        os.replace(temporary, cache_file)  # atomic: a reader never sees half a cache file
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
-def _write_cache(frame: pd.DataFrame, cache_file: Path) -> None:
-    cache_file.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    metadata = {**(table.schema.metadata or {}), _CACHE_VERSION_KEY: PARSER_VERSION.encode()}
-    table = table.replace_schema_metadata(metadata)
-    temporary = cache_file.with_name(f".{cache_file.name}.{os.getpid()}.tmp")
-    pq.write_table(table, temporary)
-    os.replace(temporary, cache_file)  # atomic: a reader never sees half a cache file
+def _convert_to_cache(path: Path, sha256: str, cache_file: Path) -> None:
+    sniff = sniff_file(path)
+    layout = layout_of(path, sniff)
+    if sniff.container == "csv":
+        consume_delimited(path, sniff, layout, lambda batches: _write_cache(batches, layout, path, sha256, cache_file))
+    elif sniff.container == "parquet":
+        _write_cache(stream_parquet(path, sniff), layout, path, sha256, cache_file)
+    else:  # API responses are small JSON documents, already parsed whole by the sniff
+        _write_cache(iter([read_source_text(path, sniff, layout)]), layout, path, sha256, cache_file)
 
 
-def _load_file(path: Path, extracts_root: Path, cache_dir: Path | None) -> pd.DataFrame:
-    sha256 = file_sha256(path)
-    frame = None
-    if cache_dir is not None:
-        frame = _read_cache(cache_dir / f"{sha256}.parquet")
-    if frame is None:
-        frame = _parse_content(path, sha256)
-        if cache_dir is not None:
-            _write_cache(frame, cache_dir / f"{sha256}.parquet")
-    return _with_location(frame, path, extracts_root)
+def cache_comtrade_file(path: Path, sha256: str, cache_dir: Path) -> Path:
+    """Convert one Comtrade extract once into `<cache_dir>/<sha256>.parquet` in the `comtrade_raw` contract.
+
+    Streams the file in batches (memory bounded by the batch size, not the file size) and writes Parquet
+    (zstd, row groups of CACHE_ROW_GROUP_ROWS) through a temporary file. `sha256` is the file's content hash
+    (`file_sha256`) and fills source_sha256; source_file, api_query and retrieved_at stay null (they are where
+    the file sits, set at read time). A valid cache file of this parser version is reused as it is.
+    Raises RvcInputError naming the file (and the row when known) for unreadable content.
+    """
+    path, cache_dir = Path(path), Path(cache_dir)
+    cache_file = cache_dir / f"{sha256}.parquet"
+    if _cache_metadata(cache_file) is None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        _convert_to_cache(path, sha256, cache_file)
+    return cache_file
+
+
+def read_cached(cache_file: Path, years: Collection[int] | None = None) -> pd.DataFrame:
+    """The rows of a cache file (only refYear in `years` when given), in file order, as a `comtrade_raw` frame."""
+    source = pq.ParquetFile(cache_file)
+    wanted = None if years is None else pa.array(sorted(int(year) for year in years), pa.int64())
+    parts = []
+    for group in range(source.num_row_groups):
+        rows = source.read_row_group(group)
+        if wanted is not None:
+            rows = rows.filter(pc.is_in(rows["refYear"], value_set=wanted))
+        parts.append(rows)
+    table = pa.concat_tables(parts) if parts else COMTRADE_RAW_ARROW_SCHEMA.empty_table()
+    return _frame(table.replace_schema_metadata(None))
+
+
+def _cached_years(cache_file: Path) -> tuple[list[int], int, str]:
+    """(refYears, row count, layout) of a cache file, from its year column and metadata alone."""
+    metadata = _cache_metadata(cache_file) or {}
+    years = pq.read_table(cache_file, columns=["refYear"]).column("refYear")
+    found = sorted(int(year) for year in pc.unique(years).to_pylist() if year is not None)
+    return found, len(years), metadata.get(_CACHE_LAYOUT_KEY, b"").decode()
 
 
 # ---------------------------------------------------------------------------------------------- folders
 
 
-def _is_comtrade_file_name(name: str) -> bool:
+def is_comtrade_file_name(name: str) -> bool:
+    """True for names the Comtrade readers read: .csv .txt .tsv .json .parquet (optionally .gz), not sidecars or READMEs."""
     lowered = name.lower()
     if lowered.endswith(".gz"):
         lowered = lowered[: -len(".gz")]
@@ -433,7 +512,7 @@ def list_comtrade_files(root: Path) -> list[Path]:
         relative = path.relative_to(root)
         if any(part.startswith(".") for part in relative.parts) or not path.is_file():
             continue
-        if _is_comtrade_file_name(path.name):
+        if is_comtrade_file_name(path.name):
             found.append(path)
     return sorted(found, key=lambda path: path.relative_to(root).as_posix())
 
@@ -444,29 +523,6 @@ def _files_outside_cache(root: Path, cache_dir: Path | None) -> list[Path]:
         return files
     cache = Path(cache_dir).resolve()
     return [path for path in files if not path.resolve().is_relative_to(cache)]
-
-
-def _file_years(path: Path, extracts_root: Path, cache_dir: Path | None) -> tuple[list[int], int, str]:
-    """(refYears in the file, row count, sha256) — from the cache's refYear column alone when it is cached."""
-    sha256 = file_sha256(path)
-    if cache_dir is not None:
-        cache_file = cache_dir / f"{sha256}.parquet"
-        try:
-            metadata = pq.read_schema(cache_file).metadata or {}
-            if metadata.get(_CACHE_VERSION_KEY) == PARSER_VERSION.encode():
-                years = pq.read_table(cache_file, columns=["refYear"]).column("refYear")
-                return sorted(int(y) for y in pc.unique(years).to_pylist() if y is not None), len(years), sha256
-        except (OSError, pa.ArrowException):
-            pass
-    frame = _load_file(path, extracts_root, cache_dir)
-    return sorted(int(year) for year in frame["refYear"].unique()), len(frame), sha256
-
-
-def years_by_file(root: Path, cache_dir: Path | None = None) -> dict[Path, list[int]]:
-    """{file: the refYears it holds} for every Comtrade file below root (cheap once the files are cached)."""
-    root = Path(root)
-    cache = None if cache_dir is None else Path(cache_dir)
-    return {path: _file_years(path, root, cache)[0] for path in _files_outside_cache(root, cache)}
 
 
 def read_comtrade_extracts(
@@ -485,21 +541,22 @@ def read_comtrade_extracts(
     wanted = None if years is None else {int(year) for year in years}
     frames, summary = [], []
     for path in _files_outside_cache(root, cache):
-        file_years, rows_read, sha256 = _file_years(path, root, cache)
-        if wanted is not None and not wanted.intersection(file_years):
-            summary.append((_relative_source_file(path, root), detect_layout(path), sha256, rows_read, 0,
-                            ",".join(str(year) for year in file_years)))
-            continue
-        frame = _load_file(path, root, cache)
-        kept = frame if wanted is None else frame[frame["refYear"].isin(wanted)]
-        summary.append((
-            _relative_source_file(path, root),
-            detect_layout(path) if frame.empty else frame["source_layout"].iloc[0],
-            sha256,
-            len(frame),
-            len(kept),
-            ",".join(str(year) for year in file_years),
-        ))
+        sha256 = file_sha256(path)
+        source_file = _relative_source_file(path, root)
+        if cache is not None:
+            cache_file = cache_comtrade_file(path, sha256, cache)
+            file_years, rows_read, layout = _cached_years(cache_file)
+            if wanted is not None and not wanted.intersection(file_years):
+                summary.append((source_file, layout, sha256, rows_read, 0, ",".join(str(year) for year in file_years)))
+                continue
+            kept = _with_location(read_cached(cache_file, wanted), path, root)
+        else:
+            frame = _with_location(_parse_content(path, sha256), path, root)
+            file_years = sorted(int(year) for year in frame["refYear"].unique())
+            rows_read = len(frame)
+            layout = detect_layout(path) if frame.empty else frame["source_layout"].iloc[0]
+            kept = frame if wanted is None else frame[frame["refYear"].isin(wanted)]
+        summary.append((source_file, layout, sha256, rows_read, len(kept), ",".join(str(year) for year in file_years)))
         frames.append(kept)
     table = pd.concat(frames, ignore_index=True) if frames else empty_comtrade_raw()
     columns = zip(*summary) if summary else [()] * len(SUMMARY_COLUMNS)
@@ -507,8 +564,3 @@ def read_comtrade_extracts(
         {name: pd.Series(list(values), dtype=dtype) for (name, dtype), values in zip(SUMMARY_COLUMNS.items(), columns)}
     )
     return table, summary_frame
-
-
-def years_in_extracts(root: Path, cache_dir: Path | None = None) -> list[int]:
-    """The refYears present in the Comtrade files below root, ascending (for partitions and sensors)."""
-    return sorted({year for file_years in years_by_file(root, cache_dir).values() for year in file_years})

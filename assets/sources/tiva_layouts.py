@@ -466,9 +466,3 @@ def read_tiva_extracts(root: Path, years: Collection[int] | None = None) -> tupl
     ).astype({"source_file": "str", "source_layout": "str", "source_sha256": "str",
               "rows_read": "Int64", "rows_kept": "Int64", "years": "str"})
     return rows, summary_frame
-
-
-def tiva_years_in_extracts(root: Path) -> list[int]:
-    """The sorted distinct years of every TiVA observation below `root`."""
-    rows, _ = read_tiva_extracts(root)
-    return sorted(int(y) for y in rows["year"].dropna().unique())

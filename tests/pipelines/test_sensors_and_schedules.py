@@ -60,3 +60,25 @@ def test_schedules_pick_partitions_for_a_fixed_date() -> None:
 
     early = dg.build_schedule_context(scheduled_execution_time=datetime(2010, 6, 1, tzinfo=timezone.utc), repository_def=repository)
     assert [r.partition_key for r in monthly_refresh.evaluate_tick(early).run_requests] == ["2007", "2008", "2009"]
+
+
+def test_an_unreadable_changed_file_launches_nothing_and_is_named(tmp_path: Path) -> None:
+    from assets.sources.manifest import Manifest, ManifestEntry
+    from pipelines.sensors import plan_runs_for_changes
+
+    def entry(name: str, sha: str, years: dict[int, int], error: str | None = None, family: str = "comtrade") -> ManifestEntry:
+        return ManifestEntry(name, tmp_path / name, 1, 1, sha * 64, family, None, years, error)
+
+    manifest = Manifest(tmp_path, [
+        entry("comtrade/good.tsv", "a", {2017: 10}),
+        entry("comtrade/cut.tsv.gz", "b", {}, "cut.tsv.gz: the file ends early"),
+        entry("comtrade/notes.zip", "c", {}, "suffix '.zip' ...", family="skipped"),
+        entry("tiva/new.csv", "d", {2030: 4}, family="tiva"),
+    ])
+    requests, warnings, state = plan_runs_for_changes(manifest, {"comtrade/good.tsv": "a" * 64}, ["2016", "2017"])
+    assert requests == []
+    assert warnings == [
+        "comtrade/cut.tsv.gz: unreadable, no run launched — cut.tsv.gz: the file ends early",
+        "year 2030 (tiva/new.csv): not a partition yet — reload the code location to add it",
+    ]
+    assert sorted(state) == ["comtrade/cut.tsv.gz", "comtrade/good.tsv", "tiva/new.csv"]  # skipped files are not watched

@@ -20,7 +20,6 @@ from assets.sources.comtrade_readers import (
     list_comtrade_files,
     read_comtrade_extracts,
     read_comtrade_file,
-    years_in_extracts,
 )
 from checks.raw import COMTRADE_RAW_COLUMNS, comtrade_raw_schema
 
@@ -390,7 +389,6 @@ def test_read_extracts_concatenates_files_in_order_and_filters_years(extracts: P
     assert summary["years"].tolist() == ["2017,2018", "2019", "2020,2021"]
     assert summary["source_sha256"].iloc[1] == hashlib.sha256((FIXTURES / "plus_bulk_handwritten.tsv").read_bytes()).hexdigest()
     assert [str(dtype) for dtype in summary.dtypes] == ["str", "str", "str", "Int64", "Int64", "str"]
-    assert years_in_extracts(extracts) == [2017, 2018, 2019, 2020, 2021]
 
 
 def test_read_extracts_of_an_empty_folder_is_an_empty_contract_table(tmp_path: Path) -> None:
@@ -408,15 +406,15 @@ def test_cache_parses_each_content_once_and_follows_the_file(extracts: Path, tmp
     assert (cache / f"{sha}.parquet").is_file()
     assert sorted(path.name for path in cache.iterdir()) == sorted(f"{s}.parquet" for s in set(uncached["source_sha256"]))
 
-    def no_parsing(path: Path, sha256: str) -> pd.DataFrame:
+    def no_parsing(path: Path, sha256: str, cache_file: Path) -> None:
         raise AssertionError(f"{path} parsed again although cached")
 
-    monkeypatch.setattr(comtrade_readers, "_parse_content", no_parsing)
+    monkeypatch.setattr(comtrade_readers, "_convert_to_cache", no_parsing)
     (extracts / "plus" / "plus_bulk_handwritten.tsv").rename(extracts / "moved.tsv")
     second, summary = read_comtrade_extracts(extracts, cache_dir=cache)
     moved = second[second["source_sha256"] == sha]
     assert moved["source_file"].tolist() == ["moved.tsv"] * 3  # location provenance is not cached
-    assert years_in_extracts(extracts, cache_dir=cache) == [2017, 2018, 2019, 2020, 2021]
+    assert sorted(summary["years"]) == ["2017,2018", "2019", "2020,2021"]
 
 
 def test_cache_written_by_another_parser_version_is_parsed_again(extracts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -424,13 +422,13 @@ def test_cache_written_by_another_parser_version_is_parsed_again(extracts: Path,
     read_comtrade_extracts(extracts, cache_dir=cache)
     monkeypatch.setattr(comtrade_readers, "PARSER_VERSION", "next")
     calls: list[Path] = []
-    parse = comtrade_readers._parse_content
+    convert = comtrade_readers._convert_to_cache
 
-    def counting(path: Path, sha256: str) -> pd.DataFrame:
+    def counting(path: Path, sha256: str, cache_file: Path) -> None:
         calls.append(path)
-        return parse(path, sha256)
+        convert(path, sha256, cache_file)
 
-    monkeypatch.setattr(comtrade_readers, "_parse_content", counting)
+    monkeypatch.setattr(comtrade_readers, "_convert_to_cache", counting)
     read_comtrade_extracts(extracts, cache_dir=cache)
     assert len(calls) == 3
 
@@ -439,6 +437,5 @@ def test_reading_functions_are_also_importable_from_the_layouts_module() -> None
     from assets.sources import comtrade_layouts
 
     assert comtrade_layouts.read_comtrade_extracts is read_comtrade_extracts
-    assert comtrade_layouts.years_in_extracts is years_in_extracts
     with pytest.raises(AttributeError):
         comtrade_layouts.no_such_function  # noqa: B018

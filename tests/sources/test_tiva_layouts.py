@@ -31,7 +31,6 @@ from assets.sources.tiva_layouts import (
     normalize_dataflow,
     read_tiva_extracts,
     read_tiva_file,
-    tiva_years_in_extracts,
 )
 from checks.tiva import tiva_raw_schema
 
@@ -273,8 +272,16 @@ def test_read_extracts_filters_years_and_summarises_each_file():
     )
 
 
-def test_years_in_extracts():
-    assert tiva_years_in_extracts(FIXTURES) == [2011, 2015, 2016]
+def manifest_tiva_years(tiva_folder: Path, tmp_path: Path) -> list[int]:
+    """The TiVA years the extract manifest gives for a copy of `tiva_folder` as `<extracts>/tiva`."""
+    from assets.sources.manifest import load_manifest
+
+    shutil.copytree(tiva_folder, tmp_path / "extracts" / "tiva")
+    return load_manifest(tmp_path / "extracts", tmp_path / "wh" / "extracts").years("tiva")
+
+
+def test_years_in_extracts(tmp_path):
+    assert manifest_tiva_years(FIXTURES, tmp_path) == [2011, 2015, 2016]
 
 
 # --- real extracts (../shared/data/real/tiva), golden values by the csv module -----------------------
@@ -308,10 +315,10 @@ def test_real_2025_extract_parses_with_golden_values(real_data_dir, measure):
 
 
 @pytest.mark.real_data
-def test_real_folder_lists_only_the_two_observation_files(real_data_dir):
+def test_real_folder_lists_only_the_two_observation_files(real_data_dir, tmp_path):
     found = list_tiva_files(real_data_dir)
     assert sorted(p.name for p in found) == sorted(REAL_FILES.values())
     rows, summary = read_tiva_extracts(real_data_dir, years=[2015])
     assert summary["rows_read"].tolist() == [len(_csv_records(p)) for p in found]
     assert summary["rows_kept"].tolist() == [10, 10]  # ten reporters, one year
-    assert tiva_years_in_extracts(real_data_dir) == list(range(2000, 2023))
+    assert manifest_tiva_years(real_data_dir, tmp_path) == list(range(2000, 2023))

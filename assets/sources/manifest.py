@@ -1,0 +1,338 @@
+"""The extract manifest: every file below the extracts folder, what it is and which years it holds.
+
+Belongs here: listing the extracts folder, classifying each file (Comtrade, TiVA, or skipped with a
+reason), counting its rows per year by streaming the year column only, and keeping the answer in a cached
+`manifest.json` that is refreshed only for new or changed files (size or mtime changed). It is the one
+answer to "which years does this file hold" for partitions, sensors, fingerprints and `rvc years`.
+Does not belong here: typing rows (`comtrade_readers`, `tiva_layouts`) or anything Dagster.
+
+Memory is bounded independent of file size: delimited Comtrade files are streamed in blocks with only
+the year column converted, Parquet by row batches of one column; Comtrade+ API responses (JSON) and TiVA
+files are small and read whole. A file that cannot be read gets its reason in `error` and never stops the
+others; a torn or unreadable manifest.json is treated as empty and rebuilt.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from assets.errors import RvcInputError
+from assets.sources.comtrade_layouts import (
+    column_mapping,
+    consume_delimited,
+    layout_of,
+    read_source_text,
+    sniff_file,
+    stream_parquet,
+)
+from assets.sources.comtrade_readers import PARSER_VERSION, QUERY_SIDECAR_SUFFIX, is_comtrade_file_name, whole_years
+from assets.sources.extract_inventory import file_sha256
+
+COMTRADE, TIVA, SKIPPED = "comtrade", "tiva", "skipped"
+FAMILIES = (COMTRADE, TIVA, SKIPPED)
+MANIFEST_FILE_NAME = "manifest.json"
+# Bump when the classification or counting rules change: every entry is then computed again.
+MANIFEST_VERSION = f"1/comtrade-parser-{PARSER_VERSION}"
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    """One file below the extracts folder.
+
+    `family` is comtrade, tiva or skipped (a file no reader reads; `error` then says why). `error` is
+    None for a readable file; for a Comtrade or TiVA file it is the reason it cannot be read, and
+    `rows_by_year` is then empty (its years are unknown).
+    """
+
+    source_file: str  # relative to the extracts folder, POSIX separators
+    path: Path  # absolute
+    size: int
+    mtime_ns: int
+    sha256: str
+    family: str
+    layout: str | None
+    rows_by_year: dict[int, int] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def readable(self) -> bool:
+        return self.family != SKIPPED and self.error is None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    extracts_dir: Path
+    entries: list[ManifestEntry]
+
+    def years(self, family: str | None = None) -> list[int]:
+        """Years with at least one row in a readable file (of `family` when given), ascending."""
+        return sorted({
+            year
+            for entry in self.entries
+            if entry.readable and (family is None or entry.family == family)
+            for year, rows in entry.rows_by_year.items()
+            if rows > 0
+        })
+
+    def files_for_year(self, year: int, family: str) -> list[ManifestEntry]:
+        """Readable files of `family` holding rows of `year`, by source_file."""
+        return sorted(
+            (e for e in self.entries if e.readable and e.family == family and e.rows_by_year.get(int(year), 0) > 0),
+            key=lambda e: e.source_file,
+        )
+
+    def bad_files_for_year(self, year: int, family: str) -> list[ManifestEntry]:
+        """Unreadable files of `family` that may hold `year`: those whose years are known to include it, and
+        every unreadable file whose years are unknown (so a partition can name them)."""
+        return sorted(
+            (
+                e for e in self.unreadable()
+                if e.family == family and (not e.rows_by_year or e.rows_by_year.get(int(year), 0) > 0)
+            ),
+            key=lambda e: e.source_file,
+        )
+
+    def unreadable(self) -> list[ManifestEntry]:
+        """Comtrade and TiVA files that cannot be read, with the reason in `error`."""
+        return [e for e in self.entries if e.family != SKIPPED and e.error is not None]
+
+    def skipped(self) -> list[ManifestEntry]:
+        """Files no reader reads (unsupported suffix, sidecar, codebook, outside comtrade/ and tiva/), with the reason."""
+        return [e for e in self.entries if e.family == SKIPPED]
+
+
+def manifest_file(cache_dir: Path) -> Path:
+    """`<warehouse>/.cache/manifest.json` for the extracts cache folder `<warehouse>/.cache/extracts`."""
+    return Path(cache_dir).parent / MANIFEST_FILE_NAME
+
+
+# ---------------------------------------------------------------------------------------------- counting years
+
+
+def _count_years(path: Path, batches: Iterable[pa.Table | pa.RecordBatch], column: str) -> dict[int, int]:
+    counts: Counter[int] = Counter()
+    rows_done = 0
+    for batch in batches:
+        text = batch.column(column)
+        years = whole_years(text)
+        if years.null_count:
+            row = pc.index(pc.is_null(years), True).as_py()
+            raise RvcInputError(
+                f"{path}: data row {rows_done + row + 1} has no whole-number year ({column} is "
+                f"{text[row].as_py()!r}). Every row needs its year: fix or re-download the file."
+            )
+        for item in pc.value_counts(years).to_pylist():
+            counts[int(item["values"])] += int(item["counts"])
+        rows_done += batch.num_rows
+    return dict(sorted(counts.items()))
+
+
+def comtrade_rows_by_year(path: Path) -> tuple[str, dict[int, int]]:
+    """(layout, {refYear: rows}) of one Comtrade file, streaming its year column only.
+
+    Raises RvcInputError for files the readers cannot read (unknown layout, truncated gzip, malformed rows,
+    rows without a whole-number year).
+    """
+    sniff = sniff_file(path)
+    layout = layout_of(path, sniff)
+    if sniff.container == "json":
+        table = read_source_text(path, sniff, layout)
+        columns: tuple[str, ...] = tuple(table.column_names)
+    else:
+        columns = sniff.header
+    year_columns = [name for name, target in column_mapping(path, columns, layout).items() if target == "refYear"]
+    if not year_columns:
+        return layout, {}  # an API response without records
+    column = year_columns[0]
+    if sniff.container == "json":
+        return layout, _count_years(path, [table], column)
+    if sniff.container == "parquet":
+        return layout, _count_years(path, stream_parquet(path, sniff, columns=[column]), column)
+    counted = consume_delimited(
+        path, sniff, layout, lambda batches: _count_years(path, batches, column), include_columns=[column]
+    )
+    return layout, counted
+
+
+def tiva_rows_by_year(path: Path, tiva_root: Path) -> tuple[str, dict[int, int]]:
+    """(layout, {year: observations}) of one TiVA observation file (TiVA files are small: read whole)."""
+    from assets.sources.tiva_layouts import read_tiva_file
+
+    rows = read_tiva_file(path, tiva_root)
+    counts = rows["year"].dropna().astype(int).value_counts()
+    layout = str(rows["source_layout"].iloc[0]) if len(rows) else ""
+    return layout, {int(year): int(n) for year, n in sorted(counts.items())}
+
+
+# ---------------------------------------------------------------------------------------------- classifying
+
+
+def _skip_reason(relative: Path, path: Path) -> str | None:
+    """Why no reader reads this file, or None when the Comtrade or TiVA reader does."""
+    from assets.sources.tiva_layouts import NOT_OBSERVATIONS, _is_data_file_name, detect_tiva_layout
+
+    name = path.name.lower()
+    if name.endswith(QUERY_SIDECAR_SUFFIX):
+        return "query sidecar: read together with its data file, not on its own"
+    if name.endswith(".md") or name.startswith("readme"):
+        return "notes (README or Markdown), not data"
+    if len(relative.parts) < 2 or relative.parts[0] not in (COMTRADE, TIVA):
+        return "not inside comtrade/ or tiva/: the readers only look there; move it into one of them"
+    if relative.parts[0] == COMTRADE:
+        if not is_comtrade_file_name(path.name):
+            return (
+                f"suffix {''.join(path.suffixes) or '(none)'!r} is not one the Comtrade readers read "
+                "(.csv .txt .tsv .json .parquet, optionally .gz): unpack or convert it"
+            )
+        return None
+    if name.endswith((".json", ".json.gz")):
+        return "JSON metadata (a query sidecar), not observations: the TiVA readers read .csv and .txt"
+    if not _is_data_file_name(path):
+        return (
+            f"suffix {''.join(path.suffixes) or '(none)'!r} is not one the TiVA readers read "
+            "(.csv .txt, optionally .gz): unpack or convert it"
+        )
+    try:
+        if detect_tiva_layout(path) == NOT_OBSERVATIONS:
+            return "no OBS_VALUE or Value column: a codebook or area list, not TiVA observations"
+    except Exception:  # noqa: BLE001 - an unknown TiVA layout is an unreadable TiVA file, reported by _measure
+        return None
+    return None
+
+
+def _measure(path: Path, relative: Path, extracts_dir: Path) -> tuple[str, str | None, dict[int, int], str | None]:
+    """(family, layout, rows_by_year, error) of one file. Never raises for a bad file: the reason goes in error."""
+    try:
+        reason = _skip_reason(relative, path)
+    except Exception as error:  # noqa: BLE001 - one bad file must not stop the manifest
+        return SKIPPED, None, {}, f"cannot classify ({type(error).__name__}: {error})"
+    if reason is not None:
+        return SKIPPED, None, {}, reason
+    family = relative.parts[0]
+    try:
+        if family == COMTRADE:
+            layout, rows = comtrade_rows_by_year(path)
+        else:
+            layout, rows = tiva_rows_by_year(path, extracts_dir / TIVA)
+    except RvcInputError as error:
+        return family, None, {}, str(error)
+    except Exception as error:  # noqa: BLE001 - unexpected failures are reported per file, never crash the load
+        return family, None, {}, f"{path}: cannot be read ({type(error).__name__}: {error})"
+    return family, layout, rows, None
+
+
+def _candidate_files(extracts_dir: Path, cache_dir: Path) -> Iterator[Path]:
+    cache_root = Path(cache_dir).resolve().parent
+    for path in sorted(extracts_dir.rglob("*")):
+        relative = path.relative_to(extracts_dir)
+        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+            continue  # hidden files and folders (editor temp files, our own .cache)
+        if path.resolve().is_relative_to(cache_root):
+            continue
+        yield path
+
+
+# ---------------------------------------------------------------------------------------------- the cached file
+
+
+def _entry_record(entry: ManifestEntry) -> dict:
+    record = asdict(entry)
+    del record["path"]
+    record["rows_by_year"] = {str(year): rows for year, rows in entry.rows_by_year.items()}
+    return record
+
+
+def _entry_from_record(record: dict, extracts_dir: Path) -> ManifestEntry:
+    return ManifestEntry(
+        source_file=str(record["source_file"]),
+        path=extracts_dir / record["source_file"],
+        size=int(record["size"]),
+        mtime_ns=int(record["mtime_ns"]),
+        sha256=str(record["sha256"]),
+        family=str(record["family"]) if record["family"] in FAMILIES else SKIPPED,
+        layout=None if record["layout"] is None else str(record["layout"]),
+        rows_by_year={int(year): int(rows) for year, rows in record["rows_by_year"].items()},
+        error=None if record["error"] is None else str(record["error"]),
+    )
+
+
+def read_manifest_file(path: Path, extracts_dir: Path) -> list[ManifestEntry]:
+    """The entries of a saved manifest for `extracts_dir`; [] when it is missing, torn, of another version or
+    written for another folder (it is then rebuilt)."""
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        if document.get("version") != MANIFEST_VERSION or document.get("extracts_dir") != str(extracts_dir):
+            return []
+        return [_entry_from_record(record, extracts_dir) for record in document["files"]]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return []
+
+
+def save_manifest(manifest: Manifest, path: Path) -> None:
+    """Write atomically: a unique temporary file in the same folder, then os.replace."""
+    document = {
+        "version": MANIFEST_VERSION,
+        "extracts_dir": str(manifest.extracts_dir),
+        "files": [_entry_record(entry) for entry in manifest.entries],
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+    try:
+        temporary.write_text(json.dumps(document, indent=1), encoding="utf-8")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def refresh_manifest(extracts_dir: Path, cache_dir: Path, previous: list[ManifestEntry]) -> Manifest:
+    """The manifest of `extracts_dir` now: entries of unchanged files (same path, size and mtime) reused,
+    entries of files with known content (same sha256 in the same family folder) copied, the rest measured."""
+    extracts_dir = Path(extracts_dir).resolve()
+    by_location = {entry.source_file: entry for entry in previous}
+    by_content = {(entry.sha256, entry.source_file.split("/", 1)[0]): entry for entry in previous}
+    entries = []
+    if extracts_dir.is_dir():
+        for path in _candidate_files(extracts_dir, cache_dir):
+            relative = path.relative_to(extracts_dir)
+            source_file = relative.as_posix()
+            stat = path.stat()
+            known = by_location.get(source_file)
+            if known is not None and known.size == stat.st_size and known.mtime_ns == stat.st_mtime_ns:
+                entries.append(known)
+                continue
+            sha256 = file_sha256(path)
+            same_content = by_content.get((sha256, relative.parts[0]))
+            if same_content is not None and same_content.family != SKIPPED:
+                family, layout, rows, error = same_content.family, same_content.layout, same_content.rows_by_year, same_content.error
+            else:
+                family, layout, rows, error = _measure(path, relative, extracts_dir)
+            entries.append(ManifestEntry(source_file, path, stat.st_size, stat.st_mtime_ns, sha256, family, layout, rows, error))
+    return Manifest(extracts_dir, entries)
+
+
+def load_manifest(extracts_dir: Path, cache_dir: Path) -> Manifest:
+    """The manifest of `extracts_dir`, refreshed for new and changed files and saved to `manifest_file(cache_dir)`.
+
+    Cheap when nothing changed (one stat per file). Never raises for bad extracts or a bad manifest file;
+    a manifest that cannot be saved (read-only warehouse) is still returned.
+    """
+    extracts_dir = Path(extracts_dir).resolve()
+    target = manifest_file(cache_dir)
+    previous = read_manifest_file(target, extracts_dir)
+    manifest = refresh_manifest(extracts_dir, cache_dir, previous)
+    if [_entry_record(e) for e in manifest.entries] != [_entry_record(e) for e in previous]:
+        try:
+            save_manifest(manifest, target)
+        except OSError:
+            pass  # the answer is right; the next load measures the changed files again
+    return manifest
