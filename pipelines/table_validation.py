@@ -57,7 +57,7 @@ def check_predicate(check: pa.Check, column: str | None) -> str:
     """A SQL boolean that is TRUE where `check` passes (column checks refer to `column`)."""
     twin = getattr(check, SQL_TWIN_ATTRIBUTE, None)
     if twin is not None:
-        return twin.format(col=_quoted(column)) if column is not None else twin
+        return twin.replace("{col}", _quoted(column)) if column is not None else twin
     if column is None:
         raise UntranslatableCheck(f"frame-level check {check.name!r} has no SQL twin; define it with checks.sql_checks.sql_check")
     col, stats = _quoted(column), check.statistics
