@@ -64,10 +64,14 @@ INPUT_COLUMNS = [
     "year", "reporter", "partner", "flow", "hs6", "value_usd", "qty", "qty_unit", "net_kg",
     "qty_estimated", "hs_vintage", "conversion_weight",
 ]
+# Optional input column: "FOB" for an import declared FOB (cleaning's cif_usd null, fob_usd given), which is
+# used as its FOB value and never divided by the CIF/FOB ratio; anything else (or no column) means the import
+# value is CIF. See docs/methods.md, "Values as declared".
+VALUE_BASIS_COLUMN = "value_basis"
 KEYS = ["year", "exporter", "importer", "hs6"]
 SIDE_COLUMNS = ["qty", "qty_unit", "net_kg", "qty_estimated", "hs_vintage", "conversion_weight"]
 PAIR_COLUMNS = [
-    *KEYS, "value_exporter_fob_usd", "value_importer_cif_usd",
+    *KEYS, "value_exporter_fob_usd", "value_importer_cif_usd", "imp_fob_declared_usd",
     *[f"exp_{c}" for c in SIDE_COLUMNS], *[f"imp_{c}" for c in SIDE_COLUMNS],
 ]
 PRICED_COLUMNS = [*PAIR_COLUMNS, "cif_fob_ratio", "cif_fob_source", "value_importer_fob_usd"]
@@ -130,7 +134,9 @@ WITH agg AS (
            CASE WHEN flow = 'X' THEN reporter ELSE partner END AS exporter,
            CASE WHEN flow = 'X' THEN partner ELSE reporter END AS importer,
            hs6, flow,
-           sum(value_usd) AS value_usd,
+           -- Imports: the CIF-valued declarations are brought to FOB later; FOB-declared ones are kept apart.
+           sum(CASE WHEN flow = 'M' AND value_basis = 'FOB' THEN NULL ELSE value_usd END) AS value_usd,
+           sum(CASE WHEN flow = 'M' AND value_basis = 'FOB' THEN value_usd END) AS fob_declared_usd,
            -- A summed quantity only when every record has one, all in one unit; else unknown.
            {side} THEN sum(qty) END AS qty,
            {side} THEN min(qty_unit) END AS qty_unit,
@@ -145,6 +151,7 @@ WITH agg AS (
 )
 SELECT year, exporter, importer, hs6,
        x.value_usd AS value_exporter_fob_usd, m.value_usd AS value_importer_cif_usd,
+       m.fob_declared_usd AS imp_fob_declared_usd,
        x.qty AS exp_qty, x.qty_unit AS exp_qty_unit, x.net_kg AS exp_net_kg,
        x.qty_estimated AS exp_qty_estimated, {_vintage_text('x.vintages')} AS exp_hs_vintage,
        x.conversion_weight AS exp_conversion_weight,
@@ -186,7 +193,10 @@ WITH u AS (
                 ELSE 'flat' END AS cif_fob_source
     FROM u
 )
-SELECT *, value_importer_cif_usd / cif_fob_ratio AS value_importer_fob_usd FROM r
+SELECT *,
+       CASE WHEN value_importer_cif_usd IS NULL AND imp_fob_declared_usd IS NULL THEN NULL
+            ELSE coalesce(value_importer_cif_usd / cif_fob_ratio, 0) + coalesce(imp_fob_declared_usd, 0) END AS value_importer_fob_usd
+FROM r
 """
 
 
@@ -290,12 +300,15 @@ def _to_arrow(frame: pd.DataFrame, columns: list[str]) -> pa.Table:
 
 def _typed_input(flows: pd.DataFrame) -> pa.Table:
     validate_reporter_flows(flows)
-    records = flows[INPUT_COLUMNS].astype(
+    if VALUE_BASIS_COLUMN not in flows.columns:
+        flows = flows.assign(**{VALUE_BASIS_COLUMN: "CIF"})
+    records = flows[[*INPUT_COLUMNS, VALUE_BASIS_COLUMN]].astype(
         {"year": "Int64", "value_usd": "float64", "qty": "float64", "net_kg": "float64",
          "conversion_weight": "float64", "qty_estimated": "boolean",
-         "reporter": "str", "partner": "str", "flow": "str", "hs6": "str", "qty_unit": "str", "hs_vintage": "str"}
+         "reporter": "str", "partner": "str", "flow": "str", "hs6": "str", "qty_unit": "str", "hs_vintage": "str",
+         VALUE_BASIS_COLUMN: "str"}
     )
-    return _to_arrow(records, INPUT_COLUMNS)
+    return _to_arrow(records, [*INPUT_COLUMNS, VALUE_BASIS_COLUMN])
 
 
 def pair_reports(flows: pd.DataFrame) -> pd.DataFrame:
@@ -325,10 +338,13 @@ def estimate_cif_fob_ratios(
     In: `pair_reports` output; method "flat" or "mirror_unit_value"; the flat ratio (CIF/FOB, ≥ 1) and
     the band of margins (ratio − 1) the mirror estimate is clipped to. Out: `PRICED_COLUMNS` = pairs'
     columns + cif_fob_ratio (null where the importer does not report), cif_fob_source ("flat",
-    "mirror_unit_value", "mirror_unit_value_clipped"; null likewise), value_importer_fob_usd (CIF / ratio);
+    "mirror_unit_value", "mirror_unit_value_clipped"; null likewise), value_importer_fob_usd (CIF / ratio,
+    plus the imports declared FOB, `imp_fob_declared_usd`, as they are);
     same rows in the same order.
     """
     sql = _priced_sql("pairs", method, flat_ratio, margin_band)
+    if "imp_fob_declared_usd" not in pairs.columns:  # pairs written before FOB-declared imports were kept apart
+        pairs = pairs.assign(imp_fob_declared_usd=pd.Series(float("nan"), index=pairs.index, dtype="float64"))
     with duckdb.connect() as con:
         con.register("pairs", _to_arrow(pairs.reset_index(drop=True), PAIR_COLUMNS))
         return _to_pandas(con.sql(sql), PRICED_COLUMNS)

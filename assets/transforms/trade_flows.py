@@ -13,7 +13,7 @@ import pandas as pd
 
 from assets.transforms.country_codes import to_iso3
 from assets.transforms.hs_conversion import conservation_gap, conversion_weights, convert_to_h0
-from assets.transforms.reconciliation import INPUT_COLUMNS, TRADE_FLOWS_COLUMNS, reconcile_mirror_flows
+from assets.transforms.reconciliation import INPUT_COLUMNS, TRADE_FLOWS_COLUMNS, VALUE_BASIS_COLUMN, reconcile_mirror_flows
 
 FACT_FLOWS = ("X", "M")  # re-exports and re-imports stay in comtrade_clean, never in bilateral facts
 
@@ -44,7 +44,11 @@ def select_bilateral_facts(clean: pd.DataFrame, country_codes: pd.DataFrame, ste
     facts["partner"] = to_iso3(facts["partner_code"], years, country_codes)
     unidentified = facts["reporter"].isna() | facts["partner"].isna() | (facts["partner"] == "WLD")
     _step(steps, "reporter or partner not a country (special categories, regions)", facts[unidentified], facts[~unidentified])
-    return facts[~unidentified]
+    facts = facts[~unidentified].copy()
+    # An import declared FOB (no CIF value, a FOB value) is used as declared, never divided by CIF/FOB again.
+    declared_fob = (facts["flow"] == "M") & facts["cif_usd"].isna() & facts["fob_usd"].notna()
+    facts[VALUE_BASIS_COLUMN] = pd.Series("CIF", index=facts.index, dtype="str").mask(declared_fob, "FOB")
+    return facts
 
 
 def build_trade_flows(
@@ -67,7 +71,7 @@ def build_trade_flows(
     steps.append({"step": "HS conversion to H0 (rows split by 1:n links)", "rows_removed": 0, "value_removed_usd": 0.0,
                   "rows_after": len(converted), "rows_split": int(split.sum())})
     # Records sharing a key after conversion (n:1 links) are summed inside the reconciliation.
-    reporter_side = converted[INPUT_COLUMNS]
+    reporter_side = converted[[*INPUT_COLUMNS, VALUE_BASIS_COLUMN]]
     flows = reconcile_mirror_flows(reporter_side, cif_fob=cif_fob_method)
     steps.append({"step": "mirror reconciliation (one row per exporter, importer, hs6)", "rows_removed": 0,
                   "value_removed_usd": 0.0, "rows_after": len(flows)})

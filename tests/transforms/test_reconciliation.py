@@ -334,3 +334,23 @@ def test_value_is_never_invented(cases):
     high = out[["value_exporter_fob_usd", "value_importer_fob_usd"]].max(axis=1)
     assert ((out["value_usd"] >= low * (1 - 1e-12)) & (out["value_usd"] <= high * (1 + 1e-12))).all()
     trade_flows_schema.validate(out, lazy=True)
+
+
+# Values as declared (issue 12): an import declared FOB is not divided by the CIF/FOB ratio again
+
+
+def test_an_import_declared_fob_is_used_as_declared_and_only_cif_is_brought_to_fob():
+    # THA declares its imports from JPN of 870323 FOB (100) and of 870324 CIF (104); JPN reports nothing.
+    data = flows(record("THA", "JPN", "M", 100.0), record("THA", "JPN", "M", 104.0, hs6="870324"))
+    data["value_basis"] = ["FOB", "CIF"]
+    out = reconcile_mirror_flows(data, reliability=reliability(JPN_X=0.04, THA_M=0.01)).set_index("hs6")
+    assert out.loc["870323", "value_importer_fob_usd"] == 100.0  # as declared, not 100 / 1.04
+    assert math.isnan(out.loc["870323", "value_importer_cif_usd"])
+    assert out.loc["870323", "value_usd"] == 100.0
+    assert out.loc["870324", "value_importer_fob_usd"] == pytest.approx(104.0 / FLAT_CIF_FOB_RATIO)  # = 100
+    # Both bases in one line: the CIF part is adjusted, the FOB part is added as it is.
+    mixed = flows(record("THA", "JPN", "M", 52.0), record("THA", "JPN", "M", 50.0))
+    mixed["value_basis"] = ["CIF", "FOB"]
+    line = only_row(reconcile_mirror_flows(mixed, reliability=reliability(JPN_X=0.04, THA_M=0.01)))
+    assert line["value_importer_fob_usd"] == pytest.approx(52.0 / FLAT_CIF_FOB_RATIO + 50.0)  # 100
+    assert line["value_importer_cif_usd"] == 52.0
