@@ -5,7 +5,6 @@ what to do — never BadZipFile, IndexError or a decoding error from deep inside
 
 from __future__ import annotations
 
-import shutil
 import struct
 from io import BytesIO
 from pathlib import Path
@@ -106,4 +105,3 @@ def test_a_real_xls_cut_in_half(tmp_path: Path, real_data_dir: Path) -> None:
     with pytest.raises(RvcInputError) as error:
         read_correlation_table(path)
     assert_clear(error, path, "correlation")
-    shutil.rmtree(tmp_path, ignore_errors=True)
