@@ -6,15 +6,17 @@ PIP := $(BIN)/python -m pip
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 FROM ?= 1995
 TO ?= 2023
-HOST ?= 127.0.0.1
-PORT ?= 3000
+# Project-specific names: a generic HOST/PORT exported by the shell (HOST=0.0.0.0 is common in
+# containers) must not open the UI, which can launch runs, to the network.
+RVC_UI_HOST ?= 127.0.0.1
+RVC_UI_PORT ?= 3000
 
 .PHONY: demo test ui backfill validate sample lock bench browser-deps clean help
 
 help:
 	@echo "make demo      create .venv, install, run every asset on the bundled sample, print where results are"
 	@echo "make test      install dev extras and run the test suite"
-	@echo "make ui        Dagster UI + daemon on http://$(HOST):$(PORT) (workspace.yaml)"
+	@echo "make ui        Dagster UI + daemon on http://$(RVC_UI_HOST):$(RVC_UI_PORT) (workspace.yaml)"
 	@echo "make backfill FROM=1995 TO=2023   run a year range without the daemon"
 	@echo "make validate  dagster definitions validate"
 	@echo "make bench     cleaning benchmark (rows/s, peak memory)"
@@ -50,7 +52,7 @@ browser-deps:
 	@bash scripts/ensure_chromium.sh
 
 ui: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -w workspace.yaml -h $(HOST) -p $(PORT)
+	$(BIN)/dagster dev -w workspace.yaml -h $(RVC_UI_HOST) -p $(RVC_UI_PORT)
 
 validate: $(VENV)/.installed
 	$(BIN)/dagster definitions validate -w workspace.yaml

@@ -32,7 +32,8 @@ def build_resources(settings: Settings) -> dict[str, object]:
             uses_sample=settings.uses_sample,
             comtrade_source=os.environ.get("RVC_COMTRADE_SOURCE", "files"),
             # Read from the environment at run time; the value never appears in run config or the UI.
-            comtrade_api_key=dg.EnvVar("COMTRADE_API_KEY") if os.environ.get("COMTRADE_API_KEY") else None,
+            # A key of only whitespace (an empty line in a .env file) is no key; the client strips the rest.
+            comtrade_api_key=dg.EnvVar("COMTRADE_API_KEY") if os.environ.get("COMTRADE_API_KEY", "").strip() else None,
             cif_fob_method=os.environ.get("RVC_CIF_FOB_METHOD", "flat"),
             duckdb_memory_limit=settings.duckdb_memory_limit,
         ),

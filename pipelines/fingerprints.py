@@ -4,17 +4,32 @@
 says so), so re-running with unchanged inputs does not redo the work; `--force` re-runs anyway. The raw
 assets report the same input hash as their Dagster data version, so the UI marks downstream assets stale
 when an input or the code changes.
+
+The record `<warehouse>/.fingerprints.json` is shared by every process that runs years (two `rvc
+backfill` at once, the UI): each update is a read-modify-write under an exclusive lock on
+`.fingerprints.json.lock`, written through a unique temp file in the same folder and renamed into
+place, so the file is never torn and no update is lost. A record that is missing or unreadable
+anyway (a crash of an older version, an edit by hand) is no record: every year re-runs, with a
+warning, never a crash.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from assets.sources.extract_inventory import file_sha256, inventory
 from assets.sources.manifest import load_manifest
 from pipelines.settings import REPO_ROOT, Settings
+
+LOGGER = logging.getLogger("rvc.fingerprints")
 
 CODE_FOLDERS = ("assets", "pipelines", "checks")
 CODE_SUFFIXES = (".py", ".csv")
@@ -57,16 +72,62 @@ def _record_path(settings: Settings) -> Path:
     return settings.warehouse_dir / ".fingerprints.json"
 
 
+@contextmanager
+def _locked(settings: Settings, mode: int) -> Iterator[None]:
+    """Hold `mode` (fcntl.LOCK_SH or LOCK_EX) on the record's lock file; the lock file itself stays empty.
+
+    A separate lock file, because the record is replaced by rename: a lock on the record would be on
+    the old file.
+    """
+    lock_path = _record_path(settings).with_name(".fingerprints.json.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a") as lock:
+        fcntl.flock(lock.fileno(), mode)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+def _read_record(path: Path) -> dict[str, str]:
+    """The record as {year: fingerprint}; {} when missing, and {} with a warning when unreadable."""
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        reason = f"it is not readable JSON ({type(exc).__name__}: {exc})"
+    else:
+        if isinstance(content, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in content.items()):
+            return content
+        reason = "it is not a {year: fingerprint} mapping"
+    LOGGER.warning(
+        "%s: %s, probably torn by an interrupted write; ignoring it, so every year counts as changed and will "
+        "re-run (the record is rewritten as years succeed)", path, reason,
+    )
+    return {}
+
+
 def recorded_fingerprints(settings: Settings) -> dict[str, str]:
-    path = _record_path(settings)
-    return json.loads(path.read_text()) if path.is_file() else {}
+    """{year: fingerprint} of the last successful run of each year; {} when none is recorded or readable."""
+    if not _record_path(settings).parent.is_dir():
+        return {}
+    with _locked(settings, fcntl.LOCK_SH):
+        return _read_record(_record_path(settings))
 
 
 def record_fingerprint(settings: Settings, year: str, fingerprint: str) -> None:
-    """Remember the inputs of a successful yearly run (written atomically)."""
-    records = recorded_fingerprints(settings) | {year: fingerprint}
+    """Remember the inputs of a successful yearly run: read, update and replace the record under the lock."""
     path = _record_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(dict(sorted(records.items())), indent=1))
-    temporary.replace(path)
+    with _locked(settings, fcntl.LOCK_EX):
+        records = _read_record(path) | {year: fingerprint}
+        handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as temp:
+                temp.write(json.dumps(dict(sorted(records.items())), indent=1))
+                temp.flush()
+                os.fsync(temp.fileno())
+            os.replace(temp_name, path)
+        except BaseException:
+            Path(temp_name).unlink(missing_ok=True)
+            raise

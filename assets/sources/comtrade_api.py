@@ -48,7 +48,9 @@ from assets.sources.http_fetch import (
     RetryPolicy,
     Sleep,
     fetch_to_file,
+    file_in_folder,
     read_sidecar,
+    safe_file_name,
     sidecar_path_for,
     utc_now,
 )
@@ -171,7 +173,8 @@ class ComtradeQuery:
                 "commodities": self.commodities, "flows": self.flows, "fixed": FIXED_PARAMS,
             }
         )
-        return (
+        # Commodity and flow codes are free text from the caller: "8703/../x" must not become a path.
+        return safe_file_name(
             f"C_A_HS_r{_label(self.reporters)}_y{_label(self.years)}_p{_label(self.partners)}"
             f"_c{_label(self.commodities)}_f{_label(self.flows)}_{digest}.json"
         )
@@ -351,7 +354,8 @@ class ComtradeClient:
         timeout_s: tuple[float, float] = (10.0, 300.0),
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._api_key = api_key or None
+        # Stripped where it is read: a key pasted or exported with its line break is the same key.
+        self._api_key = (api_key or "").strip() or None
         self.extracts_dir = Path(extracts_dir)
         self._session = session or requests.Session()
         self._policy = RetryPolicy(max_tries=max_tries, timeout_s=timeout_s)
@@ -421,7 +425,7 @@ class ComtradeClient:
         return paths
 
     def _download_query(self, query: ComtradeQuery, refresh: bool) -> list[Path]:
-        dest = self.api_dir / query.file_name()
+        dest = file_in_folder(self.api_dir, query.file_name())
         truncated = _truncated_path(dest)
         if truncated.is_file() and read_sidecar(truncated) is not None:
             LOGGER.debug("%s was truncated before; using its split queries", truncated.name)
@@ -500,7 +504,7 @@ class ComtradeClient:
         if year_list is not None:
             params["period"] = ",".join(str(y) for y in year_list)
         name = f"getDA_C_A_HS_r{_label(reporter_codes)}_y{_label(year_list)}_{_short_hash(params)}.json"
-        dest = self.availability_dir / name
+        dest = file_in_folder(self.availability_dir, name)
         what = (
             f"the availability query (reporters {_label(reporter_codes)}, years {_label(year_list)}) "
             f"[{self.mode} mode]"

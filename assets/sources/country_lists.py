@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from assets.errors import RvcInputError
+from assets.sources.reference_files import unreadable_table
 
 LEGACY_FILE = "Comtrade_Country_Code_and_ISO_list.xlsx"
 PARTNER_FILE = "comtradeplus_partner_areas_comtradr.csv"
@@ -125,7 +126,12 @@ def read_legacy_country_list(path: Path) -> pd.DataFrame:
     """
     path = Path(path)
     # keep_default_na=False: Namibia's ISO2 "NA" is a code; the list writes a missing ISO as "N/A".
-    raw = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False, na_values=["", "N/A"])
+    try:
+        raw = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False, na_values=["", "N/A"])
+    except (OSError, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - BadZipFile, "format cannot be determined", XLRDError, ...
+        raise unreadable_table(path, "the UN Comtrade country code and ISO list workbook", exc) from exc
     return _tidy(_rename_required(raw, _LEGACY_HEADERS, path), "comtrade_legacy", path)
 
 
@@ -136,7 +142,10 @@ def read_comtradeplus_areas(path: Path, list_name: str = "comtradeplus_partner")
     Comtrade+ pseudo codes ("S19", "_X", "X1", "World") stripped of their trailing blanks.
     """
     path = Path(path)
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")  # "NA" = Namibia
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")  # "NA" = Namibia
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise unreadable_table(path, f"a Comtrade+ {list_name} country list (CSV)", exc) from exc
     return _tidy(_rename_required(raw, _PLUS_HEADERS, path), list_name, path)
 
 

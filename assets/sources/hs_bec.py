@@ -67,7 +67,7 @@ def read_hs_bec_table(path: Path | str) -> pd.DataFrame:
     Raises RvcInputError when the header is missing or a code cell is malformed.
     """
     path = Path(path)
-    rows, label = read_table_rows(path)
+    rows, label = read_table_rows(path, expected="a UN HS to BEC Rev.4 correspondence table (workbook or its CSV export)")
     header = hs_col = bec_col = None
     rel_col: int | None = None
     year = 0

@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from assets.errors import RvcInputError
+from assets.sources.reference_files import unreadable_table
 
 # Comtrade's classification codes for the HS editions (H0 = HS1992 ... H6 = HS2022).
 HS_VINTAGE_YEARS: dict[str, int] = {"H0": 1992, "H1": 1996, "H2": 2002, "H3": 2007, "H4": 2012, "H5": 2017, "H6": 2022}
@@ -101,15 +102,29 @@ def normalize_relationship(value: object, *, where: str) -> str | None:
     return f"{match.group(1).lower()}:{match.group(2).lower()}"
 
 
-def read_table_rows(path: Path, sheet: str | None = None, sheet_hint: str | None = None) -> tuple[list[list[object]], str]:
+def read_table_rows(
+    path: Path, sheet: str | None = None, sheet_hint: str | None = None, expected: str = "a reference table"
+) -> tuple[list[list[object]], str]:
     """All rows of a CSV file or one workbook sheet, as lists of raw cell values; and a label for messages.
 
     CSV: every cell is text (BOM removed; cp1252 when not UTF-8). Workbooks (.xls via xlrd, .xlsx via
     openpyxl): cells keep their types, so numeric codes arrive as numbers. The sheet is `sheet` when
     given, else the first whose name contains `sheet_hint` (case-insensitive), else the first sheet.
     Row i of the list is row i+1 of the file or sheet (blank rows kept) so row numbers stay exact.
+    A file the CSV or workbook reader cannot open at all (a cut .xlsx/.xls, an HTML page under a
+    workbook name, binary data) raises RvcInputError naming the file and `expected`, the table it
+    should hold, e.g. "a UN HS correlation table".
     """
     path = Path(path)
+    try:
+        return _read_table_rows(path, sheet, sheet_hint)
+    except (RvcInputError, OSError, MemoryError):
+        raise  # our own message, or trouble of the disk rather than of the file's content
+    except Exception as exc:  # noqa: BLE001 - BadZipFile, IndexError, XLRDError, CompDocError, KeyError, ...
+        raise unreadable_table(path, expected, exc) from exc
+
+
+def _read_table_rows(path: Path, sheet: str | None, sheet_hint: str | None) -> tuple[list[list[object]], str]:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         try:
@@ -216,7 +231,7 @@ def read_correlation_table(path: Path | str, sheet: str | None = None) -> pd.Dat
     """
     path = Path(path)
     hint = None if sheet is not None or path.suffix.lower() == ".csv" else "correl"
-    rows, label = read_table_rows(path, sheet=sheet, sheet_hint=hint)
+    rows, label = read_table_rows(path, sheet=sheet, sheet_hint=hint, expected="a UN HS correlation table (workbook or its CSV export)")
     header, from_col, from_year, to_col, to_year, rel_col = _find_header(rows, label)
     for year in (from_year, to_year):
         if year not in VINTAGE_OF_YEAR:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from assets.errors import RvcInputError
+from assets.sources.reference_files import unreadable_table
 
 REQUIRED_COLUMNS = {"id", "aggrlevel"}
 
@@ -20,12 +21,15 @@ def load_h0_leaf_codes(reference_dir: Path) -> list[str]:
     files = sorted((reference_dir / "hs_nomenclature").glob("comtradeplus_ref_H0_*.csv"))
     if not files:
         return []
-    table = pd.read_csv(files[0], dtype=str, keep_default_na=False)
+    try:
+        table = pd.read_csv(files[0], dtype=str, keep_default_na=False)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise unreadable_table(files[0], "the Comtrade+ HS nomenclature list (H0 reference CSV)", exc) from exc
     missing = REQUIRED_COLUMNS - set(table.columns)
     if missing:
         raise RvcInputError(
             f"{files[0]}: expected the Comtrade+ nomenclature columns {sorted(REQUIRED_COLUMNS)}, missing {sorted(missing)}; "
-            "use the H0 reference list as Comtrade+ publishes it"
+            "download the H0 reference list again as Comtrade+ publishes it (CSV), or remove the file"
         )
     codes = table.loc[table["aggrlevel"].str.strip() == "6", "id"].str.strip()
     return sorted(set(codes[codes.str.fullmatch(r"\d{6}")]))

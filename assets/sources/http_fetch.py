@@ -6,10 +6,16 @@ saved unchanged with a `<file>.query.json` sidecar before anyone parses it, and 
 out of messages, logs and sidecars. What does not: endpoint paths, query parameters and response
 formats of a particular source (see comtrade_api.py, oecd_sdmx.py).
 
-Secrets travel only in request headers. A header whose name looks secret (key, token, authorization,
-...) has its value redacted from every exception message and log record this module produces; the
-sidecar never holds headers at all. Query parameters must not carry secrets: they are logged and
-saved, so a secret-looking parameter name is refused.
+Secrets travel only in request headers. Header values are stripped of surrounding whitespace before
+sending (a key pasted with its line break would otherwise make `requests` refuse the header and quote
+it). A header whose name looks secret (key, token, authorization, ...) has its value redacted, as
+given, stripped, escaped and URL-encoded, from every exception message and log record this module
+produces, including the messages of the exceptions `requests` raises on the way (see
+`get_with_retries`); the sidecar never holds headers at all. Query parameters must not carry
+secrets: they are logged and saved, so a secret-looking parameter name is refused.
+
+File names built from query values go through `file_in_folder`: one sanitiser for every client,
+and a refusal when the resolved path would leave the folder.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import email.utils
 import json
 import logging
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -28,7 +35,7 @@ from urllib.parse import quote, quote_plus
 
 import requests
 
-from assets.errors import RvcSourceError
+from assets.errors import RvcInputError, RvcSourceError
 
 LOGGER = logging.getLogger("rvc.http")
 
@@ -42,6 +49,8 @@ _SECRET_NAME_WORDS = ("key", "token", "secret", "password", "authorization", "co
 # 5xx are the server's trouble and usually pass; 408/425/429 ask the client to come back later.
 _RETRY_STATUSES = frozenset({408, 425, 429})
 _EXCERPT_CHARS = 300
+# Characters a file name built from query values may keep; anything else (a "/" above all) becomes "_".
+_UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9_.\-]")
 # No answer at all: refused or dropped connection, DNS failure, connect/read timeout, body cut off.
 _TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
@@ -114,18 +123,62 @@ def is_secret_name(name: str) -> bool:
 
 def secret_values(headers: Mapping[str, str] | None) -> list[str]:
     """The values of the secret-looking headers, longest first (so a key is redacted before its prefix)."""
-    values = {str(v) for k, v in (headers or {}).items() if is_secret_name(k) and v}
+    values = {str(v) for k, v in (headers or {}).items() if is_secret_name(k) and str(v).strip()}
     return sorted(values, key=len, reverse=True)
 
 
+def _secret_forms(secret: str) -> set[str]:
+    """The ways a secret shows up in text: as is and stripped, each also escaped (as repr() and error
+    messages quote it: a line break as the two characters \\n) and URL-encoded."""
+    forms: set[str] = set()
+    for text in {secret, secret.strip()}:
+        if text:
+            forms |= {text, text.encode("unicode_escape").decode("ascii"), repr(text)[1:-1],
+                      quote(text, safe=""), quote_plus(text)}
+    return forms
+
+
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every secret (as is, and URL-encoded as it would appear in a URL) replaced by ***."""
-    for secret in secrets:
-        if not secret:
-            continue
-        for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
-            text = text.replace(form, REDACTED)
+    """`text` with every secret (as is, stripped, escaped, URL-encoded) replaced by ***, longest form first."""
+    forms = sorted({form for secret in secrets if secret for form in _secret_forms(secret)}, key=len, reverse=True)
+    for form in forms:
+        text = text.replace(form, REDACTED)
     return text
+
+
+def _leaks(error: BaseException, secrets: Iterable[str]) -> bool:
+    """True when the text of `error` or of any exception it chains (cause or context) holds a secret."""
+    forms = {form for secret in secrets if secret for form in _secret_forms(secret)}
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        texts = (str(current), repr(current))
+        if any(form in text for form in forms for text in texts):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def safe_file_name(text: str) -> str:
+    """`text` as one plain file name: every character but letters, digits, `_`, `.` and `-` becomes `_`,
+    and leading dots too (no hidden file, no `.` or `..`)."""
+    name = _UNSAFE_NAME_CHARS.sub("_", text)
+    return re.sub(r"^\.+", lambda dots: "_" * len(dots.group()), name)
+
+
+def file_in_folder(folder: Path, name: str) -> Path:
+    """`folder / safe_file_name(name)`, refused with RvcInputError if it still resolves outside `folder`
+    (e.g. a symlink of that name pointing elsewhere)."""
+    path = Path(folder) / safe_file_name(name)
+    resolved_folder = Path(folder).resolve()
+    if path.resolve().parent != resolved_folder:
+        raise RvcInputError(
+            f"the file name {name!r}, built from query parameters, leads outside the folder {folder} "
+            f"(to {path.resolve()}); saved answers stay inside it. What to do: remove the link at {path} "
+            "or change the query."
+        )
+    return path
 
 
 def sidecar_path_for(dest: Path) -> Path:
@@ -214,12 +267,40 @@ def get_with_retries(
     timeouts, with exponential backoff (see RetryPolicy). Not retried: any other 4xx, which raises
     RvcSourceError at once with an excerpt of the body. After the last try RvcSourceError names the
     URL (secrets redacted), the last status and what to do.
+    Any other error (e.g. `requests` refusing a header value) propagates unchanged unless its text or
+    the text of an exception it chains holds a secret: then it becomes an RvcSourceError with the
+    text redacted and no chained exceptions.
     """
+    secrets = secret_values(headers)
+    try:
+        return _get_with_retries(url, params, headers, session, policy, sleep, clock, secrets)
+    except Exception as error:  # noqa: BLE001 - re-raised unchanged unless it carries a secret
+        if not _leaks(error, secrets):
+            raise
+        leaked = redact(f"{type(error).__name__}: {error}", secrets)
+    # Raised outside the except block, so the original (which quotes the secret) is not its context.
+    raise RvcSourceError(
+        f"GET {redact(url, secrets)} failed before any answer: {leaked}. What to do: check the credentials "
+        "passed in headers (e.g. COMTRADE_API_KEY) for stray characters such as a line break inside the "
+        "key, then re-run."
+    )
+
+
+def _get_with_retries(
+    url: str,
+    params: Mapping[str, object] | None,
+    headers: Mapping[str, str] | None,
+    session: requests.Session | None,
+    policy: RetryPolicy | None,
+    sleep: Sleep,
+    clock: Clock,
+    secrets: list[str],
+) -> requests.Response:
     policy = policy or RetryPolicy()
     session = session or requests.Session()
     clean_params = _check_params(params)
-    secrets = secret_values(headers)
-    request_headers = {"User-Agent": USER_AGENT, **(headers or {})}
+    # Surrounding whitespace is never part of a header value: a key read with its line break is the key.
+    request_headers = {"User-Agent": USER_AGENT, **{k: str(v).strip() for k, v in (headers or {}).items()}}
     shown_url = redact(_describe(url, clean_params), secrets)
 
     last = _Attempt()
@@ -379,3 +460,4 @@ def fetch_to_file(
         status=response.status_code,
         from_cache=False,
     )
+

@@ -20,7 +20,15 @@ from pathlib import Path
 import requests
 
 from assets.errors import RvcSourceError
-from assets.sources.http_fetch import Clock, RetryPolicy, Sleep, fetch_to_file, utc_now
+from assets.sources.http_fetch import (
+    Clock,
+    RetryPolicy,
+    Sleep,
+    fetch_to_file,
+    file_in_folder,
+    safe_file_name,
+    utc_now,
+)
 
 LOGGER = logging.getLogger("rvc.http.oecd")
 
@@ -94,8 +102,7 @@ def _file_name(dataflow: str, key: str, start_year: int | None, end_year: int | 
     measures = "-".join(codes) if len(codes) <= 3 else f"{codes[0]}-n{len(codes)}"
     years = f"{start_year or 'first'}-{end_year or 'last'}"
     digest = hashlib.sha1(f"{dataflow}|{key}|{start_year}|{end_year}".encode()).hexdigest()[:10]
-    safe = re.sub(r"[^A-Za-z0-9_.\-]", "_", f"{flow_id}_{measures}_{years}")
-    return f"{safe}_{digest}.csv"
+    return safe_file_name(f"{flow_id}_{measures}_{years}_{digest}.csv")
 
 
 class OecdSdmxClient:
@@ -153,7 +160,7 @@ class OecdSdmxClient:
             params["startPeriod"] = str(start_year)
         if end_year is not None:
             params["endPeriod"] = str(end_year)
-        dest = self.api_dir / _file_name(dataflow, key, start_year, end_year)
+        dest = file_in_folder(self.api_dir, _file_name(dataflow, key, start_year, end_year))
         fetched = fetch_to_file(
             url, params, {"Accept": CSV_ACCEPT}, dest, session=self._session, policy=self._policy,
             sleep=self._sleep, clock=self._clock, refresh=refresh, validate=sdmx_csv_columns,

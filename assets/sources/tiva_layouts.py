@@ -16,6 +16,12 @@ SDMX files may carry labels either as extra columns (``REF_AREA, Reference area`
 combined form of ``labels=both`` (header ``REF_AREA: Reference area``, cells ``THA: Thailand``; the
 code before the first ": " is kept). Column order does not matter; unknown extra columns are ignored.
 
+Text: UTF-8 (optionally with a BOM), UTF-16/UTF-32 with a BOM, or else Windows-1252. A file that is
+none of these (a byte such as 0x81, UTF-16 without a BOM), a file whose last line lacks the line
+terminator the other lines have (cut off mid-row: its last number would be read shortened), a
+damaged .gz, and a row with a blank year are refused with `RvcInputError` naming the file and line
+or row, never read in part.
+
 Files without an ``OBS_VALUE`` or ``Value`` column (codebooks, area lists, README exports) are not
 observation files: `detect_tiva_layout` returns ``NOT_OBSERVATIONS`` for them and `list_tiva_files`
 skips them with an INFO log record. A file that has an observation column but none of the layouts'
@@ -33,11 +39,14 @@ otherwise the file is rejected with `RvcInputError` (mixing editions silently wo
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
+import io
 import json
 import logging
 import re
+import zlib
 from collections.abc import Collection
 from pathlib import Path
 
@@ -84,6 +93,13 @@ _OECD_STAT_MAP = {
 }
 
 _DATA_SUFFIXES = (".csv", ".txt", ".csv.gz", ".txt.gz", ".gz")
+# Byte-order marks, UTF-32 before UTF-16 (FF FE 00 00 starts with the UTF-16 LE mark FF FE).
+_BOM_ENCODINGS = (
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_HEAD_BYTES = 1 << 20
+_REDOWNLOAD = "Re-download the extract (or re-save it as CSV UTF-8), or move it out of the extracts folder."
 _DELIMITERS = (",", ";", "\t", "|")
 # SDMX-CSV 2.0 actions that carry observations; "D" rows delete data and are not observations.
 _OBSERVATION_ACTIONS = {"", "I", "A", "R", "M"}
@@ -111,15 +127,85 @@ def _normalize_header_cell(cell: str) -> str:
     return re.sub(r"\[.*\]$", "", text)
 
 
-def _read_first_line(path: Path) -> str:
-    """The first line of a (possibly gzipped) text file, decoded UTF-8 (BOM dropped) or else cp1252."""
+def _read_bytes(path: Path, limit: int = -1) -> bytes:
+    """The file's bytes (the first `limit` when given), decompressed for .gz; a damaged .gz is an RvcInputError."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rb") as handle:
-        line = handle.readline(1 << 20)
     try:
-        return line.decode("utf-8-sig").rstrip("\r\n")
+        with opener(path, "rb") as handle:
+            return handle.read(limit)
+    except (EOFError, zlib.error, OSError) as exc:
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise  # a real I/O error (permissions, missing file), not damaged content
+        raise RvcInputError(
+            f"{path}: the compressed file is cut short or damaged ({type(exc).__name__}: {exc}); expected a "
+            f"complete gzip file. {_REDOWNLOAD}"
+        ) from None
+
+
+def _bom_encoding(head: bytes) -> str | None:
+    return next((encoding for bom, encoding in _BOM_ENCODINGS if head.startswith(bom)), None)
+
+
+def _refuse_nul_bytes(path: Path, head: bytes) -> None:
+    if b"\x00" in head.split(b"\n", 1)[0]:
+        raise RvcInputError(
+            f"{path}: the first line holds NUL bytes, so this is UTF-16 or UTF-32 text without a byte-order "
+            f"mark, or not text at all; expected CSV text in UTF-8 (or UTF-16 with a byte-order mark). {_REDOWNLOAD}"
+        )
+
+
+def _read_first_line(path: Path) -> str:
+    """The first line of a (possibly gzipped) text file: by its BOM, else UTF-8, else cp1252."""
+    head = _read_bytes(path, _HEAD_BYTES)
+    encoding = _bom_encoding(head)
+    if encoding is not None:
+        text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head)
+        return text.splitlines()[0] if text else ""
+    _refuse_nul_bytes(path, head)
+    line = head.split(b"\n", 1)[0]
+    try:
+        return line.decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError:
         return line.decode("cp1252", errors="replace").rstrip("\r\n")
+
+
+def _undecodable(path: Path, data: bytes, error: UnicodeDecodeError, tried: str) -> RvcInputError:
+    line = data[: error.start].decode(error.encoding, errors="replace").count("\n") + 1
+    return RvcInputError(
+        f"{path}: line {line}: byte 0x{data[error.start]:02X} (offset {error.start}) is not {tried} text; expected "
+        f"a CSV text file in UTF-8. The file is damaged or in another encoding. {_REDOWNLOAD}"
+    )
+
+
+def _file_text(path: Path) -> str:
+    """The whole file decoded (see the module docstring), refused when undecodable or cut off mid-row."""
+    data = _read_bytes(path)
+    encoding = _bom_encoding(data)
+    if encoding is not None:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise _undecodable(path, data, exc, f"{encoding.upper()} (as its byte-order mark says)") from None
+    else:
+        _refuse_nul_bytes(path, data[:_HEAD_BYTES])
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError as exc:
+                raise _undecodable(path, data, exc, "UTF-8 nor Windows-1252") from None
+    # Every line but the last ends with a terminator: an unterminated non-blank last line is a cut file,
+    # whose last value may be a prefix of the real one (37506.698 read as 375).
+    last_break = max(text.rfind("\n"), text.rfind("\r"))
+    if last_break >= 0 and text[last_break + 1:].strip():
+        line = len(text.splitlines())
+        raise RvcInputError(
+            f"{path}: line {line}, the last, has no line terminator while the lines before it do: the file was "
+            "cut off mid-row (an interrupted download or copy), so its last value may be shortened. Expected "
+            f"every line to end with a line break. {_REDOWNLOAD} If the file is complete, add the final line break."
+        )
+    return text
 
 
 def _sniff_header(path: Path) -> tuple[list[str], str]:
@@ -240,14 +326,7 @@ def _read_cells(path: Path, delimiter: str, n_columns: int) -> pd.DataFrame:
     Blank lines are skipped; short rows are padded with ''; a row with a non-empty cell beyond the
     header is an error naming the row (a trailing empty cell, as some exporters write, is tolerated).
     """
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            with opener(path, "rt", encoding=encoding, newline="") as handle:
-                records = list(csv.reader(handle, delimiter=delimiter))[1:]
-            break
-        except UnicodeDecodeError:
-            continue
+    records = list(csv.reader(io.StringIO(_file_text(path), newline=""), delimiter=delimiter))[1:]
     rows, numbers = [], []
     for number, record in enumerate(records, start=1):
         if not any(cell.strip() for cell in record):
@@ -268,8 +347,16 @@ def _code_text(cells: pd.Series) -> pd.Series:
     return text.where(text != "")
 
 
-def _parse_years(text: pd.Series, path: Path) -> pd.Series:
-    valid = text.isna() | text.str.fullmatch(r"\d{4}")
+def _parse_years(text: pd.Series, path: Path, column: str) -> pd.Series:
+    if text.isna().any():
+        row = int(np.flatnonzero(text.isna().to_numpy())[0])
+        raise RvcInputError(
+            f"{path}: row {text.index[row]}: {column} is blank ({int(text.isna().sum())} row(s) like it); every "
+            "TiVA observation needs its year (a row without one belongs to no yearly partition and would be "
+            "lost). Expected a four-digit year. Re-download the extract; if the rows are meant to be undated, "
+            "remove them from the file."
+        )
+    valid = text.str.fullmatch(r"\d{4}")
     if not valid.all():
         row = int(np.flatnonzero(~valid.to_numpy())[0])
         raise RvcInputError(
@@ -314,8 +401,9 @@ def read_tiva_file(path: Path, extracts_root: Path) -> pd.DataFrame:
     non-numeric text in `unparsed_value`, unit_mult Int64 (null when the file has none).
     `source_file` is the path relative to `extracts_root` (POSIX), `source_row` the 1-based CSV
     record number after the header (the first line after the header is 1; blank lines count but
-    yield no row). Raises RvcInputError for unknown layouts, non-observation files, non-annual
-    periods, bad UNIT_MULT, SDMX delete actions, rows wider than the header, unknown edition.
+    yield no row). Raises RvcInputError for unknown layouts, non-observation files, undecodable or cut
+    files, blank or non-annual periods, bad UNIT_MULT, SDMX delete actions, rows wider than the header,
+    unknown edition.
     """
     path = Path(path)
     layout = detect_tiva_layout(path)
@@ -341,7 +429,7 @@ def read_tiva_file(path: Path, extracts_root: Path) -> pd.DataFrame:
     out = pd.DataFrame(index=cells.index)
     for target in ("measure", "country", "partner", "activity"):
         out[target] = _code_text(column(mapping[target]))
-    out["year"] = _parse_years(_code_text(column(mapping["year"])), path)
+    out["year"] = _parse_years(_code_text(column(mapping["year"])), path, mapping["year"])
     out["obs_value"], out["unparsed_value"] = _parse_values(column(mapping["obs_value"]))
     out["unit_measure"] = _code_text(column(mapping["unit_measure"]))
     out["unit_mult"] = _parse_unit_mult(_code_text(column(mapping["unit_mult"])), path, mapping["unit_mult"])

@@ -19,6 +19,7 @@ import pandas as pd
 
 from assets.transforms.report.charts import CHARTS, draw_chart
 from assets.transforms.report.findings import generate_findings, missing_members
+from assets.transforms.report.markdown_text import markdown_code, markdown_text
 from assets.transforms.report.panel_views import name, year_span
 
 TITLE = "Japan–ASEAN automotive value chains: trade and value added"
@@ -44,7 +45,7 @@ def _png_bytes(fig: plt.Figure) -> bytes:
 def _catalog_markdown(catalog: pd.DataFrame) -> str:
     lines = ["| indicator | unit | formula |", "|---|---|---|"]
     for row in catalog.itertuples(index=False):
-        lines.append(f"| `{row.indicator}` | {row.unit} | {str(row.formula).replace('|', '/')} |")
+        lines.append(f"| {markdown_code(row.indicator)} | {markdown_text(row.unit)} | {markdown_text(row.formula)} |")
     return "\n".join(lines)
 
 
@@ -77,8 +78,9 @@ def _write_into(folder: Path, panel: pd.DataFrame, catalog: pd.DataFrame, data_l
     span = year_span(panel)
     years = f"{span[0]}–{span[1]}" if span else "no years"
 
-    md = [f"# {TITLE}", "", f"**Data: {data_label}.** Years {years}.", "", "## Findings", ""]
-    md += [f"- {f}" for f in findings]
+    # Everything from data (the label, the findings, catalog cells) is escaped; html.escape does the same below.
+    md = [f"# {markdown_text(TITLE)}", "", f"**Data: {markdown_text(data_label)}.** Years {years}.", "", "## Findings", ""]
+    md += [f"- {markdown_text(f)}" for f in findings]
     body = [f"<h1>{html.escape(TITLE)}</h1>", f"<p><strong>Data: {html.escape(data_label)}.</strong> Years {years}.</p>",
             "<h2>Findings</h2><ul>", *[f"<li>{html.escape(f)}</li>" for f in findings], "</ul>"]
     md += ["", "## Charts", ""]
@@ -88,7 +90,7 @@ def _write_into(folder: Path, panel: pd.DataFrame, catalog: pd.DataFrame, data_l
         if fig is None:
             report.missing_charts.append(chart.name)
             note = f"{chart.title}: not drawn — the panel has no data for it."
-            md += [f"### {chart.title}", "", f"_{note}_", ""]
+            md += [f"### {markdown_text(chart.title)}", "", f"_{markdown_text(note)}_", ""]
             body.append(f"<h3>{html.escape(chart.title)}</h3><p><em>{html.escape(note)}</em></p>")
             continue
         png = _png_bytes(fig)
@@ -97,7 +99,8 @@ def _write_into(folder: Path, panel: pd.DataFrame, catalog: pd.DataFrame, data_l
         report.charts.append(chart.name)
         report.chart_data_uris[chart.name] = uri
         caption = f"Source: {chart.source}. Years: {years}. Units: {chart.units}. Data: {data_label}."
-        md += [f"### {chart.title}", "", f"![{chart.title}](charts/{chart.name}.png)", "", f"_{caption}_", ""]
+        md += [f"### {markdown_text(chart.title)}", "", f"![{markdown_text(chart.title)}](charts/{chart.name}.png)", "",
+               f"_{markdown_text(caption)}_", ""]
         body.append(f"<h3>{html.escape(chart.title)}</h3><img alt='{html.escape(chart.title)}' src='{uri}' style='max-width:100%'>"
                     f"<p><em>{html.escape(caption)}</em></p>")
     md += ["## Indicator catalog", "", _catalog_markdown(catalog), ""]

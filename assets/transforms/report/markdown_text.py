@@ -1,0 +1,29 @@
+"""Text from data, escaped for Markdown, so report.md shows it as written (index.html uses html.escape).
+
+CommonMark lets a backslash escape any ASCII punctuation; only the characters that could start
+emphasis, code, links, raw HTML, entities, strikethrough or headings, and the GFM table separator
+`|`, are escaped. A formula such as `1 - |X − M| / (X + M)` thus renders as written inside a table cell.
+Not here: what the report says (findings.py) or how it is laid out (render.py).
+"""
+
+from __future__ import annotations
+
+import re
+
+_INLINE_SPECIALS = re.compile(r"([\\`*_\[\]<>|~#&!])")
+# At the start of a line these turn text into a list item, a numbered list or a setext heading underline.
+_BLOCK_START = re.compile(r"^(\s*)([-+=]|\d+[.)])")
+
+
+def markdown_text(text: object) -> str:
+    """`text` on one line with its Markdown punctuation escaped ("a|b *c*" -> "a\\|b \\*c\\*")."""
+    one_line = " ".join(str(text).splitlines())
+    escaped = _INLINE_SPECIALS.sub(r"\\\1", one_line)
+    return _BLOCK_START.sub(lambda m: m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], escaped)
+
+
+def markdown_code(text: object) -> str:
+    """`text` as an inline code span for a table cell: backticks around it, `|` escaped (GFM tables split on
+    it even inside code), a longer fence when the text itself holds a backtick."""
+    body = " ".join(str(text).splitlines()).replace("|", "\\|")
+    return f"`` {body} ``" if "`" in body else f"`{body}`"
