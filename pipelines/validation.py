@@ -34,9 +34,10 @@ def failure_metadata(schema_name: str, failure_cases: pd.DataFrame) -> dict[str,
     cases = failure_cases.copy()
     columns = sorted({str(c) for c in cases.get("column", pd.Series(dtype=object)).dropna()})
     checks = sorted({str(c) for c in cases.get("check", pd.Series(dtype=object)).dropna()})
-    shown = cases.head(MAX_FAILURE_CASES_SHOWN).astype(str)
-    table = "| " + " | ".join(shown.columns) + " |\n|" + "---|" * len(shown.columns) + "\n"
-    table += "\n".join("| " + " | ".join(v.replace("|", "\\|") for v in row) + " |" for row in shown.itertuples(index=False))
+    head = cases.head(MAX_FAILURE_CASES_SHOWN).astype(object)
+    shown = head.where(head.notna(), "")  # pandas 3's astype(str) keeps missing values as NaN floats
+    table = "| " + " | ".join(map(str, shown.columns)) + " |\n|" + "---|" * len(shown.columns) + "\n"
+    table += "\n".join("| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |" for row in shown.itertuples(index=False))
     return {
         "schema": schema_name,
         "failure_count": len(cases),

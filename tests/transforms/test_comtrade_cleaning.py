@@ -12,6 +12,7 @@ import math
 
 import pandas as pd
 import pandera.errors
+import pandera.pandas
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,7 +29,9 @@ from assets.transforms.comtrade_cleaning import (
     conservation_report,
     conservation_violations,
 )
-from checks.raw import COMTRADE_RAW_COLUMNS
+from assets.duckdb_session import duckdb_session
+from checks.raw import COMTRADE_RAW_COLUMNS, comtrade_raw_schema
+from pipelines.table_validation import UntranslatableCheck, assert_translatable, validate_parquet
 from checks.cleaning import comtrade_clean_schema, comtrade_rejects_schema, comtrade_totals_schema
 
 STR_COLUMNS = [
@@ -508,13 +511,45 @@ def mixed_clean() -> pd.DataFrame:
         (lambda f: f.assign(qty_unit="dozen"), "isin"),
     ],
 )
-def test_clean_schema_rejects_what_cleaning_never_emits(mixed_clean, change, failing_check):
+def test_clean_schema_rejects_what_cleaning_never_emits(mixed_clean, change, failing_check, tmp_path):
     clean = mixed_clean
     assert len(clean) == 1
     comtrade_clean_schema.validate(clean, lazy=True)
     with pytest.raises(pandera.errors.SchemaErrors) as failure:
         comtrade_clean_schema.validate(change(clean), lazy=True)
     assert failure.value.failure_cases["check"].astype(str).str.contains(failing_check).any()
+    # The same contract evaluated in SQL over a Parquet file (how a whole year is validated) agrees.
+    sql_failures = sql_validate(comtrade_clean_schema, clean, tmp_path / "valid.parquet")
+    assert sql_failures.empty, sql_failures
+    sql_failures = sql_validate(comtrade_clean_schema, change(clean), tmp_path / "changed.parquet")
+    sql_name = "unique on" if failing_check == "multiple_fields_uniqueness" else failing_check
+    assert sql_failures["check"].astype(str).str.contains(sql_name).any(), sql_failures
+
+
+def sql_validate(schema, frame: pd.DataFrame, path) -> pd.DataFrame:
+    frame.to_parquet(path)
+    with duckdb_session() as con:
+        return validate_parquet(con, schema, path)
+
+
+def test_sql_validation_reports_dtypes_nulls_and_counts_every_failing_row(mixed_clean, tmp_path):
+    doubled = pd.concat([mixed_clean] * 3, ignore_index=True).assign(flow=["Z", "Q", "X"])
+    failures = sql_validate(comtrade_clean_schema, doubled, tmp_path / "bad.parquet")
+    flows = failures[failures["column"] == "flow"]
+    assert flows["failure_case"].tolist() == ["Z", "Q"] and flows["index"].tolist() == [0, 1]
+    assert set(flows["failures"]) == {2}
+    retyped = sql_validate(comtrade_clean_schema, mixed_clean.astype({"year": "float64"}), tmp_path / "typed.parquet")
+    assert retyped[["column", "check"]].values.tolist() == [["year", "dtype('Int64')"]]
+    no_reporter = sql_validate(comtrade_clean_schema, mixed_clean.assign(reporter_code=None).astype({"reporter_code": "str"}),
+                               tmp_path / "null.parquet")
+    assert ["reporter_code", "not_nullable"] in no_reporter[["column", "check"]].values.tolist()
+
+
+def test_every_check_of_the_big_table_contracts_runs_in_sql():
+    for schema in (comtrade_raw_schema, comtrade_clean_schema, comtrade_totals_schema, comtrade_rejects_schema):
+        assert_translatable(schema)  # raises for a check with neither a translation nor a SQL twin
+    with pytest.raises(UntranslatableCheck):
+        assert_translatable(pandera.pandas.DataFrameSchema({"x": pandera.pandas.Column(int, pandera.pandas.Check(lambda s: s > 0))}))
 
 
 def test_rejects_schema_requires_a_documented_reason():
@@ -540,8 +575,10 @@ row_strategy = st.fixed_dictionaries({
     "cmdCode": st.sampled_from(["TOTAL", "87", "8703", "870323", "870324"]),
     "motCode": st.sampled_from(["0", "0", "0", "1000"]),
     "primaryValue": st.one_of(st.none(), st.sampled_from([-1.0, 0.0, 5.0, 7.5])),
-    "source_file": st.sampled_from(["a.csv", "b.csv"]),
+    "source_file": st.sampled_from(["a.csv", "b.csv", "c.json"]),
     "retrieved_at": st.sampled_from([None, "2025-01-01T00:00:00Z", "2026-01-01T00:00:00Z"]),
+    "classificationCode": st.sampled_from(["H4", "H5", "H5", "S4"]),
+    "isOriginalClassification": st.sampled_from([None, True, False]),
 })
 
 
@@ -557,6 +594,17 @@ def test_one_row_per_key_and_every_row_accounted_for(rows):
         assert list(table.columns) == list(FACT_COLUMNS)
     assert conservation_violations(raw, result) == []
     assert result.steps["rows_after"].iloc[-1] == len(result.clean) + len(result.totals)
+    # Every raw row in exactly one output, and the value of each output equals its raw rows' value.
+    ids = [tuple(x) for t in (result.clean, result.totals, result.rejects) for x in t[["source_file", "source_row"]].values]
+    assert sorted(ids) == sorted(tuple(x) for x in raw[["source_file", "source_row"]].values)
+    kept_value = result.clean["value_usd"].sum() + result.totals["value_usd"].sum() + result.rejects["primaryValue"].sum()
+    assert kept_value == pytest.approx(raw["primaryValue"].sum())
+    # One classification and one release per scope among the kept rows.
+    kept = pd.concat([result.clean, result.totals])
+    scope = kept.assign(heading=kept["cmd_code"].where(kept["aggregate_level"] < 4, kept["cmd_code"].str[:4]))
+    per_scope = scope.groupby(["year", "reporter_code", "flow", "partner_code", "heading"])
+    assert (per_scope["classification"].nunique() <= 1).all()
+    assert (per_scope["source_file"].nunique() <= 1).all()
 
 
 # --- real extracts -------------------------------------------------------------------------------------------

@@ -18,8 +18,10 @@ CONCORDANCE = pd.DataFrame(
 
 
 def _record(reporter: str, partner: str, flow: str, cmd: str, value: float, **extra) -> dict:
+    # cif_usd / fob_usd as cleaning fills them: the declared basis (imports CIF, exports FOB).
     row = dict(year=2018, reporter_code=reporter, partner_code=partner, flow=flow, classification="H5", cmd_code=cmd,
-               value_usd=value, qty=None, qty_unit="u", net_kg=None, qty_estimated=False, partner_is_nes=False)
+               value_usd=value, cif_usd=value if flow == "M" else None, fob_usd=value if flow == "X" else None,
+               qty=None, qty_unit="u", net_kg=None, qty_estimated=False, partner_is_nes=False)
     return row | extra
 
 

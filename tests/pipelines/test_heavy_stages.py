@@ -1,0 +1,98 @@
+"""The heavy yearly stages (comtrade_raw and the Comtrade cleaning) through Dagster on small extract folders:
+Parquet written by DuckDB and moved into place, all-or-nothing, byte-identical re-runs, files readable as
+the umask says, and a bad file failing only the years it holds."""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+import assets.cleaning
+from checks.cleaning import comtrade_totals_schema
+from checks.sql_checks import sql_check
+from pipelines.definitions import build_defs
+from pipelines.settings import REPO_ROOT, load_settings
+
+SAMPLE_COMTRADE = REPO_ROOT / "sample" / "extracts" / "comtrade"
+HEAVY = ["comtrade_raw", "comtrade_clean", "comtrade_totals", "comtrade_rejects"]
+QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+
+
+def extracts_with(tmp_path: Path, years: list[int]) -> Path:
+    folder = tmp_path / "extracts" / "comtrade"
+    folder.mkdir(parents=True)
+    for year in years:
+        shutil.copy(SAMPLE_COMTRADE / f"sample_comtrade_{year}.tsv.gz", folder)
+    return folder.parent
+
+
+def materialize(extracts: Path, warehouse: Path, year: str) -> dg.ExecuteInProcessResult:
+    settings = load_settings({"RVC_EXTRACTS": str(extracts), "RVC_WAREHOUSE": str(warehouse)})
+    defs = build_defs(settings)
+    job = defs.resolve_implicit_global_asset_job_def().get_subset(asset_selection={dg.AssetKey(k) for k in HEAVY})
+    return job.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), partition_key=year, run_config=QUIET, raise_on_error=False,
+    )
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_year_is_written_by_duckdb_and_a_rerun_gives_identical_bytes(tmp_path: Path) -> None:
+    extracts = extracts_with(tmp_path, [2017])
+    previous_umask = os.umask(0o022)
+    try:
+        assert materialize(extracts, tmp_path / "wh", "2017").success
+    finally:
+        os.umask(previous_umask)
+    files = {key: tmp_path / "wh" / key / "2017.parquet" for key in HEAVY}
+    first = {key: digest(path) for key, path in files.items()}
+    for path in files.values():
+        assert oct(path.stat().st_mode & 0o777) == oct(0o644), path  # readable by colleagues, as the umask says
+    raw = pd.read_parquet(files["comtrade_raw"])
+    outputs = sum(len(pd.read_parquet(files[k])) for k in HEAVY[1:])
+    assert len(raw) == outputs > 0
+    assert not list((tmp_path / "wh").rglob("*.tmp")), "no temporaries left behind"
+
+    assert materialize(extracts, tmp_path / "wh", "2017").success
+    assert {key: digest(path) for key, path in files.items()} == first
+
+
+def test_cleaning_writes_none_of_its_three_tables_when_one_fails_its_contract(tmp_path: Path, monkeypatch) -> None:
+    extracts = extracts_with(tmp_path, [2017])
+    never = sql_check(lambda frame: pd.Series(False, index=frame.index), "never_valid", "FALSE")
+    broken = copy.deepcopy(comtrade_totals_schema)
+    broken.checks = [*broken.checks, never]
+    monkeypatch.setitem(assets.cleaning.COMTRADE_SCHEMAS, "totals", (broken, "ComtradeTotals"))
+    result = materialize(extracts, tmp_path / "wh", "2017")
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "never_valid" in str(failure.event_specific_data.error.message) or "never_valid" in str(
+        failure.event_specific_data.user_failure_data.description
+    )
+    for key in HEAVY[1:]:
+        assert not (tmp_path / "wh" / key / "2017.parquet").exists(), key
+    assert not list((tmp_path / "wh").rglob("*.tmp"))
+
+
+def test_an_unreadable_file_fails_only_the_years_it_holds(tmp_path: Path) -> None:
+    extracts = extracts_with(tmp_path, [2016, 2017])
+    # A 2017 file whose second data row has a field too many: 2017 cannot be read, 2016 can.
+    with gzip.open(SAMPLE_COMTRADE / "sample_comtrade_2017.tsv.gz", "rt", encoding="utf-8") as handle:
+        header, first, second = handle.readline(), handle.readline(), handle.readline()
+    (extracts / "comtrade" / "broken_2017.tsv").write_text(header + first + second.rstrip("\n") + "\textra\n", encoding="utf-8")
+    assert materialize(extracts, tmp_path / "wh", "2016").success
+    failed = materialize(extracts, tmp_path / "wh", "2017")
+    assert not failed.success
+    message = str(next(e for e in failed.all_events if e.event_type_value == "STEP_FAILURE").event_specific_data.error.message)
+    assert "broken_2017.tsv" in message and "2017" in message
+    assert not (tmp_path / "wh" / "comtrade_raw" / "2017.parquet").exists()
