@@ -14,6 +14,8 @@ others; a torn or unreadable manifest.json is treated as empty and rebuilt.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import uuid
@@ -27,6 +29,7 @@ import pyarrow.compute as pc
 
 from assets.errors import RvcInputError
 from assets.sources.comtrade_layouts import (
+    open_content,
     column_mapping,
     consume_delimited,
     layout_of,
@@ -41,7 +44,7 @@ COMTRADE, TIVA, SKIPPED = "comtrade", "tiva", "skipped"
 FAMILIES = (COMTRADE, TIVA, SKIPPED)
 MANIFEST_FILE_NAME = "manifest.json"
 # Bump when the classification or counting rules change: every entry is then computed again.
-MANIFEST_VERSION = f"1/comtrade-parser-{PARSER_VERSION}"
+MANIFEST_VERSION = f"2/comtrade-parser-{PARSER_VERSION}"  # 2: unreadable files keep the years of their readable rows
 
 
 @dataclass(frozen=True)
@@ -74,11 +77,12 @@ class Manifest:
     entries: list[ManifestEntry]
 
     def years(self, family: str | None = None) -> list[int]:
-        """Years with at least one row in a readable file (of `family` when given), ascending."""
+        """Years with at least one row (of `family` when given), ascending. An unreadable file's years count
+        too, so the partitions it would feed exist and fail naming it rather than silently lacking it."""
         return sorted({
             year
             for entry in self.entries
-            if entry.readable and (family is None or entry.family == family)
+            if family is None or entry.family == family
             for year, rows in entry.rows_by_year.items()
             if rows > 0
         })
@@ -163,6 +167,35 @@ def comtrade_rows_by_year(path: Path) -> tuple[str, dict[int, int]]:
     return layout, counted
 
 
+def years_despite_errors(path: Path) -> dict[int, int]:
+    """{year: rows} of the rows that do parse in a delimited Comtrade file that cannot be read whole (a malformed
+    row, a cut gzip), so its failure lands on the partitions of the years it holds instead of on none or all.
+    Python's csv module, one row at a time: slow, but only for broken files. {} when even that fails."""
+    counts: Counter[int] = Counter()
+    try:
+        sniff = sniff_file(path)
+        layout = layout_of(path, sniff)
+        if sniff.container != "csv":
+            return {}
+        mapping = column_mapping(path, sniff.header, layout)
+        year_column = next(name for name, target in mapping.items() if target == "refYear")
+        index = list(sniff.header).index(year_column)
+        with open_content(path) as stream:
+            text = io.TextIOWrapper(stream, encoding=sniff.encoding or "utf-8", errors="replace", newline="")
+            rows = csv.reader(text, delimiter=sniff.delimiter or ",")
+            next(rows, None)
+            try:
+                for row in rows:
+                    value = row[index].strip() if len(row) > index else ""
+                    if value.removesuffix(".0").isdigit():
+                        counts[int(value.removesuffix(".0"))] += 1
+            except (EOFError, OSError, csv.Error):
+                pass  # a cut file: the rows before the cut still say which years it holds
+    except (RvcInputError, StopIteration, ValueError, OSError):
+        return dict(counts)
+    return dict(sorted(counts.items()))
+
+
 def tiva_rows_by_year(path: Path, tiva_root: Path) -> tuple[str, dict[int, int]]:
     """(layout, {year: observations}) of one TiVA observation file (TiVA files are small: read whole)."""
     from assets.sources.tiva_layouts import read_tiva_file
@@ -224,7 +257,8 @@ def _measure(path: Path, relative: Path, extracts_dir: Path) -> tuple[str, str |
         else:
             layout, rows = tiva_rows_by_year(path, extracts_dir / TIVA)
     except RvcInputError as error:
-        return family, None, {}, str(error)
+        years = years_despite_errors(path) if family == COMTRADE else {}
+        return family, None, years, str(error)
     except Exception as error:  # noqa: BLE001 - unexpected failures are reported per file, never crash the load
         return family, None, {}, f"{path}: cannot be read ({type(error).__name__}: {error})"
     return family, layout, rows, None

@@ -93,6 +93,7 @@ def test_an_unreadable_file_fails_only_the_years_it_holds(tmp_path: Path) -> Non
     assert materialize(extracts, tmp_path / "wh", "2016").success
     failed = materialize(extracts, tmp_path / "wh", "2017")
     assert not failed.success
-    message = str(next(e for e in failed.all_events if e.event_type_value == "STEP_FAILURE").event_specific_data.error.message)
-    assert "broken_2017.tsv" in message and "2017" in message
+    error = next(e for e in failed.all_events if e.event_type_value == "STEP_FAILURE").event_specific_data.error
+    message = error.to_string()  # the step error and its cause, as the UI shows them
+    assert "broken_2017.tsv" in message and "line 3 has 39 fields" in message and "comtrade_raw 2017" in message
     assert not (tmp_path / "wh" / "comtrade_raw" / "2017.parquet").exists()

@@ -104,16 +104,22 @@ CREATE OR REPLACE TEMP TABLE group_losers AS
 WITH valid AS (
     SELECT j._pos, j.refYear, j.reporterCode, j.flowCode, j.partnerCode, j.cmdCode, j.classification,
            coalesce(j.isOriginalClassification, FALSE) AS is_original, j.source_file, j.source_row,
-           j.retrieved_at, r.retrieved_us, j.primaryValue, {HEADING_SQL} AS heading
+           j.retrieved_at, r.retrieved_us, j.primaryValue, {HEADING_SQL} AS heading,
+           hash(j.refYear, j.reporterCode, j.flowCode, j.partnerCode, {HEADING_SQL}) AS scope_key,
+           hash(j.source_file, r.retrieved_us) AS release_key
     FROM {judged} j JOIN releases r ON j.source_file = r.source_file AND j.retrieved_at IS NOT DISTINCT FROM r.retrieved_at
     WHERE j.row_reason = 0
 ),
+-- Scopes where something competes: two releases or two classifications, or a code repeated in one file.
+-- Grouped on 64-bit hashes (much cheaper than five text columns); a collision only sends an uncontested scope
+-- through the windows below, which partition on the real columns, so it cannot change a result.
 contested AS (
-    SELECT {scope} FROM valid GROUP BY ALL
-    HAVING min(source_file) <> max(source_file) OR min(classification) <> max(classification)
-        OR min(retrieved_us) IS DISTINCT FROM max(retrieved_us) OR count(*) <> count(DISTINCT cmdCode)
+    SELECT scope_key FROM valid GROUP BY scope_key
+    HAVING min(release_key) <> max(release_key) OR min(hash(classification)) <> max(hash(classification))
+    UNION
+    SELECT any_value(scope_key) FROM valid GROUP BY hash(scope_key, classification, release_key, cmdCode) HAVING count(*) > 1
 ),
-competing AS (SELECT * FROM valid SEMI JOIN contested USING ({scope})),
+competing AS (SELECT * EXCLUDE (scope_key, release_key) FROM valid SEMI JOIN contested USING (scope_key)),
 by_classification AS (
     SELECT *,
         first_value(classification) OVER w AS kept_classification,
