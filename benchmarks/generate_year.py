@@ -17,7 +17,8 @@ Row mix (shares of N): HS6 bilateral ~77 %, partner World at every level ~10.6 %
 row just before them: customs (~1.2 %), transport (~2.4 %) and partner2 (~0.8 %) breakdowns, exact
 duplicates (~0.9 %) and re-released rows with another value (~0.7 %); and ~1 % of rows with one bad value,
 spread evenly over the row rules of docs/reject_reasons.md (typeCode S, monthly, empty partner, flow DX/FM,
-SITC, a later vintage, a code that lost its leading zero or has 8 digits, "n/a", empty or negative value).
+SITC, a later vintage, an 8-digit national line or "9999AA", "n/a", empty or negative value). Codes that
+lost a leading zero are not planted: the raw readers pad odd-length HS codes back, so they are not rejects.
 Flows X and M (~3 % re-exports RX / re-imports RM); imports carry cifvalue (= primaryValue) and sometimes
 fobvalue, exports fobvalue only, as Comtrade+ fills them.
 
@@ -347,7 +348,7 @@ SELECT
   CASE WHEN bad = 'classification_unknown' THEN 'S4'
        WHEN bad = 'classification_later' AND {'TRUE' if later_vintage else 'FALSE'} THEN '{later_vintage or vintage}'
        ELSE '{vintage}' END AS classificationCode,
-  CASE WHEN bad = 'cmd_invalid' THEN CASE WHEN cmdCode LIKE '0%' THEN substr(cmdCode, 2) ELSE cmdCode || '00' END
+  CASE WHEN bad = 'cmd_invalid' THEN CASE WHEN level = 0 THEN '9999AA' ELSE rpad(cmdCode, 8, '0') END
        ELSE cmdCode END AS cmdCode,
   CASE WHEN extra_kind = 'customs' THEN ['C01', 'C02', 'C03', 'C04'][1 + floor(4 * {u('i', 'cc')})::BIGINT] ELSE 'C00' END AS customsCode,
   CASE WHEN extra_kind = 'transport' THEN ['1000', '2000', '2100', '2200', '3000', '3100', '3200', '9000'][1 + floor(8 * {u('i', 'mot')})::BIGINT]
