@@ -79,40 +79,45 @@ def raw_stage(con: duckdb.DuckDBPyConnection, source: Path, year: int, out: Path
     header = con.execute(f"SELECT * FROM read_csv('{source}', delim='\t', header=true, all_varchar=true) LIMIT 0").description
     present = {column[0] for column in header}
 
-    def text(name: str) -> str:
-        return f"nullif(trim({_q(name)}), '')" if name in present else "NULL::VARCHAR"
+    # Three layers, because DuckDB does not share repeated sub-expressions: text trimmed once per field; typed
+    # values; then unparsed_fields from (text given, typed value missing).
+    trimmed = [f"nullif(trim({_q(n)}), '') AS {_q(n)}" if n in present else f"NULL::VARCHAR AS {_q(n)}"
+               for n in SOURCE_FIELDS]
 
-    def code(name: str) -> str:  # as the raw readers write codes: "156.0" → "156", "036" → "36"
-        return f"regexp_replace(regexp_replace({text(name)}, '^(-?\\d+)\\.0+$', '\\1'), '^(-?)0+(\\d)', '\\1\\2')"
+    def code(name: str) -> str:  # as the raw readers write codes: "156.0" → "156", "036" → "36" (regex only when needed)
+        return (f"CASE WHEN {_q(name)} LIKE '0_%' OR {_q(name)} LIKE '-0_%' OR {_q(name)} LIKE '%.0%' THEN "
+                f"regexp_replace(regexp_replace({_q(name)}, '^(-?\\d+)\\.0+$', '\\1'), '^(-?)0+(\\d)', '\\1\\2') "
+                f"ELSE {_q(name)} END")
 
     # An odd-length HS code lost its leading zero ("30613" = "030613"); the readers pad it back (HS only).
-    cmd = f"regexp_replace({text('cmdCode')}, '^(-?\\d+)\\.0+$', '\\1')"
-    hs_cmd = (f"CASE WHEN (regexp_full_match(coalesce({text('classificationCode')}, ''), 'H[0-9S]') "
-              f"OR {text('classificationSearchCode')} = 'HS') AND regexp_full_match({cmd}, '\\d+') "
-              f"AND length({cmd}) % 2 = 1 THEN '0' || {cmd} ELSE {cmd} END")
-    typed = [f"{code(n) if n in NUMERIC_CODES else hs_cmd if n == 'cmdCode' else text(n)} AS {_q(n)}"
-             for n in STR_FIELDS]
-    typed += [f"TRY_CAST({text(n)} AS BIGINT) AS {_q(n)}" for n in INT_FIELDS]
-    typed += [f"TRY_CAST({text(n)} AS BOOLEAN) AS {_q(n)}" for n in BOOL_FIELDS]
-    typed += [f"TRY_CAST({text(n)} AS DOUBLE) AS {_q(n)}" for n in FLOAT_FIELDS]
+    cmd = "CASE WHEN \"cmdCode\" LIKE '%.0%' THEN regexp_replace(\"cmdCode\", '^(-?\\d+)\\.0+$', '\\1') ELSE \"cmdCode\" END"
+    hs_cmd = (f"CASE WHEN length({cmd}) % 2 = 1 AND regexp_full_match({cmd}, '\\d+') "
+              f"AND (regexp_full_match(coalesce(\"classificationCode\", ''), 'H[0-9S]') OR \"classificationSearchCode\" = 'HS') "
+              f"THEN '0' || {cmd} ELSE {cmd} END")
     casts = [(n, "BIGINT") for n in INT_FIELDS] + [(n, "BOOLEAN") for n in BOOL_FIELDS] + [(n, "DOUBLE") for n in FLOAT_FIELDS]
-    unparsed = ", ".join(
-        f"CASE WHEN {text(n)} IS NOT NULL AND TRY_CAST({text(n)} AS {t}) IS NULL "
-        f"THEN '\"{n}\": ' || to_json({text(n)}) END"
-        for n, t in casts if n in present
-    )
+    typed = [f"{code(n) if n in NUMERIC_CODES else hs_cmd if n == 'cmdCode' else _q(n)} AS {_q(n)}" for n in STR_FIELDS]
+    typed += [f"TRY_CAST({_q(n)} AS {t}) AS {_q(n)}, {_q(n)} AS {_q('text_' + n)}" for n, t in casts]
+    unparsed = ", ".join(f"CASE WHEN {_q('text_' + n)} IS NOT NULL AND {_q(n)} IS NULL "
+                         f"THEN '\"{n}\": ' || to_json({_q('text_' + n)}) END" for n, _ in casts)
     extra = sorted(present - set(SOURCE_FIELDS))
-    extra_json = ", ".join(f"CASE WHEN {text(n)} IS NOT NULL THEN '\"{n}\": ' || to_json({text(n)}) END" for n in extra)
+    extra_json = ", ".join(f"CASE WHEN nullif(trim({_q(n)}), '') IS NOT NULL THEN '\"{n}\": ' || to_json(trim({_q(n)})) END"
+                           for n in extra)
     sha = file_sha256(source)
     query = f"""
-    SELECT {', '.join(typed)},
+    SELECT {', '.join(_q(n) for n in SOURCE_FIELDS)},
            '{source.name}' AS source_file, '{sha}' AS source_sha256, source_row, 'plus_bulk' AS source_layout,
            NULL::VARCHAR AS api_query, NULL::VARCHAR AS retrieved_at,
-           nullif('{{' || concat_ws(', ', {unparsed}) || '}}', '{{}}') AS unparsed_fields,
-           {f"nullif('{{' || concat_ws(', ', {extra_json}) || '}}', '{{}}')" if extra else 'NULL::VARCHAR'} AS extra_fields
-    FROM (SELECT row_number() OVER () AS source_row, *  -- a streaming window: numbers rows in file order
-          FROM read_csv('{source}', delim='\t', header=true, all_varchar=true, quote='', escape=''))
-    WHERE TRY_CAST(nullif(trim("refYear"), '') AS BIGINT) = {year}
+           nullif('{{' || concat_ws(', ', {unparsed}) || '}}', '{{}}') AS unparsed_fields, extra_fields
+    FROM (
+      SELECT source_row, extra_fields, {', '.join(typed)}
+      FROM (
+        SELECT source_row, {', '.join(trimmed)},
+               {f"nullif('{{' || concat_ws(', ', {extra_json}) || '}}', '{{}}')" if extra else 'NULL::VARCHAR'} AS extra_fields
+        FROM (SELECT row_number() OVER () AS source_row, *  -- a streaming window: numbers rows in file order
+              FROM read_csv('{source}', delim='\t', header=true, all_varchar=true, quote='', escape=''))
+      )
+      WHERE TRY_CAST("refYear" AS BIGINT) = {year}
+    )
     """
     con.execute(f"COPY ({query}) TO '{out}' (FORMAT parquet, COMPRESSION zstd)")
     rows = con.execute(f"SELECT count(*) FROM read_parquet('{out}')").fetchone()[0]
