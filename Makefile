@@ -10,6 +10,8 @@ TO ?= 2023
 # containers) must not open the UI, which can launch runs, to the network.
 RVC_UI_HOST ?= 127.0.0.1
 RVC_UI_PORT ?= 3000
+N ?= 1000000
+YEAR ?= 2019
 
 .PHONY: demo test ui backfill validate sample lock bench browser-deps clean help
 
@@ -19,7 +21,7 @@ help:
 	@echo "make ui        Dagster UI + daemon on http://$(RVC_UI_HOST):$(RVC_UI_PORT) (workspace.yaml)"
 	@echo "make backfill FROM=1995 TO=2023   run a year range without the daemon"
 	@echo "make validate  dagster definitions validate"
-	@echo "make bench     cleaning benchmark (rows/s, peak memory)"
+	@echo "make bench N=1000000 YEAR=2019   pipeline stages vs a plain DuckDB plan (time, peak RSS)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,8 +62,10 @@ validate: $(VENV)/.installed
 sample: $(VENV)/.installed
 	$(BIN)/python -m sample.generate
 
+# The heavy yearly stages (pipeline, via Dagster) against a plain DuckDB plan on a generated year of N rows;
+# docs/performance.md. Extra flags: BENCH_ARGS="--stages raw,clean,reference,trade_flows --skip-plain".
 bench: $(VENV)/.installed
-	$(BIN)/python benchmarks/bench_cleaning.py 1000000
+	$(BIN)/python benchmarks/bench.py --rows $(N) --year $(YEAR) $(BENCH_ARGS)
 
 # Re-resolve the pinned set from pyproject ranges (needs network to the package index).
 lock:
