@@ -129,36 +129,47 @@ def _dtype_failures(schema: pa.DataFrameSchema, arrow_schema: pa_arrow.Schema) -
     return failures
 
 
-def _cases(con: duckdb.DuckDBPyConnection, source: str, predicate_fails: str, shown: str, column: str | None, check: str) -> list[dict]:
-    count = con.execute(f"SELECT count(*) FROM {source} WHERE {predicate_fails}").fetchone()[0]
-    if not count:
-        return []
-    rows = con.execute(
-        f"SELECT {shown}, _row FROM {source} WHERE {predicate_fails} ORDER BY _row LIMIT {MAX_CASES_PER_CHECK}"
-    ).fetchall()
-    return [{"column": column, "check": check, "failure_case": value, "index": row, "failures": int(count)} for value, row in rows]
+def _cases(con: duckdb.DuckDBPyConnection, source: str, failing: str, shown: str, column: str | None, check: str, count: int) -> list[dict]:
+    rows = con.execute(f"SELECT {shown}, _row FROM {source} WHERE {failing} ORDER BY _row LIMIT {MAX_CASES_PER_CHECK}").fetchall()
+    return [{"column": column, "check": check, "failure_case": value, "index": row, "failures": count} for value, row in rows]
+
+
+def _row_checks(schema: pa.DataFrameSchema) -> list[tuple[str | None, str, str, str]]:
+    """(column, check name, SQL that is TRUE on a failing row, SQL of the value shown) for every row-level check."""
+    found = []
+    for name, column in schema.columns.items():
+        col = _quoted(str(name))
+        shown = f"CAST({col} AS VARCHAR)"
+        if not column.nullable:
+            found.append((str(name), "not_nullable", f"{col} IS NULL", shown))
+        for check in column.checks:
+            found.append((str(name), str(check.name), f"{col} IS NOT NULL AND NOT coalesce(({check_predicate(check, str(name))}), FALSE)", shown))
+    frame_shown = "concat_ws(', ', " + ", ".join(f"CAST({_quoted(str(n))} AS VARCHAR)" for n in list(schema.columns)[:8]) + ")"
+    for check in schema.checks:
+        found.append((None, str(check.name), f"NOT coalesce(({check_predicate(check, None)}), FALSE)", frame_shown))
+    return found
 
 
 def validate_parquet(con: duckdb.DuckDBPyConnection, schema: pa.DataFrameSchema, path: Path) -> pd.DataFrame:
     """Every failure of `schema` on the Parquet file at `path` (empty frame = valid), at most
-    MAX_CASES_PER_CHECK cases per check, each with the total number of failing rows in `failures`."""
+    MAX_CASES_PER_CHECK cases per check, each with the total number of failing rows in `failures`.
+
+    All row-level checks are counted in one scan of the file; only failing checks are read again for cases."""
     failures = _dtype_failures(schema, pq.read_schema(path))
     if failures:  # values cannot be judged when the columns are not the contract's
         return pd.DataFrame(failures, columns=FAILURE_COLUMNS)
     source = f"(SELECT *, file_row_number AS _row FROM read_parquet({sql_string(path)}, file_row_number = true))"
+    checks = _row_checks(schema)
+    if checks:
+        counts = con.execute(
+            "SELECT " + ", ".join(f"count(*) FILTER (WHERE {failing})" for _, _, failing, _ in checks) + f" FROM {source}"
+        ).fetchone()
+        for (column, check, failing, shown), count in zip(checks, counts):
+            if count:
+                failures += _cases(con, source, failing, shown, column, check, int(count))
     for name, column in schema.columns.items():
-        col = _quoted(str(name))
-        if not column.nullable:
-            failures += _cases(con, source, f"{col} IS NULL", f"CAST({col} AS VARCHAR)", str(name), "not_nullable")
-        for check in column.checks:
-            predicate = check_predicate(check, str(name))
-            failing = f"{col} IS NOT NULL AND NOT coalesce(({predicate}), FALSE)"
-            failures += _cases(con, source, failing, f"CAST({col} AS VARCHAR)", str(name), str(check.name))
         if column.unique:
             failures += _duplicates(con, source, [str(name)])
-    for check in schema.checks:
-        shown = "concat_ws(', ', " + ", ".join(f"CAST({_quoted(str(n))} AS VARCHAR)" for n in list(schema.columns)[:8]) + ")"
-        failures += _cases(con, source, f"NOT coalesce(({check_predicate(check, None)}), FALSE)", shown, None, str(check.name))
     if schema.unique:
         failures += _duplicates(con, source, [str(c) for c in schema.unique])
     return pd.DataFrame(failures, columns=FAILURE_COLUMNS)

@@ -77,10 +77,10 @@ def breakdowns_exceeding_totals_sql(
     parts_sql = []
     for dimension, total_condition in at_total.items():
         others = " AND ".join(c for d, c in at_total.items() if d != dimension)
-        parts_sql.append(f"SELECT DISTINCT {key}, customsCode, motCode, mosCode, partner2Code, primaryValue, "
+        parts_sql.append(f"SELECT DISTINCT {key}, k, customsCode, motCode, mosCode, partner2Code, primaryValue, "
                          f"'{dimension}' AS dimension FROM b WHERE NOT ({total_condition}) AND {others}")
     found = con.execute(f"""
-WITH b AS (SELECT {key}, customsCode, motCode, mosCode, partner2Code, primaryValue FROM {raw}),
+WITH b AS (SELECT {key}, hash({key}) AS k, customsCode, motCode, mosCode, partner2Code, primaryValue FROM {raw}),
 parts AS ({' UNION ALL '.join(parts_sql)}),
 top_parts AS (
     SELECT p.* FROM parts p
@@ -93,15 +93,17 @@ top_parts AS (
               rpad(left({mot.replace('motCode', 'p.motCode')}, 2), 4, '0'),
               rpad(left({mot.replace('motCode', 'p.motCode')}, 3), 4, '0'))))
 ),
-sums AS (SELECT {key}, dimension, count(*) AS breakdown_rows, sum(primaryValue) AS breakdown_value_usd FROM top_parts GROUP BY ALL),
+sums AS (SELECT {key}, k, dimension, count(*) AS breakdown_rows, sum(primaryValue) AS breakdown_value_usd FROM top_parts GROUP BY ALL),
+-- Totals only of keys that have breakdowns (a few % of a year), found by the key's hash, then matched exactly.
 totals AS (
-    SELECT {key}, max(primaryValue) AS total_value_usd FROM (SELECT DISTINCT {key}, primaryValue FROM b
-    WHERE {customs} AND {transport} AND {partner2}) GROUP BY ALL
+    SELECT {key}, k, max(primaryValue) AS total_value_usd FROM b
+    WHERE {customs} AND {transport} AND {partner2} AND k IN (SELECT k FROM sums)
+    GROUP BY ALL
 ),
 compared AS (
-    SELECT s.*, t.total_value_usd, s.breakdown_value_usd - t.total_value_usd AS excess_usd,
+    SELECT s.* EXCLUDE (k), t.total_value_usd, s.breakdown_value_usd - t.total_value_usd AS excess_usd,
            CASE WHEN t.total_value_usd IS NULL THEN 'total_missing' ELSE 'exceeds_total' END AS problem
-    FROM sums s LEFT JOIN totals t ON {' AND '.join(f's.{k} IS NOT DISTINCT FROM t.{k}' for k in _RAW_KEY)}
+    FROM sums s LEFT JOIN totals t ON s.k = t.k AND {' AND '.join(f's.{c} IS NOT DISTINCT FROM t.{c}' for c in _RAW_KEY)}
 )
 SELECT refYear AS year, reporterCode AS reporter_code, partnerCode AS partner_code, flowCode AS flow,
        classificationCode AS classification, cmdCode AS cmd_code, source_file, dimension, problem,
