@@ -7,7 +7,6 @@ import dagster as dg
 import pandas as pd
 
 from assets.transforms.indicator_catalog import load_indicator_catalog
-from assets.transforms.report import write_report
 from pipelines.resources import RvcConfig
 
 GROUP = "reports"
@@ -22,6 +21,10 @@ GROUP = "reports"
 def rvc_report(context: dg.AssetExecutionContext, rvc: RvcConfig, indicator_panel: pd.DataFrame) -> dg.MaterializeResult:
     """HTML and Markdown report on the Japan–ASEAN automotive value chain: charts and findings generated from the panel."""
     destination = Path(rvc.warehouse_dir) / "rvc_report"
+    # Imported here, not at the top: matplotlib costs ~0.5 s, and every process that loads the code location
+    # (webserver, daemon, each run and step) would pay it although only this asset draws.
+    from assets.transforms.report import write_report
+
     written = write_report(indicator_panel, load_indicator_catalog(), destination, data_label=rvc.data_label())
     metadata: dict[str, object] = {
         "index_html": dg.MetadataValue.path(str(destination / "index.html")),
