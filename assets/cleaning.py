@@ -13,7 +13,12 @@ from assets.duckdb_session import duckdb_session
 from assets.metadata import check_result_from_frame, md_table
 from assets.tables import ParquetTable
 from assets.transforms.cleaning.conservation import conservation_report_sql, conservation_violations_from
-from assets.transforms.cleaning.consistency import breakdowns_exceeding_totals_sql, children_exceeding_parent_sql
+from assets.transforms.cleaning.consistency import (
+    IMPLAUSIBLE_VALUE_USD,
+    breakdowns_exceeding_totals_sql,
+    children_exceeding_parent_sql,
+    implausible_values_sql,
+)
 from assets.transforms.comtrade_cleaning import OUTPUTS, clean_comtrade_files, parquet_relation
 from assets.transforms.tiva_cleaning import clean_tiva, dva_fva_gap, share_out_of_range
 from checks.cleaning import comtrade_clean_schema, comtrade_rejects_schema, comtrade_totals_schema
@@ -61,6 +66,8 @@ COMTRADE_SCHEMAS = {
                           description="Customs/transport/2nd-partner breakdowns do not exceed their total row."),
         dg.AssetCheckSpec("children_within_parent", asset="comtrade_totals",
                           description="HS6 sums do not exceed their HS4 row, HS2 sums not their TOTAL (tolerance documented)."),
+        dg.AssetCheckSpec("values_plausible", asset="comtrade_clean",
+                          description=f"No row of clean or totals is worth more than USD {IMPLAUSIBLE_VALUE_USD:,.0f} (more than any economy's total trade)."),
     ],
 )
 def comtrade_cleaning(context: dg.AssetExecutionContext, rvc: RvcConfig, comtrade_raw: ParquetTable):
@@ -83,6 +90,7 @@ def comtrade_cleaning(context: dg.AssetExecutionContext, rvc: RvcConfig, comtrad
                 )
             breakdowns = breakdowns_exceeding_totals_sql(con, parquet_relation(comtrade_raw.path))
             children = children_exceeding_parent_sql(con, [written["clean"], written["totals"]])
+            implausible = implausible_values_sql(con, [written["clean"], written["totals"]])
     except BaseException:
         for path in staged.values():
             path.unlink(missing_ok=True)
@@ -105,6 +113,9 @@ def comtrade_cleaning(context: dg.AssetExecutionContext, rvc: RvcConfig, comtrad
     )
     yield check_result_from_frame(
         "children_within_parent", "comtrade_totals", children, "children above their parent aggregate", blocking_severity=False,
+    )
+    yield check_result_from_frame(
+        "values_plausible", "comtrade_clean", implausible, f"rows above USD {IMPLAUSIBLE_VALUE_USD:,.0f}", blocking_severity=False,
     )
 
 

@@ -27,7 +27,11 @@ from assets.duckdb_session import copy_query_to_parquet, duckdb_session, sql_str
 from assets.errors import RvcInputError
 from assets.transforms.cleaning.codes import register_code_tables
 from assets.transforms.cleaning.conservation import conservation_report_sql, conservation_violations_from
-from assets.transforms.cleaning.consistency import breakdowns_exceeding_totals_sql, children_exceeding_parent_sql
+from assets.transforms.cleaning.consistency import (
+    breakdowns_exceeding_totals_sql,
+    children_exceeding_parent_sql,
+    implausible_values_sql,
+)
 from assets.transforms.cleaning.facts import FACT_COLUMNS, FACT_KEY, facts_select
 from assets.transforms.cleaning.releases import PROVENANCE_COLUMNS, register_group_losers, register_releases
 from assets.transforms.cleaning.row_rules import REASON_NUMBER, REJECT_REASONS, reason_name_sql, row_message_sql, row_reason_sql
@@ -220,6 +224,11 @@ def conservation_violations(raw: pd.DataFrame, result: CleaningResult) -> list[s
 def breakdowns_exceeding_totals(raw: pd.DataFrame, **tolerances: float) -> pd.DataFrame:
     """consistency.breakdowns_exceeding_totals_sql on a frame."""
     return _with_frames(lambda con, name: breakdowns_exceeding_totals_sql(con, name, **tolerances), raw)
+
+
+def implausible_values(clean: pd.DataFrame, totals: pd.DataFrame, **threshold: float) -> pd.DataFrame:
+    """consistency.implausible_values_sql on frames."""
+    return _with_frames(lambda con, *names: implausible_values_sql(con, list(names), **threshold), clean, totals)
 
 
 def children_exceeding_parent(clean: pd.DataFrame, totals: pd.DataFrame, **tolerances: float) -> pd.DataFrame:

@@ -28,6 +28,7 @@ from assets.transforms.comtrade_cleaning import (
     clean_comtrade,
     conservation_report,
     conservation_violations,
+    implausible_values,
 )
 from assets.duckdb_session import duckdb_session
 from checks.raw import COMTRADE_RAW_COLUMNS, comtrade_raw_schema
@@ -669,3 +670,16 @@ def test_real_website_csv_routes_4_digit_partner_rows_to_totals_with_units_and_f
     vintages = {(int(r["refYear"]), r["classificationCode"]) for r in records}
     assert set(zip(totals["year"].astype(int), totals["classification"])) == vintages
     validate_all(result)
+
+
+def test_implausible_values_are_listed_not_removed():
+    raw = raw_frame(
+        {"primaryValue": 1e30},                                            # a parsing or unit error
+        {"partnerCode": "36", "primaryValue": 4.9e12},                     # large but possible
+        {"partnerCode": "156", "primaryValue": 10.0, "fobvalue": 6e12},   # implausible FOB value
+    )
+    result = clean_comtrade(raw)
+    assert len(result.clean) == 3  # nothing removed: the check reports
+    found = implausible_values(result.clean, result.totals)
+    assert found["source_row"].tolist() == [1, 3]  # largest first
+    assert found["value_usd"].tolist() == [1e30, 10.0]

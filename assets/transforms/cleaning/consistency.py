@@ -40,7 +40,7 @@ CHILDREN_COLUMNS = [
     "child_level", "children_rows", "children_value_usd", "parent_value_usd", "excess_usd",
 ]
 _DTYPES = {
-    "year": "Int64", "breakdown_rows": "Int64", "children_rows": "Int64", "parent_level": "Int64", "child_level": "Int64",
+    "year": "Int64", "source_row": "Int64", "value_usd": "float64", "breakdown_rows": "Int64", "children_rows": "Int64", "parent_level": "Int64", "child_level": "Int64",
     "breakdown_value_usd": "float64", "total_value_usd": "float64", "excess_usd": "float64",
     "children_value_usd": "float64", "parent_value_usd": "float64",
 }
@@ -147,3 +147,23 @@ ORDER BY s.year, s.reporter_code, s.partner_code, s.flow, s.classification, s.pa
 LIMIT {MAX_ROWS_REPORTED}
 """).df()
     return _typed(found, CHILDREN_COLUMNS)
+
+
+# No economy's total merchandise exports or imports in a year reach USD 5 trillion (the largest, China's
+# exports, were about USD 3.6 trillion in 2022; world exports about USD 25 trillion): a single row above that
+# is a unit or parsing error (e.g. a value in USD thousands read as USD, or 1e30), never trade.
+IMPLAUSIBLE_VALUE_USD = 5e12
+IMPLAUSIBLE_COLUMNS = ["year", "reporter_code", "partner_code", "flow", "classification", "cmd_code", "value_usd", "source_file", "source_row"]
+
+
+def implausible_values_sql(con: duckdb.DuckDBPyConnection, facts: list[str], threshold_usd: float = IMPLAUSIBLE_VALUE_USD) -> pd.DataFrame:
+    """Rows of `facts` (clean, totals) whose value_usd, cif_usd or fob_usd exceeds `threshold_usd`, largest
+    first (IMPLAUSIBLE_COLUMNS). Reported by a non-blocking check: nothing is removed."""
+    columns = ", ".join(IMPLAUSIBLE_COLUMNS)
+    union = " UNION ALL ".join(
+        f"SELECT {columns}, greatest(value_usd, coalesce(cif_usd, 0), coalesce(fob_usd, 0)) AS largest FROM {f}"
+        f" WHERE greatest(value_usd, coalesce(cif_usd, 0), coalesce(fob_usd, 0)) > {float(threshold_usd)!r}"
+        for f in facts
+    )
+    found = con.execute(f"SELECT {columns} FROM ({union}) ORDER BY largest DESC, source_file, source_row LIMIT {MAX_ROWS_REPORTED}").df()
+    return _typed(found, IMPLAUSIBLE_COLUMNS)
