@@ -481,8 +481,9 @@ def stream_delimited(
     rows_done = 0
     try:
         with pa.input_stream(str(path), compression="gzip" if sniff.gzipped else None) as stream:
+            tracked = _TailTracking(stream)
             reader = pa_csv.open_csv(
-                stream, read_options=options[0], parse_options=options[1], convert_options=options[2]
+                pa.PythonFile(tracked, mode="r"), read_options=options[0], parse_options=options[1], convert_options=options[2]
             )
             for batch in reader:
                 if bad_rows:
@@ -504,9 +505,42 @@ def stream_delimited(
         raise _stream_failure(path, error, encoding, rows_done) from error
     if bad_rows:
         raise _bad_row_error(path, bad_rows)
+    if rows_done and tracked.saw_newline and tracked.last_byte not in (b"\n", b"\r"):
+        raise RvcInputError(
+            f"{path}: the last line (data row {rows_done}) has no line terminator while every other line has one: the "
+            "file was cut in the middle of that row, so its last value may be shortened. Download the file again."
+        )
 
 
 _MAX_BLOCK_SIZE = 1 << 30
+
+
+class _TailTracking:
+    """A binary stream that remembers the last byte read: a delimited file whose lines end with a line
+    terminator but whose last line does not was cut in the middle of that line (a download that stopped), and
+    the cut row would otherwise be read with a shortened last field (17950567092 read as 17)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.last_byte = b""
+        self.saw_newline = False
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        if data:
+            self.last_byte = data[-1:]
+            self.saw_newline = self.saw_newline or b"\n" in data
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    @property
+    def closed(self) -> bool:
+        return False
+
+    def close(self) -> None:  # the underlying stream is closed by its own context manager
+        pass
 
 
 def consume_delimited(

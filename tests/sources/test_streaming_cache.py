@@ -230,3 +230,17 @@ def test_read_extracts_through_the_cache_equals_reading_without_it(tmp_path: Pat
     pd.testing.assert_frame_equal(cached, plain)
     pd.testing.assert_frame_equal(cached_summary, plain_summary)
     assert cached["api_query"].notna().any()  # location facts are set at read time, also through the cache
+
+
+def test_a_file_cut_inside_its_last_value_is_refused_not_read_short(tmp_path: Path) -> None:
+    # Comtrade+ names with the value last: a download cut after "17" of 17950567092 keeps the field count.
+    header = "refYear\treporterCode\tflowCode\tpartnerCode\tcmdCode\tprimaryValue\n"
+    rows = "2017\t764\tX\t392\t870323\t100\n2017\t764\tX\t156\t870323\t17950567092\n"
+    whole = tmp_path / "whole.tsv"
+    whole.write_text(header + rows, encoding="utf-8")
+    cut = tmp_path / "cut.tsv"
+    cut.write_text(header + rows[: rows.index("17950567092") + 2], encoding="utf-8")
+    cached = cache_comtrade_file(whole, "a" * 64, tmp_path / "cache")
+    assert pq.read_table(cached, columns=["primaryValue"]).column(0).to_pylist() == [100.0, 17950567092.0]
+    with pytest.raises(RvcInputError, match=r"cut\.tsv: the last line \(data row 2\) has no line terminator"):
+        cache_comtrade_file(cut, "b" * 64, tmp_path / "cache")
