@@ -4,10 +4,14 @@
 import dagster as dg
 import pandas as pd
 
+from assets.duckdb_session import duckdb_session
 from assets.metadata import check_result_from_frame, column_lineage, md_table
+from assets.tables import ParquetTable
+from assets.transforms.comtrade_cleaning import parquet_relation
+from assets.transforms.country_totals import country_totals_table
 from assets.transforms.trade_flows import build_trade_flows
 from assets.transforms.value_added import build_value_added
-from checks.harmonization import trade_flows_schema
+from checks.harmonization import country_totals_schema, trade_flows_schema
 from checks.value_added import value_added_schema
 from pipelines.partitions import yearly_partitions
 from pipelines.resources import RvcConfig
@@ -74,3 +78,40 @@ def value_added(context: dg.AssetExecutionContext, tiva_clean: pd.DataFrame, cou
     frame = build_value_added(tiva_clean, country_codes)
     context.add_output_metadata({"measures": md_table(frame.groupby(["measure", "activity"]).size().rename("rows").reset_index())})
     return frame
+
+
+COUNTRY_TOTALS_LINEAGE = column_lineage(
+    {
+        "country": [("comtrade_totals", "reporter_code"), ("comtrade_totals", "partner_code"), ("country_codes", "iso3")],
+        "flow": [("comtrade_totals", "flow")],
+        "value_usd": [("comtrade_totals", "value_usd"), ("comtrade_totals", "cif_usd"), ("comtrade_totals", "fob_usd")],
+        "value_cif_usd": [("comtrade_totals", "cif_usd")],
+        "partners_declaring": [("comtrade_totals", "reporter_code")],
+        "coverage_share": [("comtrade_totals", "value_usd"), ("comtrade_totals", "cif_usd"), ("comtrade_totals", "fob_usd")],
+        "self_trade_usd": [("comtrade_totals", "value_usd"), ("comtrade_totals", "cif_usd"), ("comtrade_totals", "fob_usd")],
+    }
+)
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"duckdb", "pandas", "parquet"},
+    partitions_def=yearly_partitions,
+    **validated_output(country_totals_schema, "CountryTotals"),
+    code_version="1",
+)
+def country_totals(
+    context: dg.AssetExecutionContext, rvc: RvcConfig, comtrade_totals: ParquetTable, country_codes: pd.DataFrame
+):
+    """Each country's total merchandise exports and imports (FOB): its own TOTAL/World declaration, else mirrored from its partners' TOTAL declarations."""
+    with duckdb_session(rvc.spill_dir, rvc.duckdb_memory_limit) as con:
+        frame = country_totals_table(con, parquet_relation(comtrade_totals.path), country_codes)
+    by_source = frame.groupby(["flow", "source"]).agg(countries=("country", "size"), value_usd=("value_usd", "sum")).reset_index()
+    return dg.Output(
+        frame,
+        metadata={
+            "dagster/column_lineage": COUNTRY_TOTALS_LINEAGE,
+            "by_source": md_table(by_source),
+            "self_trade_removed_usd": float(frame["self_trade_usd"].sum()),
+        },
+    )

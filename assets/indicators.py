@@ -5,7 +5,6 @@ import dagster as dg
 import pandas as pd
 
 from assets.metadata import check_result_from_frame, column_lineage, md_table
-from assets.transforms.country_totals import country_totals_from_comtrade
 from assets.transforms.indicator_catalog import catalog_markdown, load_indicator_catalog
 from assets.transforms.indicator_panel import build_indicator_panel
 from assets.transforms.trade_indicators import (
@@ -32,7 +31,7 @@ INDICATOR_LINEAGE = column_lineage(
         "country": [("trade_flows", "exporter"), ("trade_flows", "importer")],
         "partner": [("trade_flows", "exporter"), ("trade_flows", "importer"), ("regions", "iso3")],
         "product_group": [("trade_flows", "hs6"), ("product_groups", "product_group"), ("product_groups", "bec_stage")],
-        "value": [("trade_flows", "value_usd"), ("trade_flows", "qty"), ("comtrade_totals", "value_usd")],
+        "value": [("trade_flows", "value_usd"), ("trade_flows", "qty"), ("country_totals", "value_usd")],
     }
 )
 VA_LINEAGE = column_lineage(
@@ -67,20 +66,19 @@ def _indicator_check_results(asset: str, frame: pd.DataFrame, expected_countries
     partitions_def=yearly_partitions,
     **_with_catalog(validated_output(indicator_schema, "TradeIndicators")),
     check_specs=_indicator_checks("trade_indicators"),
-    code_version="1",
+    code_version="2",
 )
 def trade_indicators(
     context: dg.AssetExecutionContext,
     trade_flows: pd.DataFrame,
     product_groups: pd.DataFrame,
-    comtrade_totals: pd.DataFrame,
-    country_codes: pd.DataFrame,
+    country_totals: pd.DataFrame,
     regions: pd.DataFrame,
 ):
     """Long-format trade indicators of the year: values, balance, Grubel-Lloyd, two-way types, RCA, shares, unit values."""
     year = int(context.partition_key)
-    totals = country_totals_from_comtrade(comtrade_totals, country_codes)
-    frame = compute_trade_indicators(trade_flows, product_groups, totals, regions, year)
+    # Totals from country_totals (reported TOTAL/World, else mirrored TOTAL declarations; FOB for both flows).
+    frame = compute_trade_indicators(trade_flows, product_groups, country_totals, regions, year)
     yield dg.Output(
         frame,
         metadata={

@@ -172,3 +172,57 @@ trade_flows_schema = pa.DataFrameSchema(
     name="trade_flows",
 )
 
+
+
+# ---------------------------------------------------------------------------------------------- country_totals
+# Rules in assets/transforms/country_totals.py; method in docs/methods.md, "Country totals".
+
+
+def _country_totals_source_fields(frame: pd.DataFrame) -> pd.Series:
+    """Reported rows carry no mirror coverage; mirror rows carry at least one declaring partner and no
+    CIF value or self-trade (the partners' declarations are on their own basis)."""
+    reported = frame["source"] == "reported"
+    reported_ok = frame["partners_declaring"].isna() & frame["coverage_share"].isna() & frame["self_trade_usd"].notna()
+    mirror_ok = (frame["partners_declaring"] >= 1) & frame["value_cif_usd"].isna() & frame["self_trade_usd"].isna()
+    return pd.Series(np.where(reported, reported_ok.fillna(False), mirror_ok.fillna(False)), index=frame.index).astype(bool)
+
+
+def _cif_only_for_imports(frame: pd.DataFrame) -> pd.Series:
+    return ((frame["flow"] == "M") | frame["value_cif_usd"].isna()).astype(bool)
+
+
+def _country_totals_sorted(frame: pd.DataFrame) -> bool:
+    return bool(pd.MultiIndex.from_frame(frame[["year", "country", "flow"]]).is_monotonic_increasing)
+
+
+country_totals_schema = pa.DataFrameSchema(
+    {
+        "year": _col("Int64", "Reference year", pa.Check.in_range(1962, 2100)),
+        "country": _col(str, "Country ISO3 (reporter of a reported total, partner named by a mirror)",
+                        _matching(ISO3_PATTERN), pa.Check.ne("WLD")),
+        "flow": _col(str, "X total merchandise exports, M total merchandise imports", pa.Check.isin(["X", "M"])),
+        "value_usd": _col("float64", "Total, USD, FOB basis for both flows (imports declared CIF divided by the flat "
+                                     "CIF/FOB ratio; declared FOB as declared)", pa.Check.ge(0)),
+        "value_cif_usd": _col("float64", "Imports as declared, CIF, USD (reported imports declared CIF only; null for "
+                                         "exports, imports declared FOB and mirrors)", pa.Check.ge(0), nullable=True),
+        "source": _col(str, "reported: the country's own TOTAL/World row; mirror: sum of its partners' TOTAL "
+                            "declarations naming it", pa.Check.isin(["reported", "mirror"])),
+        "partners_declaring": _col("Int64", "Mirror: number of partners whose TOTAL declaration names the country; "
+                                            "null for reported", pa.Check.ge(1), nullable=True),
+        "coverage_share": _col("float64", "Mirror: the declaring partners' share of every reporter's total in their flow "
+                                          "(null when one of them reports no total, and for reported)",
+                               pa.Check.in_range(0.0, 1.0 + REL_TOL), nullable=True),
+        "self_trade_usd": _col("float64", "Reported: the country's declared trade with itself removed from its World "
+                                          "row, USD FOB basis (0 = none declared); null for mirror", nullable=True),
+    },
+    checks=[
+        pa.Check(_country_totals_source_fields, name="coverage fields set exactly for mirrors"),
+        pa.Check(_cif_only_for_imports, name="value_cif_usd only for imports"),
+        pa.Check(_country_totals_sorted, name="sorted by year, country, flow"),
+    ],
+    unique=["year", "country", "flow"],
+    strict=True,
+    ordered=True,
+    name="country_totals",
+    description="Each country's total merchandise exports and imports: reported TOTAL/World rows, else mirrored",
+)

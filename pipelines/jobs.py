@@ -11,7 +11,7 @@ YEARLY_SELECTION = dg.AssetSelection.groups("raw", "cleaning", "harmonization") 
 # The Parquet outputs of one yearly run (multi-asset outputs included), for "is this year complete?".
 YEARLY_ASSET_KEYS = (
     "comtrade_raw", "tiva_raw", "comtrade_clean", "comtrade_totals", "comtrade_rejects", "tiva_clean", "tiva_rejects",
-    "trade_flows", "value_added", "trade_indicators", "va_indicators",
+    "trade_flows", "country_totals", "value_added", "trade_indicators", "va_indicators",
 )
 SUMMARY_SELECTION = dg.AssetSelection.assets("indicator_panel", "rvc_report")
 

@@ -11,7 +11,7 @@ from pipelines.settings import load_settings
 
 FIXED_KEYS = {
     "hs_concordance", "product_groups", "country_codes", "comtrade_raw", "tiva_raw", "comtrade_clean",
-    "comtrade_totals", "comtrade_rejects", "tiva_clean", "trade_flows", "value_added", "trade_indicators",
+    "comtrade_totals", "comtrade_rejects", "tiva_clean", "trade_flows", "country_totals", "value_added", "trade_indicators",
     "va_indicators", "indicator_panel", "rvc_report",
 }
 YEARS = ["2016", "2017"]
@@ -42,7 +42,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.slow
 def test_files_are_where_design_says(warehouse: Path) -> None:
     for key in ["comtrade_raw", "comtrade_clean", "comtrade_totals", "comtrade_rejects", "tiva_raw", "tiva_clean",
-                "trade_flows", "value_added", "trade_indicators", "va_indicators"]:
+                "trade_flows", "country_totals", "value_added", "trade_indicators", "va_indicators"]:
         assert sorted(p.name for p in (warehouse / key).glob("*.parquet")) == [f"{y}.parquet" for y in YEARS], key
     for key in ["hs_concordance", "product_groups", "country_codes", "indicator_panel"]:
         assert (warehouse / f"{key}.parquet").is_file()
@@ -92,3 +92,16 @@ def test_panel_holds_both_years_and_growth(warehouse: Path) -> None:
     panel = pd.read_parquet(warehouse / "indicator_panel.parquet")
     assert sorted(panel.loc[panel["period"].isna(), "year"].unique().tolist()) == [2016, 2017]
     assert panel["indicator"].str.endswith("_cagr").any()
+
+
+@pytest.mark.slow
+def test_total_merchandise_indicators_come_from_country_totals(warehouse: Path) -> None:
+    totals = pd.read_parquet(warehouse / "country_totals" / "2017.parquet")
+    indicators = pd.read_parquet(warehouse / "trade_indicators" / "2017.parquet")
+    rows = indicators[(indicators["product_group"] == "total_merchandise") & (indicators["partner"] == "WLD")
+                      & (indicators["variant"] == "country_totals")]
+    for indicator, flow in (("exports_usd", "X"), ("imports_usd", "M")):
+        expected = totals[totals["flow"] == flow].set_index("country")["value_usd"]
+        got = rows[rows["indicator"] == indicator].set_index("country")["value"]
+        assert len(got) == len(expected) > 0
+        pd.testing.assert_series_equal(got.sort_index(), expected.sort_index(), check_names=False, rtol=1e-12)

@@ -26,6 +26,7 @@ GROUP_OF = {
     "comtrade_rejects": "cleaning",
     "tiva_clean": "cleaning",
     "trade_flows": "harmonization",
+    "country_totals": "harmonization",
     "value_added": "harmonization",
     "trade_indicators": "indicators",
     "va_indicators": "indicators",
@@ -49,6 +50,8 @@ LINEAGE = {
     ("hs_concordance", "trade_flows"),
     ("country_codes", "trade_flows"),
     ("product_groups", "trade_indicators"),
+    ("comtrade_totals", "country_totals"),
+    ("country_totals", "trade_indicators"),
 }
 
 

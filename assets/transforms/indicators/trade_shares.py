@@ -49,7 +49,8 @@ INTRA_REGIONAL_VARIANTS: dict[str, str] = {"ASEAN": "accession_year", "ASEAN10":
 def total_merchandise(country_totals: pd.DataFrame, flows: pd.DataFrame, year: int) -> pd.DataFrame:
     """Each country's total merchandise exports and imports with the world.
 
-    In: country_totals (year, country, flow "X"/"M", value_usd; other flow codes are ignored) and the
+    In: country_totals (year, country, flow "X"/"M", value_usd — the `country_totals` asset: reported
+    TOTAL/World declarations, else mirrored ones, FOB; other flow codes and columns are ignored) and the
     prepared flows of every line. A country's total comes from country_totals when it has that flow
     (variant "country_totals"), else from the sum of every line in trade_flows (variant
     "flows_total"). Out: country, exports, imports, exports_variant, imports_variant for every
@@ -62,7 +63,7 @@ def total_merchandise(country_totals: pd.DataFrame, flows: pd.DataFrame, year: i
         sample = totals.loc[duplicated, ["country", "flow"]].head(5).to_dict("records")
         raise RvcInputError(
             f"country_totals: more than one row per country and flow in {year}, e.g. {sample}; "
-            "expected each reporter's single TOTAL/World value. De-duplicate comtrade_totals first."
+            "expected one total per country and flow, as the country_totals asset gives."
         )
     reported = totals.pivot(index="country", columns="flow", values="value_usd").reindex(columns=["X", "M"])
     from_flows = pd.DataFrame(
