@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from assets.sources.extract_inventory import file_sha256
 from assets.tables import ParquetTable
 
 PREVIEW_ROWS = 10
@@ -88,14 +89,6 @@ def move_into_place(table: ParquetTable, path: Path) -> None:
         shutil.copyfile(table.path, temporary)
         os.replace(temporary, path)
     remove_stale_temporaries(path)
-
-
-def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(chunk_size):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def parquet_output_metadata(table: ParquetTable, path: Path) -> dict[str, object]:
