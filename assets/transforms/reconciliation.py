@@ -30,7 +30,7 @@ Trade Database at the Product-level, the 1994-2007 version", CEPII WP 2010-23):
   winsorised at ln 10; value-weighted least squares d = a_exporter + b_importer (exporter and importer
   fixed effects), solved by alternating weighted means; the one free constant is set so that the best
   exporter and the best importer have equal effects. σ = max(effect, 0.01); a reporter with fewer than
-  `min_pairs` observations gets its direction's median σ; weights w = (1/σx²) / (1/σx² + 1/σm²).
+  `min_pairs` observations gets its direction's median σ; weights w = (1/σx) / (1/σx + 1/σm).
 - Deterministic: every sum of doubles is exact (fixed-point micro-units, `_osum`), so no order of DuckDB's
   parallel aggregation changes a bit; the fit sums in a fixed order (np.bincount over sorted pairs).
 
@@ -58,7 +58,9 @@ DISCREPANCY_THRESHOLD = 10.0
 MIN_PAIRS = 20
 SIGMA_FLOOR = 0.01  # 1 % log discrepancy: perfect agreement does not get infinite weight
 DEFAULT_SIGMA = 1.0
-WEIGHT_POWER = 2  # inverse variance: σ is a reporter's expected absolute log error, ∝ its standard deviation
+# w = σx^-p / (σx^-p + σm^-p). p = 1: each declaration weighted by the inverse of its reporter's effect (the
+# issue's reading of BACI); p = 2 would be inverse variance (σ ∝ a standard deviation). See docs/methods.md.
+WEIGHT_POWER = 1
 RECON_DIGITS = (2, 4, 6, 0)  # HS digits of the reconciliation group; 0 = the pair's whole trade
 DEFAULT_RECON_DIGITS = 2
 CIF_FOB_METHODS = ("flat", "chapter_median")
