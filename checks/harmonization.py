@@ -1,9 +1,10 @@
 """pandera schemas of the harmonization stage: `country_codes`, `regions` and `trade_flows`.
 
 What belongs here: column types, vocabularies and the invariants the builders promise — codes unique,
-ISO3 present exactly for countries and World, membership periods ordered; one trade flow per key,
-the reconciled value of a group between the two sides' FOB totals, a rule consistent with which sides report, the
-importer's FOB value equal to CIF / ratio plus the part declared FOB, no self-trade, deterministic order. The rules themselves live in
+ISO3 present exactly for countries and World, membership periods ordered; one trade flow per key, a
+reconciliation group's value between the two sides' FOB totals, one rule per group and a rule consistent
+with which sides report, the importer's FOB value equal to CIF / ratio plus the part declared FOB, no
+self-trade, deterministic order. The rules themselves live in
 assets/transforms/country_codes.py and assets/transforms/reconciliation.py. Checks are vectorised
 (a year of trade_flows is millions of rows); regex checks run once per distinct value.
 """

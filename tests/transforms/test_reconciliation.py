@@ -495,3 +495,16 @@ def test_two_runs_give_the_same_bits_whatever_the_input_order():
     for column in ["value_usd", "value_importer_fob_usd", "exporter_weight", "cif_fob_ratio"]:
         assert first[column].to_numpy().tobytes() == second[column].to_numpy().tobytes()
     assert set(first["recon_rule"]) >= {"both_weighted", "both_discrepant_exporter"}
+
+
+def test_the_schema_catches_a_group_value_outside_its_totals_and_self_trade():
+    import pandera.errors
+
+    data = flows(record("JPN", "THA", "X", 100.0), record("THA", "JPN", "M", 104.0, hs6="870324"))
+    out = reconcile_mirror_flows(data, reliability=reliability(JPN_X=0.01, THA_M=0.04))
+    trade_flows_schema.validate(out, lazy=True)
+    broken = out.assign(value_usd=out["value_usd"] * 2)  # chapter 87 at 200: above both sides' 100
+    with pytest.raises(pandera.errors.SchemaErrors, match="between the group's two FOB totals"):
+        trade_flows_schema.validate(broken, lazy=True)
+    with pytest.raises(pandera.errors.SchemaErrors, match="no self-trade"):
+        trade_flows_schema.validate(out.assign(importer="JPN"), lazy=True)
