@@ -1,9 +1,10 @@
 """pandera schemas of the harmonization stage: `country_codes`, `regions` and `trade_flows`.
 
 What belongs here: column types, vocabularies and the invariants the builders promise — codes unique,
-ISO3 present exactly for countries and World, membership periods ordered; one trade flow per key,
-the reconciled value between the two FOB sides, a rule consistent with which sides report, the
-importer's FOB value equal to CIF / ratio, deterministic order. The rules themselves live in
+ISO3 present exactly for countries and World, membership periods ordered; one trade flow per key, a
+reconciliation group's value between the two sides' FOB totals, one rule per group and a rule consistent
+with which sides report, the importer's FOB value equal to CIF / ratio plus the part declared FOB, no
+self-trade, deterministic order. The rules themselves live in
 assets/transforms/country_codes.py and assets/transforms/reconciliation.py. Checks are vectorised
 (a year of trade_flows is millions of rows); regex checks run once per distinct value.
 """
@@ -15,7 +16,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from assets.transforms.country_codes import ALL_COUNTRIES, KINDS, KINDS_WITH_ISO3
-from assets.transforms.reconciliation import KEYS, RECON_RULES
+from assets.transforms.reconciliation import GROUP_KEYS, KEYS, RECON_RULES
 
 ISO3_PATTERN = r"[A-Z]{3}"
 HS6_PATTERN = r"\d{6}"
@@ -94,36 +95,50 @@ regions_schema = pa.DataFrameSchema(
 )
 
 
-def _value_between_sides(frame: pd.DataFrame) -> pd.Series:
-    exp, imp, value = frame["value_exporter_fob_usd"], frame["value_importer_fob_usd"], frame["value_usd"]
-    low = np.fmin(exp.to_numpy(dtype="float64"), imp.to_numpy(dtype="float64"))
-    high = np.fmax(exp.to_numpy(dtype="float64"), imp.to_numpy(dtype="float64"))
+def _group_value_between_sides(frame: pd.DataFrame) -> pd.Series:
+    """Summed over a reconciliation group, value_usd lies between the group's two FOB totals."""
+    sums = (
+        frame.assign(exp=frame["value_exporter_fob_usd"].fillna(0.0), imp=frame["value_importer_fob_usd"].fillna(0.0))
+        .groupby(GROUP_KEYS, sort=False, dropna=False)[["value_usd", "exp", "imp"]]
+        .transform("sum")
+    )
+    low, high = np.fmin(sums["exp"], sums["imp"]), np.fmax(sums["exp"], sums["imp"])
     slack = REL_TOL * np.fmax(np.abs(high), 1.0)
-    return pd.Series((value.to_numpy() >= low - slack) & (value.to_numpy() <= high + slack), index=frame.index)
+    return ((sums["value_usd"] >= low - slack) & (sums["value_usd"] <= high + slack)).astype(bool)
+
+
+def _one_rule_and_weight_per_group(frame: pd.DataFrame) -> pd.Series:
+    grouped = frame.groupby(GROUP_KEYS, sort=False, dropna=False)
+    return ((grouped["recon_rule"].transform("nunique") == 1) & (grouped["exporter_weight"].transform("nunique") == 1)).astype(bool)
+
+
+def _recon_group_is_a_prefix(frame: pd.DataFrame) -> pd.Series:
+    group, hs6 = frame["recon_group"].astype("str"), frame["hs6"].astype("str")
+    length = group.str.len()
+    ok = (group == "TOTAL") | ((length == 2) & (hs6.str[:2] == group)) | ((length == 4) & (hs6.str[:4] == group))
+    return (ok | ((length == 6) & (hs6 == group))).astype(bool)
 
 
 def _rule_matches_sides(frame: pd.DataFrame) -> pd.Series:
-    has_exp, has_imp = frame["value_exporter_fob_usd"].notna(), frame["value_importer_cif_usd"].notna()
+    """One-sided rules only where the other side declares nothing on the line; weights as the rule says."""
+    has_exp, has_imp = frame["value_exporter_fob_usd"].notna(), frame["value_importer_fob_usd"].notna()
     rule, weight = frame["recon_rule"], frame["exporter_weight"]
-    expected = np.select(
-        [has_exp & ~has_imp, ~has_exp & has_imp, has_exp & has_imp],
-        ["exporter_only", "importer_only_fob_adjusted", "both"],
-        default="none",
-    )
-    both = expected == "both"
-    ok = np.where(both, rule.str.startswith("both_").to_numpy(dtype=bool), rule.to_numpy(dtype=object) == expected)
+    sides_ok = ((rule != "exporter_only") | (has_exp & ~has_imp)) & ((rule != "importer_only_fob_adjusted") | (~has_exp & has_imp))
     weight_ok = (
-        ((rule != "exporter_only") & (rule != "both_discrepant_exporter") | (weight == 1.0))
-        & ((rule != "importer_only_fob_adjusted") & (rule != "both_discrepant_importer") | (weight == 0.0))
+        (~rule.isin(["exporter_only", "both_discrepant_exporter", "both_unmatched_exporter"]) | (weight == 1.0))
+        & (~rule.isin(["importer_only_fob_adjusted", "both_discrepant_importer", "both_unmatched_importer"]) | (weight == 0.0))
+        & ((rule != "both_unmatched_zero") | (weight == 0.0) | (weight == 1.0))
     )
-    return pd.Series(ok, index=frame.index) & weight_ok.astype(bool)
+    return (sides_ok & weight_ok).astype(bool)
 
 
-def _importer_fob_is_cif_over_ratio(frame: pd.DataFrame) -> pd.Series:
+def _importer_fob_is_cif_over_ratio_plus_declared_fob(frame: pd.DataFrame) -> pd.Series:
     cif, ratio, fob = frame["value_importer_cif_usd"], frame["cif_fob_ratio"], frame["value_importer_fob_usd"]
-    same_presence = (cif.isna() == ratio.isna()) & (cif.isna() == fob.isna())
-    close = (fob * ratio - cif).abs() <= REL_TOL * cif.abs().clip(lower=1.0)
-    return (same_presence & (cif.isna() | close)).astype(bool)
+    declared = frame["value_importer_fob_declared_usd"]
+    presence = (cif.isna() == ratio.isna()) & (fob.isna() == (cif.isna() & declared.isna()))
+    expected = (cif / ratio).fillna(0.0) + declared.fillna(0.0)
+    close = (fob - expected).abs() <= REL_TOL * fob.abs().clip(lower=1.0)
+    return (presence & (fob.isna() | close)).astype(bool)
 
 
 def _sorted_by_keys(frame: pd.DataFrame) -> bool:
@@ -136,16 +151,21 @@ trade_flows_schema = pa.DataFrameSchema(
         "exporter": _col(str, "Exporter ISO3", _matching(ISO3_PATTERN)),
         "importer": _col(str, "Importer ISO3", _matching(ISO3_PATTERN)),
         "hs6": _col(str, "HS1992 (H0) six-digit code with leading zeros", _matching(HS6_PATTERN)),
-        "value_usd": _col("float64", "Reconciled FOB value, USD (between the two FOB sides)", pa.Check.ge(0)),
+        "value_usd": _col("float64", "Reconciled FOB value, USD (summed over recon_group: between the two FOB totals)",
+                          pa.Check.ge(0)),
         "value_exporter_fob_usd": _col("float64", "Exporter's export report (FOB), USD; null if it does not report",
                                        pa.Check.ge(0), nullable=True),
         "value_importer_cif_usd": _col("float64", "Importer's import report (CIF), USD; null if it does not report",
                                        pa.Check.ge(0), nullable=True),
-        "value_importer_fob_usd": _col("float64", "Importer's report adjusted to FOB: CIF / cif_fob_ratio, USD",
-                                       pa.Check.ge(0), nullable=True),
+        "value_importer_fob_usd": _col("float64", "Importer's report at FOB: CIF / cif_fob_ratio plus the part declared "
+                                                  "FOB, USD", pa.Check.ge(0), nullable=True),
+        "value_importer_fob_declared_usd": _col("float64", "Part of the importer's report declared FOB (used as "
+                                                           "declared), USD; null if none", pa.Check.ge(0), nullable=True),
         "recon_rule": _col(str, "Which rule set value_usd (assets.transforms.reconciliation.RECON_RULES)",
                            pa.Check.isin(list(RECON_RULES))),
-        "exporter_weight": _col("float64", "Weight on the exporter's report (1 = exporter only, 0 = importer only)",
+        "recon_group": _col(str, "HS prefix (chapter by default) or TOTAL the two sides' totals were reconciled at",
+                            _matching(r"\d{2}|\d{4}|\d{6}|TOTAL")),
+        "exporter_weight": _col("float64", "Weight on the exporter's report in its group (1 = exporter's lines, 0 = importer's)",
                                 pa.Check.in_range(0.0, 1.0)),
         "qty": _col("float64", "Quantity in qty_unit, from the side used", pa.Check.ge(0), nullable=True),
         "qty_unit": _col(str, "Quantity unit of the side used (u, kg, ...)", nullable=True),
@@ -159,11 +179,15 @@ trade_flows_schema = pa.DataFrameSchema(
                               pa.Check.ge(1.0), nullable=True),
     },
     checks=[
-        pa.Check(lambda f: f["value_exporter_fob_usd"].notna() | f["value_importer_cif_usd"].notna(),
+        pa.Check(lambda f: f["value_exporter_fob_usd"].notna() | f["value_importer_fob_usd"].notna(),
                  name="at least one side reports"),
-        pa.Check(_value_between_sides, name="value_usd between the two FOB sides"),
+        pa.Check(lambda f: f["exporter"] != f["importer"], name="no self-trade (exporter = importer)"),
+        pa.Check(_group_value_between_sides, name="value_usd summed over a recon_group between the group's two FOB totals"),
+        pa.Check(_one_rule_and_weight_per_group, name="one recon_rule and exporter_weight per recon_group"),
+        pa.Check(_recon_group_is_a_prefix, name="recon_group is a prefix of hs6 or TOTAL"),
         pa.Check(_rule_matches_sides, name="recon_rule and exporter_weight consistent with the reporting sides"),
-        pa.Check(_importer_fob_is_cif_over_ratio, name="value_importer_fob_usd = value_importer_cif_usd / cif_fob_ratio"),
+        pa.Check(_importer_fob_is_cif_over_ratio_plus_declared_fob,
+                 name="value_importer_fob_usd = value_importer_cif_usd / cif_fob_ratio + value_importer_fob_declared_usd"),
         pa.Check(_sorted_by_keys, name="sorted by year, exporter, importer, hs6"),
     ],
     unique=KEYS,

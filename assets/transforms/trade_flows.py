@@ -45,6 +45,11 @@ def select_bilateral_facts(clean: pd.DataFrame, country_codes: pd.DataFrame, ste
     unidentified = facts["reporter"].isna() | facts["partner"].isna() | (facts["partner"] == "WLD")
     _step(steps, "reporter or partner not a country (special categories, regions)", facts[unidentified], facts[~unidentified])
     facts = facts[~unidentified].copy()
+    # A country's trade with itself (e.g. THA imports from THA: re-imports of own goods) is not trade between
+    # countries and would be mirrored onto itself; it leaves trade_flows, counted with its value.
+    self_trade = facts["reporter"] == facts["partner"]
+    _step(steps, "self-trade (reporter = partner) kept out of bilateral facts", facts[self_trade], facts[~self_trade])
+    facts = facts[~self_trade].copy()
     # An import declared FOB (no CIF value, a FOB value) is used as declared, never divided by CIF/FOB again.
     declared_fob = (facts["flow"] == "M") & facts["cif_usd"].isna() & facts["fob_usd"].notna()
     facts[VALUE_BASIS_COLUMN] = pd.Series("CIF", index=facts.index, dtype="str").mask(declared_fob, "FOB")

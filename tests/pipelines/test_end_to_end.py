@@ -67,9 +67,13 @@ def test_reconciled_value_lies_between_the_two_reports(warehouse: Path) -> None:
     flows = pd.read_parquet(warehouse / "trade_flows" / "2017.parquet")
     both = flows[flows["recon_rule"] == "both_weighted"]
     assert len(both) > 100
-    low = both[["value_exporter_fob_usd", "value_importer_fob_usd"]].min(axis=1)
-    high = both[["value_exporter_fob_usd", "value_importer_fob_usd"]].max(axis=1)
-    assert ((both["value_usd"] >= low * (1 - 1e-9)) & (both["value_usd"] <= high * (1 + 1e-9))).all()
+    # Pairs both sides report are reconciled per HS chapter (recon_group): the group's sum lies between its two
+    # FOB totals; a line alone need not (its value is the group's, distributed by both sides' line shares).
+    groups = both.fillna({"value_exporter_fob_usd": 0.0, "value_importer_fob_usd": 0.0}).groupby(
+        ["exporter", "importer", "recon_group"])[["value_usd", "value_exporter_fob_usd", "value_importer_fob_usd"]].sum()
+    low = groups[["value_exporter_fob_usd", "value_importer_fob_usd"]].min(axis=1)
+    high = groups[["value_exporter_fob_usd", "value_importer_fob_usd"]].max(axis=1)
+    assert ((groups["value_usd"] >= low * (1 - 1e-9)) & (groups["value_usd"] <= high * (1 + 1e-9))).all()
     assert (flows["hs6"].str.len() == 6).all()
 
 

@@ -53,8 +53,39 @@ def test_facts_are_converted_and_reconciled() -> None:
     # 870323 gets the other half of the hybrids plus Japan's own 870323 line (n:1 sums).
     assert flows.loc["870323", "value_exporter_fob_usd"] == pytest.approx(100.0)
     assert flows.loc["870323", "value_importer_cif_usd"] == pytest.approx(52.0)
-    # The reconciled value lies between the two FOB views of the flow.
-    fob_import = flows.loc["870322", "value_importer_fob_usd"]
-    assert fob_import == pytest.approx(52.0 / 1.04)
-    assert min(50.0, fob_import) <= flows.loc["870322", "value_usd"] <= max(50.0, fob_import)
-    assert built.flows["value_usd"].sum() <= 150.0 + 1e-9
+    assert flows.loc["870322", "value_importer_fob_usd"] == pytest.approx(52.0 / 1.04)
+    # Both report the pair, so chapter 87 is reconciled as a whole: Japan 150, Thailand 104 / 1.04 = 100; with no
+    # flow of USD 10,000 to judge reliability both sides weigh 0.5 → 125, distributed by both sides' line shares.
+    assert set(built.flows["recon_group"]) == {"87"} and set(built.flows["recon_rule"]) == {"both_weighted"}
+    assert built.flows["value_usd"].sum() == pytest.approx(0.5 * 150.0 + 0.5 * 100.0)
+    assert flows.loc["870322", "value_usd"] == pytest.approx(125.0 * (0.5 * 50.0 / 150.0 + 0.5 * 50.0 / 100.0))
+
+
+def test_the_same_cars_in_two_vintages_are_counted_once() -> None:
+    # Japan reports its hybrids in H5 870340 (100), Thailand the same cars in H4 870322 (104 CIF). After
+    # conversion Japan's 870340 is split 50/50 over H0 870322 and 870323: line by line 870323 was Japan's alone
+    # (50) on top of 870322 weighted between 50 and 100, so JPN→THA cars came to 100–150 (125 with equal
+    # weights, 140 in the issue's case). Reconciled per chapter both sides say 100.
+    concordance = pd.concat([CONCORDANCE, pd.DataFrame({"from_vintage": ["H4"], "from_code": ["870322"], "to_vintage": ["H0"],
+                                                        "to_code": ["870322"], "relationship": ["1:1"]})], ignore_index=True)
+    clean = pd.DataFrame([_record("392", "764", "X", "870340", 100.0),
+                          _record("764", "392", "M", "870322", 104.0, classification="H4")])
+    clean["qty"] = clean["qty"].astype("float64")
+    clean["net_kg"] = clean["net_kg"].astype("float64")
+    built = build_trade_flows(clean, concordance, build_country_codes(None))
+
+    assert built.flows["value_usd"].sum() == pytest.approx(100.0)  # w × 100 + (1 − w) × 104 / 1.04 for any w
+    assert set(built.flows["hs6"]) == {"870322", "870323"}
+
+
+def test_self_trade_leaves_trade_flows_counted_with_its_value() -> None:
+    clean = pd.DataFrame([_record("764", "764", "M", "870323", 123.0),  # THA "imports from THA"
+                          _record("392", "764", "X", "870323", 50.0)])
+    clean["qty"] = clean["qty"].astype("float64")
+    clean["net_kg"] = clean["net_kg"].astype("float64")
+    built = build_trade_flows(clean, CONCORDANCE, build_country_codes(None))
+
+    step = built.steps.set_index("step").loc["self-trade (reporter = partner) kept out of bilateral facts"]
+    assert (step["rows_removed"], step["value_removed_usd"]) == (1, 123.0)
+    assert not (built.flows["exporter"] == built.flows["importer"]).any()
+    assert built.flows["value_usd"].sum() == 50.0
