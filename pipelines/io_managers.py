@@ -161,7 +161,9 @@ class ParquetIOManager(dg.ConfigurableIOManager):
         return asset_path(Path(self.warehouse_dir), context.asset_key, partition_key)
 
     def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame | ParquetTable) -> None:
-        partition_key = context.partition_key if context.has_partition_key else None
+        # An unpartitioned asset in a partitioned run (hs_conversion_weights in yearly_refresh) has a run
+        # partition key but no asset partition: it is stored unpartitioned.
+        partition_key = context.asset_partition_key if context.has_asset_partitions else None
         path = self._path(context, partition_key)
         if isinstance(obj, ParquetTable):
             move_into_place(obj, path)

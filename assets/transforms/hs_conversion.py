@@ -137,12 +137,19 @@ def _keep_conversion_heading(
     conv_hs4 = work["__conv"].astype("str").str.slice(0, 4)
     headings = set(headings)
     from_in = from_hs4.isin(headings)
-    crosses = has & ((from_in & (conv_hs4 != from_hs4)) | (~from_in & conv_hs4.isin(headings)))
+    to_hs4 = work["to_code"].str.slice(0, 4)
+    # After backbone pruning a source's links all fit the backbone, or none could (then nothing was pruned).
+    fits = (from_in & (to_hs4 == from_hs4)) | (~from_in & ~to_hs4.isin(headings))
+    backbone_applied = fits.groupby([work["from_vintage"], work["from_code"]]).transform("any")
+    violates = (from_in & (conv_hs4 != from_hs4)) | (~from_in & conv_hs4.isin(headings))
+    crosses = has & violates & backbone_applied
     applies = has & ~crosses
     kept = work[~applies | (work["to_code"].str.slice(0, 4) == conv_hs4)]
     sources = work.loc[applies, ["from_vintage", "from_code", "__conv"]].drop_duplicates(["from_vintage", "from_code"])
     present = set(zip(kept["from_vintage"], kept["from_code"], kept["to_code"]))
-    absent = [(v, c, t) not in present for v, c, t in zip(sources["from_vintage"], sources["from_code"], sources["__conv"])]
+    absent = np.array(
+        [(v, c, t) not in present for v, c, t in zip(sources["from_vintage"], sources["from_code"], sources["__conv"])], dtype=bool
+    )
     added = sources[absent].rename(columns={"__conv": "to_code"})
     left = set(zip(kept["from_vintage"], kept["from_code"]))
     replaced = [tuple(r) for r in added.itertuples(index=False) if (r[0], r[1]) not in left]

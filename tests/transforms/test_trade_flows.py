@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from assets.transforms.country_codes import build_country_codes
+from assets.transforms.hs_conversion import conversion_weights
 from assets.transforms.trade_flows import build_trade_flows
 
 CONCORDANCE = pd.DataFrame(
@@ -15,6 +16,10 @@ CONCORDANCE = pd.DataFrame(
         "relationship": ["n:n", "n:n", "n:n"],
     }
 )
+UN_CONVERSION = pd.DataFrame({"from_vintage": ["H5", "H5"], "from_code": ["870340", "870323"], "to_code": ["870323", "870323"]})
+# Pooled H0 trade (all reporters, all years): USD 3 m in 870322, 1 m in 870323 → hybrids split 3/4 : 1/4.
+POOLED = pd.DataFrame({"hs6": ["870322", "870323"], "value_usd": [3e6, 1e6]})
+WEIGHTS = conversion_weights(CONCORDANCE, POOLED, UN_CONVERSION)
 
 
 def _record(reporter: str, partner: str, flow: str, cmd: str, value: float, **extra) -> dict:
@@ -37,7 +42,7 @@ def test_facts_are_converted_and_reconciled() -> None:
     )
     clean["qty"] = clean["qty"].astype("float64")
     clean["net_kg"] = clean["net_kg"].astype("float64")
-    built = build_trade_flows(clean, CONCORDANCE, build_country_codes(None))
+    built = build_trade_flows(clean, WEIGHTS, build_country_codes(None))
 
     steps = built.steps.set_index("step")
     assert steps.loc["re-exports and re-imports kept out of bilateral facts", "value_removed_usd"] == 7.0
@@ -46,15 +51,15 @@ def test_facts_are_converted_and_reconciled() -> None:
 
     flows = built.flows.set_index("hs6")
     assert set(built.flows["exporter"]) == {"JPN"} and set(built.flows["importer"]) == {"THA"}
-    # Without H0-reported trade in the year, 870340 splits in equal shares over its two H0 targets.
-    assert flows.loc["870322", "value_exporter_fob_usd"] == pytest.approx(50.0)
-    assert flows.loc["870322", "value_importer_cif_usd"] == pytest.approx(52.0)
-    assert flows.loc["870322", "conversion_weight"] == pytest.approx(0.5)
-    # 870323 gets the other half of the hybrids plus Japan's own 870323 line (n:1 sums).
-    assert flows.loc["870323", "value_exporter_fob_usd"] == pytest.approx(100.0)
-    assert flows.loc["870323", "value_importer_cif_usd"] == pytest.approx(52.0)
+    # The year has no H0 trade; the pooled weights (3/4 to 870322, 1/4 to 870323) split the hybrids.
+    assert flows.loc["870322", "value_exporter_fob_usd"] == pytest.approx(75.0)
+    assert flows.loc["870322", "value_importer_cif_usd"] == pytest.approx(78.0)
+    assert flows.loc["870322", "conversion_weight"] == pytest.approx(0.75)
+    # 870323 gets the other quarter of the hybrids plus Japan's own 870323 line (n:1 sums).
+    assert flows.loc["870323", "value_exporter_fob_usd"] == pytest.approx(25.0 + 50.0)
+    assert flows.loc["870323", "value_importer_cif_usd"] == pytest.approx(26.0)
     # The reconciled value lies between the two FOB views of the flow.
     fob_import = flows.loc["870322", "value_importer_fob_usd"]
-    assert fob_import == pytest.approx(52.0 / 1.04)
-    assert min(50.0, fob_import) <= flows.loc["870322", "value_usd"] <= max(50.0, fob_import)
+    assert fob_import == pytest.approx(78.0 / 1.04)
+    assert min(75.0, fob_import) <= flows.loc["870322", "value_usd"] <= max(75.0, fob_import)
     assert built.flows["value_usd"].sum() <= 150.0 + 1e-9
