@@ -23,7 +23,7 @@ TRADE_FLOWS_LINEAGE = column_lineage(
     {
         "exporter": [("comtrade_clean", "reporter_code"), ("comtrade_clean", "partner_code"), ("country_codes", "iso3")],
         "importer": [("comtrade_clean", "reporter_code"), ("comtrade_clean", "partner_code"), ("country_codes", "iso3")],
-        "hs6": [("comtrade_clean", "cmd_code"), ("comtrade_clean", "classification"), ("hs_concordance", "to_code")],
+        "hs6": [("comtrade_clean", "cmd_code"), ("comtrade_clean", "classification"), ("hs_conversion_weights", "to_code")],
         "value_exporter_fob_usd": [("comtrade_clean", "value_usd"), ("comtrade_clean", "fob_usd")],
         "value_importer_cif_usd": [("comtrade_clean", "value_usd"), ("comtrade_clean", "cif_usd")],
         "value_importer_fob_usd": [("comtrade_clean", "value_usd"), ("comtrade_clean", "cif_usd")],
@@ -43,17 +43,17 @@ TRADE_FLOWS_LINEAGE = column_lineage(
         dg.AssetCheckSpec("conversion_conserves_value", asset="trade_flows", blocking=True,
                           description="Converting to HS1992 neither adds nor loses value (sum before = sum after)."),
     ],
-    code_version="1",
+    code_version="2",
 )
 def trade_flows(
     context: dg.AssetExecutionContext,
     rvc: RvcConfig,
     comtrade_clean: pd.DataFrame,
-    hs_concordance: pd.DataFrame,
+    hs_conversion_weights: pd.DataFrame,
     country_codes: pd.DataFrame,
 ):
     """Exporter → importer → HS6 (H0) facts: the exporter's FOB report, the importer's CIF and FOB-adjusted reports, the reconciled value and the rule."""
-    built = build_trade_flows(comtrade_clean, hs_concordance, country_codes, cif_fob_method=rvc.cif_fob_method)
+    built = build_trade_flows(comtrade_clean, hs_conversion_weights, country_codes, cif_fob_method=rvc.cif_fob_method)
     yield dg.Output(
         built.flows,
         metadata={

@@ -1,4 +1,4 @@
-"""Reference assets: HS concordance to HS1992, product groups with BEC stages, country codes and regions.
+"""Reference assets: HS concordance to HS1992, HS conversion weights, product groups with BEC stages, country codes and regions.
 
 Thin Dagster wrappers: the parsing and building live in assets/sources and assets/transforms.
 """
@@ -7,14 +7,17 @@ Thin Dagster wrappers: the parsing and building live in assets/sources and asset
 import dagster as dg
 import pandas as pd
 
+from assets.duckdb_session import duckdb_session
 from assets.metadata import check_result_from_frame, md_table
 from assets.sources.hs_bec import load_hs_bec
-from assets.sources.hs_correlation import load_hs_concordance
+from assets.sources.hs_correlation import load_hs_concordance, load_hs_conversion
 from assets.sources.hs_nomenclature import load_h0_leaf_codes
+from assets.tables import ParquetPartitions
 from assets.transforms.country_codes import build_country_codes, load_regions
+from assets.transforms.hs_conversion import MIN_POOLED_EVIDENCE_USD, conversion_weights, pooled_h0_trade, weights_not_summing_to_one
 from assets.transforms.product_groups import automotive_without_group, build_product_groups
 from checks.harmonization import country_codes_schema, regions_schema
-from checks.reference import hs_concordance_schema, product_groups_schema
+from checks.reference import hs_concordance_schema, hs_conversion_weights_schema, product_groups_schema
 from pipelines.resources import RvcConfig
 from pipelines.validation import validated_output
 
@@ -33,6 +36,46 @@ def hs_concordance(context: dg.AssetExecutionContext, rvc: RvcConfig) -> pd.Data
     counts = links.groupby(["from_vintage", "relationship"]).size().rename("links").reset_index()
     context.add_output_metadata({"links_by_vintage": md_table(counts), "reference_dir": str(rvc.reference_path)})
     return links
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"duckdb", "pandas", "parquet"},
+    **validated_output(hs_conversion_weights_schema, "HsConversionWeights"),
+    check_specs=[
+        dg.AssetCheckSpec("weights_conserve_value", asset="hs_conversion_weights", blocking=True,
+                          description="The weights of every source code sum to exactly 1, so conversion neither adds nor loses value."),
+    ],
+    code_version="1",
+)
+def hs_conversion_weights(
+    context: dg.AssetExecutionContext, rvc: RvcConfig, hs_concordance: pd.DataFrame, comtrade_clean: ParquetPartitions
+):
+    """HS H1..H6 code → H0 code weights: shares of H0 trade pooled over all reporters and years, else the UN conversion."""
+    with duckdb_session(rvc.spill_dir, rvc.duckdb_memory_limit) as con:
+        pooled = pooled_h0_trade(con, list(comtrade_clean.paths))
+    conversion = load_hs_conversion(rvc.reference_path)
+    weights = conversion_weights(hs_concordance, pooled, conversion)
+    by_method = weights.groupby(["from_vintage", "weight_method"]).agg(
+        links=("to_code", "size"), source_codes=("from_code", "nunique"), evidence_usd=("evidence_usd", "sum")
+    ).reset_index()
+    yield dg.Output(
+        weights,
+        metadata={
+            "counts_by_method": md_table(by_method),
+            "min_pooled_evidence_usd": MIN_POOLED_EVIDENCE_USD,
+            "years_pooled": ", ".join(comtrade_clean.keys) or "(none: every split follows the UN conversion)",
+            "years_missing": ", ".join(comtrade_clean.missing) or "(none)",
+            "h0_codes_with_trade": len(pooled),
+            "pooled_h0_trade_usd": float(pooled["value_usd"].sum()),
+            "un_conversion_vintages": ", ".join(conversion.attrs.get("hs_vintages_found", [])) or "(none found)",
+            "backbone_pruned_links": len(weights.attrs["backbone_pruned"]),
+            "conversion_replaced_links": md_table(pd.DataFrame(weights.attrs["conversion_replaced"], columns=["from_vintage", "from_code", "to_code"])),
+        },
+    )
+    yield check_result_from_frame(
+        "weights_conserve_value", "hs_conversion_weights", weights_not_summing_to_one(weights), "source codes whose weights do not sum to 1"
+    )
 
 
 @dg.asset(

@@ -38,3 +38,17 @@ class ParquetTable:
     def to_pandas(self, columns: list[str] | None = None) -> pd.DataFrame:
         """The table as pandas (only for tables known to be small, and for tests)."""
         return pq.read_table(self.path, columns=columns).to_pandas()
+
+
+@dataclass(frozen=True)
+class ParquetPartitions:
+    """The stored Parquet files of every partition of a yearly asset (for an unpartitioned asset that reads
+    all years with DuckDB, never as one frame).
+
+    paths: the files that exist, in partition order. keys: their partition keys.
+    missing: partition keys of the asset that have no stored file (never materialized).
+    """
+
+    paths: tuple[Path, ...]
+    keys: tuple[str, ...]
+    missing: tuple[str, ...] = ()

@@ -46,6 +46,7 @@ PIPELINE_STAGES: tuple[tuple[str, str, bool], ...] = (
     ("raw", "comtrade_raw", True),
     ("clean", "comtrade_clean,comtrade_totals,comtrade_rejects", True),
     ("reference", "hs_concordance,product_groups,country_codes,regions", False),  # inputs of trade_flows
+    ("weights", "hs_conversion_weights", False),  # input of trade_flows: H0 trade pooled over the stored years
     ("trade_flows", "trade_flows", True),
     ("country_totals", "country_totals", True),  # planned with the DuckDB rewrite; no such asset yet
 )

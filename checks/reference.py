@@ -1,7 +1,8 @@
-"""pandera schemas of the reference assets: `hs_concordance` (HS H1..H6 → H0 links) and `product_groups`.
+"""pandera schemas of the reference assets: `hs_concordance` (HS H1..H6 → H0 links), `hs_conversion_weights`
+and `product_groups`.
 
-Also `conversion_weights_schema` for the weights derived from the concordance
-(assets/transforms/hs_conversion.conversion_weights). Column sets and value domains come from the
+`conversion_weights_schema` validates the weights (assets/transforms/hs_conversion.conversion_weights);
+`hs_conversion_weights_schema` is the same contract under the asset's name. Column sets and value domains come from the
 modules that build the frames, so a renamed group or stage fails here first.
 """
 
@@ -54,12 +55,15 @@ conversion_weights_schema = pa.DataFrameSchema(
         "to_code": pa.Column(str, pa.Check.str_matches(HS6_PATTERN)),
         "weight": pa.Column(float, pa.Check.in_range(0.0, 1.0)),
         "weight_method": pa.Column(str, pa.Check.isin(WEIGHT_METHODS)),
+        "evidence_usd": pa.Column(float, pa.Check.ge(0.0)),
     },
     checks=[pa.Check(_weights_sum_to_one, error="weights of a source code do not sum to 1")],
     unique=["from_vintage", "from_code", "to_code"],
     strict=True,
     name="conversion_weights",
+    description="HS H1..H6 code → H0 code weights (pooled trade shares or the UN conversion), summing to 1 per source code.",
 )
+hs_conversion_weights_schema = conversion_weights_schema.set_name("hs_conversion_weights")
 
 
 def _hs4_is_prefix(frame: pd.DataFrame) -> pd.Series:

@@ -1,6 +1,7 @@
 """`rvc` command: run the pipeline without the Dagster UI or daemon.
 
     rvc demo                      reference tables, every year in the extracts, the panel and the report
+                                  (all years cleaned, then the HS conversion weights, then each year harmonized)
     rvc backfill --from 1995 --to 2023 [--no-summary]
     rvc years                     rows per year in the extracts, unreadable and skipped files, the partition years
 
@@ -72,11 +73,21 @@ def _outputs_present(settings: Settings, year: str) -> bool:
     return all((settings.warehouse_dir / key / f"{year}.parquet").is_file() for key in YEARLY_ASSET_KEYS)
 
 
-def backfill(first: int, last: int, summary: bool = True, force: bool = False, out=sys.stdout) -> list[str]:
-    """Materialize the reference tables, then every yearly partition first..last, then the panel and report.
+def _file_digest(path) -> str | None:
+    from assets.sources.extract_inventory import file_sha256
 
-    A year whose inputs and code are unchanged since its last successful run, and whose outputs are all
-    there, is skipped with a message (`force=True` re-runs it). Returns the years that ran.
+    return file_sha256(path) if path.is_file() else None
+
+
+def backfill(first: int, last: int, summary: bool = True, force: bool = False, out=sys.stdout) -> list[str]:
+    """Materialize the reference tables, clean every year first..last, build the HS conversion weights from all
+    cleaned years, harmonize every year, then the panel and report.
+
+    The weights pool H0 trade over every cleaned year, so no year is harmonized before all years of the range
+    are cleaned. A year whose inputs and code are unchanged since its last successful run, and whose outputs
+    are all there, is skipped with a message (`force=True` re-runs it) — unless the weights changed, which
+    re-harmonizes every year of the range (years outside it are named: they keep the old weights until
+    re-run). Returns the years that were cleaned.
     """
     from pipelines.definitions import defs
 
@@ -97,14 +108,33 @@ def backfill(first: int, last: int, summary: bool = True, force: bool = False, o
             print(f"year {key}: inputs and code unchanged since its last run — skipped (--force re-runs)", file=out, flush=True)
             continue
         reason = "first run" if key not in recorded else ("outputs missing" if recorded.get(key) == current else "inputs or code changed")
-        print(f"year {key} ({'forced' if force else reason}) …", file=out, flush=True)
-        _run(defs, "yearly_refresh", instance, partition_key=key)
-        record_fingerprint(settings, key, current)
+        print(f"year {key} ({'forced' if force else reason}): cleaning …", file=out, flush=True)
+        _run(defs, "yearly_cleaning", instance, partition_key=key)
         ran.append(key)
+
+    weights_path = settings.warehouse_dir / "hs_conversion_weights.parquet"
+    before = _file_digest(weights_path)
+    if ran or force or before is None:
+        print("HS conversion weights (H0 trade pooled over every cleaned year) …", file=out, flush=True)
+        _run(defs, "conversion_weights", instance)
+    weights_changed = _file_digest(weights_path) != before
+    harmonize = keys if weights_changed else ran
+    for key in harmonize:
+        note = "" if key in ran else " (HS conversion weights changed)"
+        print(f"year {key}: harmonization and indicators{note} …", file=out, flush=True)
+        _run(defs, "yearly_harmonization", instance, partition_key=key)
+        record_fingerprint(settings, key, fingerprints.get(int(key), ""))
+    if weights_changed and before is not None:
+        outside = sorted(
+            p.stem for p in (settings.warehouse_dir / "trade_flows").glob("*.parquet") if p.stem.isdigit() and p.stem not in keys
+        )
+        if outside:
+            print(f"note: the HS conversion weights changed; years {', '.join(outside)} outside --from/--to still use the old "
+                  "weights (re-run them with --force)", file=out, flush=True)
     summary_present = (settings.warehouse_dir / "indicator_panel.parquet").is_file() and (
         settings.warehouse_dir / "rvc_report" / "index.html"
     ).is_file()
-    if summary and (ran or force or not summary_present):
+    if summary and (harmonize or force or not summary_present):
         print("indicator panel and report …", file=out, flush=True)
         _run(defs, "panel_and_report", instance)
     elif summary:

@@ -12,7 +12,7 @@ import dagster as dg
 
 from assets import cleaning, harmonization, indicators, raw, reference, reports
 from pipelines.io_managers import ParquetIOManager
-from pipelines.jobs import reference_job, summary_job, yearly_job
+from pipelines.jobs import ALL_JOBS
 from pipelines.resources import RvcConfig
 from pipelines.schedules import monthly_refresh, yearly_refresh_march
 from pipelines.sensors import comtrade_release_sensor, extract_files_sensor, summary_automation
@@ -47,7 +47,7 @@ def build_defs(settings: Settings | None = None, resource_overrides: dict[str, o
     return dg.Definitions(
         assets=asset_defs,
         asset_checks=dg.load_asset_checks_from_modules(ASSET_MODULES),
-        jobs=[yearly_job, reference_job, summary_job],
+        jobs=ALL_JOBS,
         schedules=[monthly_refresh, yearly_refresh_march],
         sensors=[extract_files_sensor, comtrade_release_sensor, summary_automation],
         resources=resources,

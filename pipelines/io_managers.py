@@ -9,7 +9,9 @@ partition whole, and files get the permissions the umask gives. Every write repo
 schema, a Markdown preview and a content hash as Dagster metadata.
 
 Inputs are loaded as pandas, or as a `ParquetTable` pointing at the stored file when the asset's parameter
-is annotated `ParquetTable` (so a 15 M-row year is never read into memory by accident).
+is annotated `ParquetTable` (so a 15 M-row year is never read into memory by accident), or as
+`ParquetPartitions` (the stored files of all the input's partitions, for an unpartitioned asset reading
+every year with DuckDB).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from assets.sources.extract_inventory import file_sha256
-from assets.tables import ParquetTable
+from assets.tables import ParquetPartitions, ParquetTable
 
 PREVIEW_ROWS = 10
 TEMP_SUFFIX = ".parquet.tmp"
@@ -152,7 +154,9 @@ class ParquetIOManager(dg.ConfigurableIOManager):
         return asset_path(Path(self.warehouse_dir), context.asset_key, partition_key)
 
     def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame | ParquetTable) -> None:
-        partition_key = context.partition_key if context.has_partition_key else None
+        # An unpartitioned asset in a partitioned run (hs_conversion_weights in yearly_refresh) has a run
+        # partition key but no asset partition: it is stored unpartitioned.
+        partition_key = context.asset_partition_key if context.has_asset_partitions else None
         path = self._path(context, partition_key)
         if isinstance(obj, ParquetTable):
             move_into_place(obj, path)
@@ -163,9 +167,11 @@ class ParquetIOManager(dg.ConfigurableIOManager):
         write_parquet_atomically(obj, path)
         context.add_output_metadata(output_metadata(obj, path))
 
-    def load_input(self, context: dg.InputContext) -> pd.DataFrame | ParquetTable:
+    def load_input(self, context: dg.InputContext) -> pd.DataFrame | ParquetTable | ParquetPartitions:
         if context.dagster_type.typing_type is ParquetTable:
             return self._table(context)
+        if context.dagster_type.typing_type is ParquetPartitions:
+            return self._partitions(context)
         if not context.has_asset_partitions:
             return self._read(self._path(context, None), context)
         keys = sorted(context.asset_partition_keys)
@@ -207,3 +213,20 @@ class ParquetIOManager(dg.ConfigurableIOManager):
                 "for that partition first (e.g. `make backfill`)"
             )
         return ParquetTable(path=path, rows=pq.ParquetFile(path).metadata.num_rows)
+
+    def _partitions(self, context: dg.InputContext) -> ParquetPartitions:
+        """The stored files of the input's partitions (all years for an unpartitioned consumer); missing years
+        are named in the log, not an error, so weights pooled over a partial backfill still build."""
+        keys = sorted(context.asset_partition_keys) if context.has_asset_partitions else [None]
+        present = [key for key in keys if self._path(context, key).exists()]
+        missing = [key for key in keys if key not in present and key is not None]
+        if missing:
+            context.log.warning(
+                f"{context.asset_key.to_user_string()}: {len(missing)} of {len(keys)} partitions not materialized "
+                f"({', '.join(missing[:10])}{' …' if len(missing) > 10 else ''}); reading the {len(present)} that are"
+            )
+        return ParquetPartitions(
+            paths=tuple(self._path(context, key) for key in present),
+            keys=tuple(str(key) for key in present),
+            missing=tuple(missing),
+        )

@@ -1,24 +1,43 @@
-"""Jobs: the yearly chain for one partition, and the unpartitioned reference and summary assets."""
+"""Jobs: the yearly chain for one partition, its two halves around the pooled HS weights, the reference and summary assets.
+
+`hs_conversion_weights` pools H0 trade over every cleaned year, so a full rebuild runs in three steps
+(`rvc backfill`): `yearly_cleaning` for every year, then `conversion_weights` once, then
+`yearly_harmonization` for every year, then `panel_and_report`. `yearly_refresh` (schedules and sensors)
+runs the whole chain for one year: clean it, rebuild the weights from all stored years including it, then
+harmonize it; other years' harmonized partitions then show as stale in the UI when the weights changed.
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 
-REFERENCE_SELECTION = dg.AssetSelection.groups("reference")
-YEARLY_SELECTION = dg.AssetSelection.groups("raw", "cleaning", "harmonization") | dg.AssetSelection.assets(
-    "trade_indicators", "va_indicators"
-)
+WEIGHTS_SELECTION = dg.AssetSelection.assets("hs_conversion_weights")
+# The reference tables that need no trade: built before any year.
+REFERENCE_SELECTION = dg.AssetSelection.groups("reference") - WEIGHTS_SELECTION
+CLEANING_SELECTION = dg.AssetSelection.groups("raw", "cleaning")
+HARMONIZATION_SELECTION = dg.AssetSelection.groups("harmonization") | dg.AssetSelection.assets("trade_indicators", "va_indicators")
+YEARLY_SELECTION = CLEANING_SELECTION | WEIGHTS_SELECTION | HARMONIZATION_SELECTION
 # The Parquet outputs of one yearly run (multi-asset outputs included), for "is this year complete?".
-YEARLY_ASSET_KEYS = (
-    "comtrade_raw", "tiva_raw", "comtrade_clean", "comtrade_totals", "comtrade_rejects", "tiva_clean", "tiva_rejects",
-    "trade_flows", "country_totals", "value_added", "trade_indicators", "va_indicators",
-)
+CLEANING_ASSET_KEYS = ("comtrade_raw", "tiva_raw", "comtrade_clean", "comtrade_totals", "comtrade_rejects", "tiva_clean", "tiva_rejects")
+HARMONIZATION_ASSET_KEYS = ("trade_flows", "country_totals", "value_added", "trade_indicators", "va_indicators")
+YEARLY_ASSET_KEYS = (*CLEANING_ASSET_KEYS, *HARMONIZATION_ASSET_KEYS)
 SUMMARY_SELECTION = dg.AssetSelection.assets("indicator_panel", "rvc_report")
 
 yearly_job = dg.define_asset_job(
     "yearly_refresh",
     selection=YEARLY_SELECTION,
-    description="Raw → cleaning → harmonization → indicators for one year (one partition per run).",
+    description="One year end to end: raw → cleaning → HS conversion weights (pooled over every stored year) → harmonization → indicators.",
+)
+cleaning_job = dg.define_asset_job(
+    "yearly_cleaning", selection=CLEANING_SELECTION, description="Raw → cleaning for one year (one partition per run)."
+)
+weights_job = dg.define_asset_job(
+    "conversion_weights", selection=WEIGHTS_SELECTION,
+    description="HS conversion weights from the H0 trade of every cleaned year (run after cleaning, before harmonization).",
+)
+harmonization_job = dg.define_asset_job(
+    "yearly_harmonization", selection=HARMONIZATION_SELECTION,
+    description="Harmonization → indicators for one year, with the stored HS conversion weights.",
 )
 reference_job = dg.define_asset_job(
     "reference_tables", selection=REFERENCE_SELECTION, description="HS concordance, product groups, country codes, regions."
@@ -26,3 +45,4 @@ reference_job = dg.define_asset_job(
 summary_job = dg.define_asset_job(
     "panel_and_report", selection=SUMMARY_SELECTION, description="Stack all years into the panel and rebuild the report."
 )
+ALL_JOBS = [yearly_job, cleaning_job, weights_job, harmonization_job, reference_job, summary_job]

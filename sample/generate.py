@@ -1050,6 +1050,29 @@ def hs_links_to_h0(vintage: str) -> list[tuple[str, str, str, bool]]:
     return links
 
 
+# The UN Conversion sheets (one HS1992 code per code of the later edition) for the sample's codes:
+# hand-made, copied for these codes from the real UN tables HS{1996..2022}_to_HS1992_UNSD (Conversion sheet).
+# Unlisted codes convert to themselves.
+CONVERSION_CHANGED = {  # vintage -> from_code -> to_code
+    "H3": {"870830": "870839", "870895": "870899"},
+    "H4": {"870830": "870839", "870895": "870899"},
+    "H5": {"870340": "870390", "870360": "870390", "870380": "870390", "870830": "870839", "870895": "870899"},
+    "H6": {"870340": "870390", "870360": "870390", "870380": "870390", "870822": "870829", "870830": "870839",
+           "870895": "870899"},
+}
+
+
+def conversion_csv(vintage: str) -> str:
+    """The CSV export of the UN Conversion sheet `vintage` -> HS1992 for the sample's codes (layout of the 2017 sheet)."""
+    year = VINTAGE_YEAR[vintage]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([f"From HS {year}", "To HS 1992"])
+    for code in sorted(lines_in_vintage(vintage)):
+        writer.writerow([code, CONVERSION_CHANGED.get(vintage, {}).get(code, code)])
+    return buffer.getvalue()
+
+
 def bec4_code(hs6: str) -> str:
     """BEC Rev.4 basic category of a sample HS6 code (as the UN HS->BEC tables assign it)."""
     if hs6.startswith("8703"):
@@ -1152,7 +1175,7 @@ def generate_sample(out_dir: Path = SAMPLE_DIR, seed: int = SEED, years: Iterabl
     """Write extracts/ and reference/ under `out_dir`; return the log of planted quirks.
 
     Files: extracts/comtrade/sample_comtrade_<year>.tsv.gz (1995-2023), extracts/tiva/sample_tiva_mainlv.csv,
-    reference/hs_correlation/csv/HS<year>_to_HS1992_UNSD__correlation.csv and
+    reference/hs_correlation/csv/HS<year>_to_HS1992_UNSD__correlation.csv, its __conversion.csv and
     reference/hs_bec/HS<year>_to_BEC4_UNSD.csv for the six later HS vintages. A year's file does not
     depend on the other years, so `years` may pick a few (the TiVA file, built from every year's
     automotive exports, is then left out).
@@ -1173,6 +1196,8 @@ def generate_sample(out_dir: Path = SAMPLE_DIR, seed: int = SEED, years: Iterabl
         year = VINTAGE_YEAR[vintage]
         _write(out_dir / "reference" / "hs_correlation" / "csv" / f"HS{year}_to_HS1992_UNSD__correlation.csv",
                correlation_csv(vintage).encode())
+        _write(out_dir / "reference" / "hs_correlation" / "csv" / f"HS{year}_to_HS1992_UNSD__conversion.csv",
+               conversion_csv(vintage).encode())
         _write(out_dir / "reference" / "hs_bec" / f"HS{year}_to_BEC4_UNSD.csv", bec_csv(vintage).encode())
     return log
 

@@ -4,7 +4,9 @@ What belongs here: reading one UN workbook sheet or its CSV export into a tidy l
 (`read_correlation_table`), and assembling, from a reference folder laid out like
 `../shared/data/real`, one link table from every vintage H1..H6 to H0 (`load_hs_concordance`).
 Cell-level helpers shared with the HS→BEC parser live here too (`normalize_hs6`, `read_table_rows`).
-What does not: conversion weights and applying them to trade (assets/transforms/hs_conversion.py).
+The UN one-to-one conversion sheets (each workbook's "Conversion" sheet or its `__conversion.csv`
+export) are read by the same parser (`load_hs_conversion`). What does not: conversion weights and applying
+them to trade (assets/transforms/hs_conversion.py).
 
 Quirks of the UN tables handled (SOURCES.md §4): title and "Between" banner rows above the header;
 headers that differ by vintage ("HS1996", "HS 2002", "From HS 2017", "To HS 1992", " HS2017", and
@@ -37,6 +39,8 @@ CORRELATION_COLUMNS: list[str] = [
     "from_vintage", "from_code", "to_vintage", "to_code", "relationship", "source_file", "source_row",
 ]
 CONCORDANCE_COLUMNS: list[str] = [*CORRELATION_COLUMNS, "route"]
+# One row per source code: the single HS1992 code the UN's Conversion sheet assigns it.
+CONVERSION_COLUMNS: list[str] = ["from_vintage", "from_code", "to_code", "source_file", "source_row", "route"]
 
 # Keys of DataFrame.attrs set by load_hs_concordance.
 ATTR_FOUND = "hs_vintages_found"
@@ -214,10 +218,11 @@ def relationship_from_links(links: pd.DataFrame) -> pd.Series:
     return (left + ":" + right).astype("str")
 
 
-def read_correlation_table(path: Path | str, sheet: str | None = None) -> pd.DataFrame:
+def read_correlation_table(path: Path | str, sheet: str | None = None, sheet_hint: str = "correl") -> pd.DataFrame:
     """One UN HS correlation (or conversion) table → one row per link.
 
-    `path` is a workbook (.xls/.xlsx; its "Correlation" sheet unless `sheet` names another) or a CSV
+    `path` is a workbook (.xls/.xlsx; its "Correlation" sheet unless `sheet` names another, or the first
+    sheet whose name contains `sheet_hint`, e.g. "conver" for the Conversion sheet) or a CSV
     export (`<stem>__correlation.csv` / `__conversion.csv`, all cells text). The header row is found
     by content (two "HS yyyy" columns); the editions come from it and must agree with a file name
     like HS2017_to_HS1992_UNSD.
@@ -230,7 +235,7 @@ def read_correlation_table(path: Path | str, sheet: str | None = None) -> pd.Dat
     name, or a code or relationship cell is malformed.
     """
     path = Path(path)
-    hint = None if sheet is not None or path.suffix.lower() == ".csv" else "correl"
+    hint = None if sheet is not None or path.suffix.lower() == ".csv" else sheet_hint
     rows, label = read_table_rows(path, sheet=sheet, sheet_hint=hint, expected="a UN HS correlation table (workbook or its CSV export)")
     header, from_col, from_year, to_col, to_year, rel_col = _find_header(rows, label)
     for year in (from_year, to_year):
@@ -295,19 +300,20 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(types)
 
 
-def find_correlation_file(correlation_dir: Path, from_year: int, to_year: int) -> Path | None:
+def find_correlation_file(correlation_dir: Path, from_year: int, to_year: int, sheet: str = "correlation") -> Path | None:
     """The table HS{from_year} → HS{to_year} in `correlation_dir`, or None.
 
     Preference: the CSV export of the workbook's Correlation sheet
     (`csv/HS2017_to_HS1992_UNSD__correlation.csv`, also accepted directly in `correlation_dir`),
     then the UN workbook itself (`HS2017_to_HS1992_UNSD.xlsx` or `.xls`). Both hold the same links
     (tests/sources/test_hs_correlation.py checks it on the real tables); the export is all text,
-    so codes keep their zeros, and it reads ten times faster.
+    so codes keep their zeros, and it reads ten times faster. `sheet="conversion"` finds the export of
+    the Conversion sheet instead (the workbook holds both sheets).
     """
     stem = f"HS{from_year}_to_HS{to_year}_UNSD"
     candidates = [
-        correlation_dir / "csv" / f"{stem}__correlation.csv",
-        correlation_dir / f"{stem}__correlation.csv",
+        correlation_dir / "csv" / f"{stem}__{sheet}.csv",
+        correlation_dir / f"{stem}__{sheet}.csv",
         correlation_dir / f"{stem}.xlsx",
         correlation_dir / f"{stem}.xls",
     ]
@@ -396,6 +402,59 @@ def load_hs_concordance(reference_dir: Path | str, vintages: Iterable[str] = SOU
     concordance.attrs[ATTR_ROUTES] = {v: routes[v] for v in found}
     concordance.attrs["chain_dead_ends"] = {v: codes for v, codes in dead_ends.items() if v in wanted}
     return concordance
+
+
+def _read_conversion(path: Path) -> pd.DataFrame:
+    table = read_correlation_table(path, sheet_hint="conver")
+    # One target per source code; a repeated source keeps its first row (none in the UN tables of 1996-2022).
+    table = table.drop_duplicates(subset=["from_code"], keep="first").reset_index(drop=True)
+    return table[["from_vintage", "from_code", "to_vintage", "to_code", "source_file", "source_row"]]
+
+
+def load_hs_conversion(reference_dir: Path | str, vintages: Iterable[str] = SOURCE_VINTAGES) -> pd.DataFrame:
+    """The UN one-to-one conversion from every HS vintage H1..H6 to H0 found under `<reference_dir>/hs_correlation/`.
+
+    The UN publishes with each correlation table a "Conversion" sheet that assigns every code of the
+    newer edition the single older code most of it goes to (e.g. HS2022 854231 → HS1992 854211,
+    HS2017 870340 → 870390). Read from `csv/HS{year}_to_HS1992_UNSD__conversion.csv` (the sheet's
+    export), else the workbook's Conversion sheet; when the direct table is missing, the adjacent
+    conversions are chained (H2 → H1 → H0), which stays one-to-one.
+    Returns CONVERSION_COLUMNS (from_vintage, from_code, to_code, source_file, source_row, route
+    "direct" or "chained"), one row per (from_vintage, from_code), sorted by them; attrs
+    ["hs_vintages_found"], ["hs_vintages_missing"] as in `load_hs_concordance`.
+    """
+    correlation_dir = Path(reference_dir) / "hs_correlation"
+    to_h0: dict[str, pd.DataFrame] = {}
+    wanted = set(vintages)
+    h0_year = HS_VINTAGE_YEARS[TARGET_VINTAGE]
+    for vintage in SOURCE_VINTAGES:  # ascending, so a chain can reuse the vintage below
+        year = HS_VINTAGE_YEARS[vintage]
+        direct = find_correlation_file(correlation_dir, year, h0_year, "conversion") if correlation_dir.is_dir() else None
+        if direct is not None:
+            to_h0[vintage] = _read_conversion(direct).assign(route="direct")
+            continue
+        below = SOURCE_VINTAGES[SOURCE_VINTAGES.index(vintage) - 1] if vintage != "H1" else None
+        if below is None or below not in to_h0 or not correlation_dir.is_dir():
+            continue
+        adjacent = find_correlation_file(correlation_dir, year, HS_VINTAGE_YEARS[below], "conversion")
+        if adjacent is None:
+            continue
+        step = _read_conversion(adjacent)
+        onward = dict(zip(to_h0[below]["from_code"], to_h0[below]["to_code"]))
+        step = step.assign(to_code=step["to_code"].map(onward), to_vintage=TARGET_VINTAGE).dropna(subset=["to_code"])
+        step["source_file"] = step["source_file"] + " + " + to_h0[below]["source_file"].iloc[0]
+        to_h0[vintage] = step.assign(route="chained")
+
+    found = [v for v in SOURCE_VINTAGES if v in to_h0 and v in wanted]
+    if found:
+        conversion = pd.concat([to_h0[v] for v in found], ignore_index=True)
+    else:
+        conversion = pd.DataFrame({c: pd.Series(dtype="int64" if c == "source_row" else "str") for c in CONVERSION_COLUMNS})
+    conversion = conversion.astype({c: "str" for c in CONVERSION_COLUMNS if c != "source_row"} | {"source_row": "int64"})
+    conversion = conversion.sort_values(["from_vintage", "from_code"], kind="stable").reset_index(drop=True)[CONVERSION_COLUMNS]
+    conversion.attrs[ATTR_FOUND] = found
+    conversion.attrs[ATTR_MISSING] = [v for v in SOURCE_VINTAGES if v in wanted and v not in to_h0]
+    return conversion
 
 
 def concordance_vintages(concordance: pd.DataFrame) -> list[str]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from assets.transforms.country_codes import to_iso3
-from assets.transforms.hs_conversion import conservation_gap, conversion_weights, convert_to_h0
+from assets.transforms.hs_conversion import conservation_gap, convert_to_h0
 from assets.transforms.reconciliation import INPUT_COLUMNS, TRADE_FLOWS_COLUMNS, VALUE_BASIS_COLUMN, reconcile_mirror_flows
 
 FACT_FLOWS = ("X", "M")  # re-exports and re-imports stay in comtrade_clean, never in bilateral facts
@@ -57,17 +57,15 @@ def select_bilateral_facts(clean: pd.DataFrame, country_codes: pd.DataFrame, ste
 
 
 def build_trade_flows(
-    clean: pd.DataFrame, concordance: pd.DataFrame, country_codes: pd.DataFrame, cif_fob_method: str = "flat"
+    clean: pd.DataFrame, weights: pd.DataFrame, country_codes: pd.DataFrame, cif_fob_method: str = "flat"
 ) -> TradeFlowsBuild:
     """`comtrade_clean` of one year → `trade_flows` (see DESIGN.md), with step counts and the conversion check.
 
-    Split weights for 1:n HS links come from the same year's H0-reported trade where there is any,
-    otherwise equal shares (flagged per row by conversion_weight < 1 and the conversion method).
+    `weights`: the `hs_conversion_weights` asset (hs_conversion.conversion_weights: pooled trade shares
+    over all years, else the UN conversion), the same for every year; each row's weight and method are kept.
     """
     steps: list[dict] = []
     facts = select_bilateral_facts(clean, country_codes, steps)
-    reported_h0 = facts.loc[facts["classification"] == "H0", ["cmd_code", "value_usd"]].rename(columns={"cmd_code": "hs6"})
-    weights = conversion_weights(concordance, trade_h0=reported_h0)
     converted = convert_to_h0(
         facts, weights, code_col="cmd_code", vintage_col="classification", value_cols=["value_usd"], qty_cols=["qty", "net_kg"]
     )

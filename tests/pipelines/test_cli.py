@@ -28,6 +28,14 @@ def test_backfill_three_years_then_nothing_to_redo(tmp_path: Path) -> None:
     first = _rvc(["backfill", "--from", "2005", "--to", "2007"], env)
     assert first.returncode == 0, first.stderr[-3000:]
     assert "year 2006 (first run)" in first.stdout
+    # Every year of the range is cleaned before the pooled weights are built, and harmonized only after them.
+    lines = first.stdout.splitlines()
+    weights_at = next(i for i, line in enumerate(lines) if line.startswith("HS conversion weights"))
+    cleaning = [i for i, line in enumerate(lines) if line.endswith("cleaning …")]
+    harmonizing = [i for i, line in enumerate(lines) if "harmonization and indicators" in line]
+    assert len(cleaning) == 3 and len(harmonizing) == 3
+    assert max(cleaning) < weights_at < min(harmonizing)
+    assert (tmp_path / "wh" / "hs_conversion_weights.parquet").is_file()
     for year in ["2005", "2006", "2007"]:
         assert (tmp_path / "wh" / "trade_indicators" / f"{year}.parquet").is_file()
     assert not (tmp_path / "wh" / "trade_indicators" / "2008.parquet").exists()
@@ -39,8 +47,12 @@ def test_backfill_three_years_then_nothing_to_redo(tmp_path: Path) -> None:
     assert again.stdout.count("inputs and code unchanged since its last run — skipped") == 3
     assert "kept as they are" in again.stdout
 
+    weights_before = (tmp_path / "wh" / "hs_conversion_weights.parquet").read_bytes()
     forced = _rvc(["backfill", "--from", "2006", "--to", "2006", "--force"], env)
     assert forced.returncode == 0 and "year 2006 (forced)" in forced.stdout
+    # Same inputs, same weights to the byte: only the forced year is harmonized again.
+    assert (tmp_path / "wh" / "hs_conversion_weights.parquet").read_bytes() == weights_before
+    assert forced.stdout.count("harmonization and indicators") == 1
 
 
 def _copy_year(source: Path, target: Path, old: int, new: int) -> None:

@@ -12,7 +12,7 @@ from pipelines.settings import load_settings
 FIXED_KEYS = {
     "hs_concordance", "product_groups", "country_codes", "comtrade_raw", "tiva_raw", "comtrade_clean",
     "comtrade_totals", "comtrade_rejects", "tiva_clean", "trade_flows", "country_totals", "value_added", "trade_indicators",
-    "va_indicators", "indicator_panel", "rvc_report",
+    "va_indicators", "indicator_panel", "rvc_report", "hs_conversion_weights",
 }
 YEARS = ["2016", "2017"]
 
@@ -44,7 +44,7 @@ def test_files_are_where_design_says(warehouse: Path) -> None:
     for key in ["comtrade_raw", "comtrade_clean", "comtrade_totals", "comtrade_rejects", "tiva_raw", "tiva_clean",
                 "trade_flows", "country_totals", "value_added", "trade_indicators", "va_indicators"]:
         assert sorted(p.name for p in (warehouse / key).glob("*.parquet")) == [f"{y}.parquet" for y in YEARS], key
-    for key in ["hs_concordance", "product_groups", "country_codes", "indicator_panel"]:
+    for key in ["hs_concordance", "hs_conversion_weights", "product_groups", "country_codes", "indicator_panel"]:
         assert (warehouse / f"{key}.parquet").is_file()
     report = warehouse / "rvc_report"
     assert (report / "index.html").is_file() and (report / "report.md").is_file()
@@ -109,3 +109,39 @@ def test_total_merchandise_indicators_come_from_country_totals(warehouse: Path) 
         got = rows[rows["indicator"] == indicator].set_index("country")["value"]
         assert len(got) == len(expected) > 0
         pd.testing.assert_series_equal(got.sort_index(), expected.sort_index(), check_names=False, rtol=1e-12)
+
+
+def test_jobs_order_cleaning_weights_harmonization() -> None:
+    defs = build_defs()
+
+    def keys(job: str) -> set[str]:
+        return {k.to_user_string() for k in defs.resolve_job_def(job).asset_layer.executable_asset_keys}
+
+    assert "hs_conversion_weights" not in keys("reference_tables")  # it needs cleaned years
+    assert keys("conversion_weights") == {"hs_conversion_weights"}
+    assert {"comtrade_clean", "hs_conversion_weights", "trade_flows"} <= keys("yearly_refresh")
+    assert "trade_flows" not in keys("yearly_cleaning") and "comtrade_clean" not in keys("yearly_harmonization")
+    graph = defs.resolve_asset_graph()
+    weights = graph.get(dg.AssetKey("hs_conversion_weights"))
+    assert weights.group_name == "reference" and weights.partitions_def is None
+    assert dg.AssetKey("comtrade_clean") in weights.parent_keys
+    assert dg.AssetKey("hs_conversion_weights") in graph.get(dg.AssetKey("trade_flows")).parent_keys
+
+
+@pytest.mark.slow
+def test_trade_flows_use_the_stored_weights(warehouse: Path) -> None:
+    from checks.reference import hs_conversion_weights_schema
+
+    weights = pd.read_parquet(warehouse / "hs_conversion_weights.parquet")
+    hs_conversion_weights_schema.validate(weights)
+    assert "equal_share" not in set(weights["weight_method"])
+    # Only 2016 and 2017 (H4, H5) are cleaned here, so no H0 trade is pooled: every split follows the UN
+    # conversion, e.g. H5 hybrids 870340 → 870390 as the sample's (hand-made) Conversion sheet says.
+    split = weights.groupby(["from_vintage", "from_code"])["to_code"].transform("size") > 1
+    assert set(weights.loc[split, "weight_method"]) == {"un_conversion"}
+    hybrids = weights[(weights["from_vintage"] == "H5") & (weights["from_code"] == "870340")]
+    assert hybrids.loc[hybrids["weight"] > 0, "to_code"].tolist() == ["870390"]
+    flows = pd.read_parquet(warehouse / "trade_flows" / "2017.parquet")
+    used = flows.loc[flows["hs_vintage"] == "H5", ["hs6", "conversion_weight"]].drop_duplicates()
+    known = set(zip(weights["to_code"], weights["weight"])) | {(c, 1.0) for c in weights["to_code"]}
+    assert set(zip(used["hs6"], used["conversion_weight"])) <= known

@@ -73,3 +73,31 @@ def test_content_hash_depends_on_values_only() -> None:
 
 def test_markdown_preview_of_empty_frame() -> None:
     assert markdown_preview(_frame(2017).iloc[0:0]) == "_(no rows)_"
+
+
+def test_parquet_partitions_input_lists_stored_years_and_an_unpartitioned_asset_of_a_partitioned_run_is_stored_once(
+    tmp_path: Path,
+) -> None:
+    from assets.tables import ParquetPartitions
+
+    years = dg.StaticPartitionsDefinition(["2015", "2016", "2017"])
+    seen: list[ParquetPartitions] = []
+
+    @dg.asset(partitions_def=years)
+    def clean(context: dg.AssetExecutionContext) -> pd.DataFrame:
+        return _frame(int(context.partition_key))
+
+    @dg.asset
+    def pooled(clean: ParquetPartitions) -> pd.DataFrame:
+        seen.append(clean)
+        return pd.concat([pd.read_parquet(p) for p in clean.paths], ignore_index=True)
+
+    io = ParquetIOManager(warehouse_dir=str(tmp_path))
+    assert dg.materialize([clean], partition_key="2016", resources={"io_manager": io}).success
+    # Both in one partitioned run (as hs_conversion_weights in yearly_refresh): 2015 is never materialized.
+    assert dg.materialize([clean, pooled], partition_key="2017", resources={"io_manager": io}).success
+
+    assert seen[0].keys == ("2016", "2017") and seen[0].missing == ("2015",)
+    assert seen[0].paths == (tmp_path / "clean" / "2016.parquet", tmp_path / "clean" / "2017.parquet")
+    assert (tmp_path / "pooled.parquet").is_file() and not (tmp_path / "pooled").exists()
+    assert pd.read_parquet(tmp_path / "pooled.parquet")["year"].tolist() == [2016, 2016, 2017, 2017]

@@ -110,7 +110,7 @@ def test_generating_twice_gives_byte_identical_files(generator, generated, tmp_p
     # file does not depend on the other years; the committed-sample test below re-checks every file.
     generator.generate_sample(tmp_path, years=[1995, 2002, 2007, 2017, 2023])
     first, second = files_under(generated), files_under(tmp_path)
-    assert len(second) == 5 + 12
+    assert len(second) == 5 + 18  # 5 extract years; 6 correlation, 6 conversion and 6 BEC tables
     different = [name for name in second if first[name].read_bytes() != second[name].read_bytes()]
     assert different == []
 
@@ -524,3 +524,19 @@ def test_every_cmd_code_exists_in_its_vintage(comtrade, real_data_dir):
     for year, rows in comtrade.items():
         unknown = {r["cmdCode"] for r in rows} - nomenclature[VINTAGE[year]]
         assert not unknown, f"{year} ({VINTAGE[year]}): {sorted(unknown)}"
+
+
+@pytest.mark.real_data
+@pytest.mark.parametrize("vintage", ["H1", "H2", "H3", "H4", "H5", "H6"])
+def test_hand_made_conversion_rows_agree_with_the_un_conversion_sheets(generated, real_data_dir, vintage):
+    """The sample's Conversion rows (hand-made for its codes) are the UN Conversion sheet's rows for those codes."""
+    name = f"HS{VINTAGE_FILE_YEAR[vintage]}_to_HS1992_UNSD__conversion.csv"
+
+    def rows(path: Path) -> dict[str, str]:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            cells = [[c for c in row if c.strip()] for row in csv.reader(handle)]
+        return {r[0]: r[1] for r in cells if len(r) == 2 and r[0].isdigit() and len(r[0]) == 6}
+
+    sample = rows(generated / "reference" / "hs_correlation" / "csv" / name)
+    real = rows(real_data_dir / "hs_correlation" / "csv" / name)
+    assert sample and {code: real[code] for code in sample} == sample

@@ -15,8 +15,10 @@ from assets.errors import RvcInputError
 from assets.sources.hs_correlation import (
     CONCORDANCE_COLUMNS,
     CORRELATION_COLUMNS,
+    CONVERSION_COLUMNS,
     concordance_vintages,
     load_hs_concordance,
+    load_hs_conversion,
     normalize_hs6,
     read_correlation_table,
 )
@@ -195,6 +197,39 @@ def test_real_conversion_sheets_parse(real_data_dir, stem):
     assert links_of(table) == expected
     assert set(table["to_vintage"]) == {"H0"}
     assert table["from_code"].is_unique  # a conversion sheet gives each code exactly one target
+
+
+@pytest.mark.real_data
+def test_real_conversion_from_workbooks_equals_the_csv_exports_and_covers_every_vintage(real_data_dir, tmp_path):
+    from_exports = load_hs_conversion(real_data_dir)
+    assert list(from_exports.columns) == CONVERSION_COLUMNS
+    assert from_exports.attrs["hs_vintages_found"] == ["H1", "H2", "H3", "H4", "H5", "H6"]
+    assert not from_exports.duplicated(["from_vintage", "from_code"]).any()
+    # Workbooks only (Conversion sheet; the 2012 .xls stores codes as numbers that lost their zero).
+    folder = tmp_path / "hs_correlation"
+    folder.mkdir()
+    for name in ("HS2012_to_HS1992_UNSD.xls", "HS2022_to_HS1992_UNSD.xlsx"):
+        (folder / name).write_bytes((real_data_dir / "hs_correlation" / name).read_bytes())
+    from_books = load_hs_conversion(tmp_path)
+    assert from_books.attrs["hs_vintages_found"] == ["H4", "H6"]
+    expected = from_exports[from_exports["from_vintage"].isin(["H4", "H6"])]
+    assert set(zip(from_books["from_vintage"], from_books["from_code"], from_books["to_code"])) == set(
+        zip(expected["from_vintage"], expected["from_code"], expected["to_code"]))
+    lookup = dict(zip(zip(from_books["from_vintage"], from_books["from_code"]), from_books["to_code"]))
+    assert lookup[("H6", "854231")] == "854211" and lookup[("H4", "010121")] == "010111"
+
+
+def test_conversion_is_chained_through_the_adjacent_table_when_the_direct_one_is_missing(tmp_path):
+    folder = tmp_path / "hs_correlation" / "csv"
+    folder.mkdir(parents=True)
+    (folder / "HS1996_to_HS1992_UNSD__conversion.csv").write_text("From,To\nHS 1996,HS 1992\n870899,870899\n293371,293390\n")
+    (folder / "HS2002_to_HS1996_UNSD__conversion.csv").write_text("HS 2002,HS 1996\n870895,870899\n293372,293371\n")
+    conversion = load_hs_conversion(tmp_path)
+    assert list(zip(conversion["from_vintage"], conversion["from_code"], conversion["to_code"], conversion["route"])) == [
+        ("H1", "293371", "293390", "direct"), ("H1", "870899", "870899", "direct"),
+        ("H2", "293372", "293390", "chained"), ("H2", "870895", "870899", "chained"),
+    ]
+    assert conversion.attrs["hs_vintages_missing"] == ["H3", "H4", "H5", "H6"]
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from assets.transforms.country_codes import build_country_codes
+from assets.transforms.hs_conversion import conversion_weights
 from assets.transforms.trade_flows import build_trade_flows
 
 CONCORDANCE = pd.DataFrame(
@@ -15,6 +16,10 @@ CONCORDANCE = pd.DataFrame(
         "relationship": ["n:n", "n:n", "n:n"],
     }
 )
+UN_CONVERSION = pd.DataFrame({"from_vintage": ["H5", "H5"], "from_code": ["870340", "870323"], "to_code": ["870323", "870323"]})
+# Pooled H0 trade (all reporters, all years): USD 3 m in 870322, 1 m in 870323 → hybrids split 3/4 : 1/4.
+POOLED = pd.DataFrame({"hs6": ["870322", "870323"], "value_usd": [3e6, 1e6]})
+WEIGHTS = conversion_weights(CONCORDANCE, POOLED, UN_CONVERSION)
 
 
 def _record(reporter: str, partner: str, flow: str, cmd: str, value: float, **extra) -> dict:
@@ -37,7 +42,7 @@ def test_facts_are_converted_and_reconciled() -> None:
     )
     clean["qty"] = clean["qty"].astype("float64")
     clean["net_kg"] = clean["net_kg"].astype("float64")
-    built = build_trade_flows(clean, CONCORDANCE, build_country_codes(None))
+    built = build_trade_flows(clean, WEIGHTS, build_country_codes(None))
 
     steps = built.steps.set_index("step")
     assert steps.loc["re-exports and re-imports kept out of bilateral facts", "value_removed_usd"] == 7.0
@@ -46,19 +51,19 @@ def test_facts_are_converted_and_reconciled() -> None:
 
     flows = built.flows.set_index("hs6")
     assert set(built.flows["exporter"]) == {"JPN"} and set(built.flows["importer"]) == {"THA"}
-    # Without H0-reported trade in the year, 870340 splits in equal shares over its two H0 targets.
-    assert flows.loc["870322", "value_exporter_fob_usd"] == pytest.approx(50.0)
-    assert flows.loc["870322", "value_importer_cif_usd"] == pytest.approx(52.0)
-    assert flows.loc["870322", "conversion_weight"] == pytest.approx(0.5)
-    # 870323 gets the other half of the hybrids plus Japan's own 870323 line (n:1 sums).
-    assert flows.loc["870323", "value_exporter_fob_usd"] == pytest.approx(100.0)
-    assert flows.loc["870323", "value_importer_cif_usd"] == pytest.approx(52.0)
-    assert flows.loc["870322", "value_importer_fob_usd"] == pytest.approx(52.0 / 1.04)
+    # The year has no H0 trade; the pooled weights (3/4 to 870322, 1/4 to 870323) split the hybrids.
+    assert flows.loc["870322", "value_exporter_fob_usd"] == pytest.approx(75.0)
+    assert flows.loc["870322", "value_importer_cif_usd"] == pytest.approx(78.0)
+    assert flows.loc["870322", "conversion_weight"] == pytest.approx(0.75)
+    # 870323 gets the other quarter of the hybrids plus Japan's own 870323 line (n:1 sums).
+    assert flows.loc["870323", "value_exporter_fob_usd"] == pytest.approx(25.0 + 50.0)
+    assert flows.loc["870323", "value_importer_cif_usd"] == pytest.approx(26.0)
+    assert flows.loc["870322", "value_importer_fob_usd"] == pytest.approx(78.0 / 1.04)
     # Both report the pair, so chapter 87 is reconciled as a whole: Japan 150, Thailand 104 / 1.04 = 100; with no
     # flow of USD 10,000 to judge reliability both sides weigh 0.5 → 125, distributed by both sides' line shares.
     assert set(built.flows["recon_group"]) == {"87"} and set(built.flows["recon_rule"]) == {"both_weighted"}
     assert built.flows["value_usd"].sum() == pytest.approx(0.5 * 150.0 + 0.5 * 100.0)
-    assert flows.loc["870322", "value_usd"] == pytest.approx(125.0 * (0.5 * 50.0 / 150.0 + 0.5 * 50.0 / 100.0))
+    assert flows.loc["870322", "value_usd"] == pytest.approx(125.0 * (0.5 * 75.0 / 150.0 + 0.5 * 78.0 / 104.0))
 
 
 def test_the_same_cars_in_two_vintages_are_counted_once() -> None:
@@ -68,11 +73,13 @@ def test_the_same_cars_in_two_vintages_are_counted_once() -> None:
     # weights, 140 in the issue's case). Reconciled per chapter both sides say 100.
     concordance = pd.concat([CONCORDANCE, pd.DataFrame({"from_vintage": ["H4"], "from_code": ["870322"], "to_vintage": ["H0"],
                                                         "to_code": ["870322"], "relationship": ["1:1"]})], ignore_index=True)
+    # Equal pooled evidence in the two H0 targets: the hybrids split 50/50.
+    weights = conversion_weights(concordance, pd.DataFrame({"hs6": ["870322", "870323"], "value_usd": [1e6, 1e6]}), UN_CONVERSION)
     clean = pd.DataFrame([_record("392", "764", "X", "870340", 100.0),
                           _record("764", "392", "M", "870322", 104.0, classification="H4")])
     clean["qty"] = clean["qty"].astype("float64")
     clean["net_kg"] = clean["net_kg"].astype("float64")
-    built = build_trade_flows(clean, concordance, build_country_codes(None))
+    built = build_trade_flows(clean, weights, build_country_codes(None))
 
     assert built.flows["value_usd"].sum() == pytest.approx(100.0)  # w × 100 + (1 − w) × 104 / 1.04 for any w
     assert set(built.flows["hs6"]) == {"870322", "870323"}
@@ -83,7 +90,7 @@ def test_self_trade_leaves_trade_flows_counted_with_its_value() -> None:
                           _record("392", "764", "X", "870323", 50.0)])
     clean["qty"] = clean["qty"].astype("float64")
     clean["net_kg"] = clean["net_kg"].astype("float64")
-    built = build_trade_flows(clean, CONCORDANCE, build_country_codes(None))
+    built = build_trade_flows(clean, WEIGHTS, build_country_codes(None))
 
     step = built.steps.set_index("step").loc["self-trade (reporter = partner) kept out of bilateral facts"]
     assert (step["rows_removed"], step["value_removed_usd"]) == (1, 123.0)
