@@ -26,7 +26,7 @@ class RvcConfig(dg.ConfigurableResource):
     comtrade_api_key: str | None = None  # set from the COMTRADE_API_KEY env var, never logged or stored
     comtrade_api_reporters: str = DEFAULT_API_REPORTERS
     comtrade_api_commodities: str = DEFAULT_API_COMMODITIES
-    cif_fob_method: str = "flat"  # or "mirror_unit_value"
+    cif_fob_method: str = "flat"  # or "chapter_median" (assets/transforms/reconciliation.py)
     duckdb_memory_limit: str = "2GB"  # per heavy step; DuckDB spills the rest under <warehouse>/.spill
 
     @property
