@@ -452,9 +452,12 @@ SELECT p.year, p.exporter, p.importer, p.hs6,
        CASE WHEN {take_exp_kg} THEN p.exp_net_kg ELSE p.imp_net_kg END AS net_kg,
        CASE WHEN {take_exp_qty} THEN p.exp_qty_estimated WHEN p.imp_qty IS NOT NULL THEN p.imp_qty_estimated END AS qty_estimated,
        {_vintage_text(_vintage_mask('p.exp_hs_vintage') + ' | ' + _vintage_mask('p.imp_hs_vintage'))} AS hs_vintage,
-       -- The smallest conversion weight among the sides that contribute to the value.
-       least(CASE WHEN {exp_fob} IS NOT NULL AND {w} > 0 THEN p.exp_conversion_weight END,
-             CASE WHEN {imp_fob} IS NOT NULL AND {w} < 1 THEN p.imp_conversion_weight END) AS conversion_weight,
+       -- The smallest conversion weight among the sides that contribute to the value; a line whose value
+       -- comes from neither side (reconciled to 0: the group's more reliable side did not declare it) keeps
+       -- the weight of the declared line(s), so every row says how its code was converted.
+       coalesce(least(CASE WHEN {exp_fob} IS NOT NULL AND {w} > 0 THEN p.exp_conversion_weight END,
+                      CASE WHEN {imp_fob} IS NOT NULL AND {w} < 1 THEN p.imp_conversion_weight END),
+                least(p.exp_conversion_weight, p.imp_conversion_weight)) AS conversion_weight,
        p.cif_fob_ratio
 FROM {priced} AS p
 JOIN {chosen} AS c
