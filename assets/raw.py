@@ -20,8 +20,8 @@ from assets.errors import RvcInputError
 from assets.metadata import md_table
 from assets.sources.comtrade_readers import cache_comtrade_file, read_query_sidecar
 from assets.sources.comtrade_year import CachedExtract, write_raw_year
-from assets.sources.manifest import ManifestEntry, load_manifest
-from assets.sources.tiva_layouts import read_tiva_extracts
+from assets.sources.manifest import ManifestEntry, load_manifest, tiva_root_of
+from assets.sources.tiva_layouts import read_tiva_files
 from assets.tables import ParquetTable
 from checks.raw import comtrade_raw_schema
 from checks.tiva import tiva_raw_schema
@@ -128,12 +128,21 @@ def comtrade_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output
     kinds={"pandas", "parquet"},
     partitions_def=yearly_partitions,
     **validated_output(tiva_raw_schema, "TivaRaw"),
-    code_version="1",
+    code_version="2",
 )
 def tiva_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output:
-    """Every OECD TiVA observation of the partition year from RVC_EXTRACTS/tiva, with its edition and provenance."""
+    """Every OECD TiVA observation of the partition year from the TiVA files below RVC_EXTRACTS, with its edition and provenance."""
     year = int(context.partition_key)
-    rows, files = read_tiva_extracts(rvc.tiva_dir, years=[year])
+    extracts_dir = Path(rvc.extracts_dir)
+    manifest = load_manifest(extracts_dir, rvc.cache_dir)
+    holding_year = [entry for entry in manifest.bad_files_for_year(year, "tiva") if entry.rows_by_year]
+    if holding_year:
+        raise RvcInputError(
+            f"tiva_raw {year}: {len(holding_year)} TiVA file(s) holding {year} cannot be read — "
+            f"{unreadable_files_text(holding_year)}. Fix or remove them (see `rvc years`) and run {year} again."
+        )
+    entries = manifest.files_for_year(year, "tiva")
+    rows, files = read_tiva_files([(e.path, tiva_root_of(e.source_file, extracts_dir)) for e in entries], years=[year])
     files = files[files["rows_kept"] > 0]
     context.add_output_metadata({"source_files": len(files), "files": md_table(files)})
     return output_with_version(rows, zip(files["source_file"], files["source_sha256"]))

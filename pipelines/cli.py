@@ -67,6 +67,23 @@ def describe_extracts(settings: Settings, out=sys.stdout) -> None:
                 print(f"  {entry.source_file}: {entry.error}", file=out)
 
 
+def extracts_problem(settings: Settings) -> str | None:
+    """One line saying why the extracts folder cannot feed a run (missing, or no Comtrade/TiVA file), else None."""
+    from assets.sources.manifest import load_manifest
+
+    folder = settings.extracts_dir
+    if not folder.is_dir():
+        return f"RVC_EXTRACTS={folder}: no such folder; set RVC_EXTRACTS to the folder of your Comtrade and TiVA downloads"
+    manifest = load_manifest(folder, settings.cache_dir)
+    if not any(entry.family != "skipped" for entry in manifest.entries):
+        skipped = len(manifest.skipped())
+        return (
+            f"RVC_EXTRACTS={folder}: no Comtrade or TiVA file in it ({skipped} other file(s) skipped; "
+            "`rvc years` says why each was skipped)"
+        )
+    return None
+
+
 def _outputs_present(settings: Settings, year: str) -> bool:
     from pipelines.jobs import YEARLY_ASSET_KEYS
 
@@ -157,6 +174,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = load_settings()
+    problem = extracts_problem(settings)
+    if problem is not None:
+        print(f"rvc: {problem}", file=sys.stderr)
+        if args.command != "years" or not settings.extracts_dir.is_dir():
+            return 2
     if args.command == "years":
         describe_extracts(settings)
         print("partition years: " + " ".join(available_years()))  # last line, last word: the latest year

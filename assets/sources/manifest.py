@@ -44,7 +44,7 @@ COMTRADE, TIVA, SKIPPED = "comtrade", "tiva", "skipped"
 FAMILIES = (COMTRADE, TIVA, SKIPPED)
 MANIFEST_FILE_NAME = "manifest.json"
 # Bump when the classification or counting rules change: every entry is then computed again.
-MANIFEST_VERSION = f"2/comtrade-parser-{PARSER_VERSION}"  # 2: unreadable files keep the years of their readable rows
+MANIFEST_VERSION = f"3/comtrade-parser-{PARSER_VERSION}"  # 2: broken files keep the years of their readable rows; 3: files anywhere, by content
 
 
 @dataclass(frozen=True)
@@ -209,24 +209,55 @@ def tiva_rows_by_year(path: Path, tiva_root: Path) -> tuple[str, dict[int, int]]
 # ---------------------------------------------------------------------------------------------- classifying
 
 
-def _skip_reason(relative: Path, path: Path) -> str | None:
-    """Why no reader reads this file, or None when the Comtrade or TiVA reader does."""
+def _classify(relative: Path, path: Path) -> tuple[str, str | None]:
+    """(family, skip reason): which reader reads this file, or SKIPPED and why none does.
+
+    Files in `comtrade/` or `tiva/` belong to that family when their suffix is one its readers read (a bad
+    file there is reported as unreadable, not skipped). Files anywhere else are classified by their content:
+    a Comtrade layout first, then TiVA observations, else skipped with both reasons."""
     from assets.sources.tiva_layouts import NOT_OBSERVATIONS, _is_data_file_name, detect_tiva_layout
 
     name = path.name.lower()
     if name.endswith(QUERY_SIDECAR_SUFFIX):
-        return "query sidecar: read together with its data file, not on its own"
+        return SKIPPED, "query sidecar: read together with its data file, not on its own"
     if name.endswith(".md") or name.startswith("readme"):
-        return "notes (README or Markdown), not data"
-    if len(relative.parts) < 2 or relative.parts[0] not in (COMTRADE, TIVA):
-        return "not inside comtrade/ or tiva/: the readers only look there; move it into one of them"
-    if relative.parts[0] == COMTRADE:
+        return SKIPPED, "notes (README or Markdown), not data"
+    folder = relative.parts[0] if len(relative.parts) > 1 else None
+    if folder == COMTRADE:
         if not is_comtrade_file_name(path.name):
-            return (
+            return SKIPPED, (
                 f"suffix {''.join(path.suffixes) or '(none)'!r} is not one the Comtrade readers read "
                 "(.csv .txt .tsv .json .parquet, optionally .gz): unpack or convert it"
             )
-        return None
+        return COMTRADE, None
+    if folder == TIVA:
+        return TIVA, _tiva_skip_reason(path, name)
+    # Anywhere else: by content.
+    why_not = []
+    if is_comtrade_file_name(path.name):
+        try:
+            layout_of(path, sniff_file(path))
+            return COMTRADE, None
+        except Exception as error:  # noqa: BLE001 - any failure means "not a Comtrade file we recognise"
+            why_not.append(f"not a Comtrade extract ({str(error).split(': ', 1)[-1][:160]})")
+    if _is_data_file_name(path) and not name.endswith((".json", ".json.gz")):
+        try:
+            if detect_tiva_layout(path) != NOT_OBSERVATIONS:
+                return TIVA, None
+            why_not.append("not TiVA observations (no OBS_VALUE or Value column)")
+        except Exception as error:  # noqa: BLE001
+            why_not.append(f"not TiVA observations ({str(error).split(': ', 1)[-1][:160]})")
+    if not why_not:
+        why_not.append(
+            f"suffix {''.join(path.suffixes) or '(none)'!r} is not one the readers read (Comtrade: .csv .txt .tsv .json "
+            ".parquet; TiVA: .csv .txt; optionally .gz): unpack or convert it"
+        )
+    return SKIPPED, "; ".join(why_not)
+
+
+def _tiva_skip_reason(path: Path, name: str) -> str | None:
+    from assets.sources.tiva_layouts import NOT_OBSERVATIONS, _is_data_file_name, detect_tiva_layout
+
     if name.endswith((".json", ".json.gz")):
         return "JSON metadata (a query sidecar), not observations: the TiVA readers read .csv and .txt"
     if not _is_data_file_name(path):
@@ -242,20 +273,25 @@ def _skip_reason(relative: Path, path: Path) -> str | None:
     return None
 
 
+def tiva_root_of(entry_source_file: str, extracts_dir: Path) -> Path:
+    """The folder a TiVA file's `source_file` is recorded relative to: `tiva/` for files in it (as the TiVA
+    readers always did), else the extracts folder."""
+    return extracts_dir / TIVA if entry_source_file.startswith(f"{TIVA}/") else extracts_dir
+
+
 def _measure(path: Path, relative: Path, extracts_dir: Path) -> tuple[str, str | None, dict[int, int], str | None]:
     """(family, layout, rows_by_year, error) of one file. Never raises for a bad file: the reason goes in error."""
     try:
-        reason = _skip_reason(relative, path)
+        family, reason = _classify(relative, path)
     except Exception as error:  # noqa: BLE001 - one bad file must not stop the manifest
         return SKIPPED, None, {}, f"cannot classify ({type(error).__name__}: {error})"
     if reason is not None:
         return SKIPPED, None, {}, reason
-    family = relative.parts[0]
     try:
         if family == COMTRADE:
             layout, rows = comtrade_rows_by_year(path)
         else:
-            layout, rows = tiva_rows_by_year(path, extracts_dir / TIVA)
+            layout, rows = tiva_rows_by_year(path, tiva_root_of(relative.as_posix(), extracts_dir))
     except RvcInputError as error:
         years = years_despite_errors(path) if family == COMTRADE else {}
         return family, None, years, str(error)

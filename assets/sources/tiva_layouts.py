@@ -533,9 +533,15 @@ def read_tiva_extracts(root: Path, years: Collection[int] | None = None) -> tupl
     years as a comma list), one row per file in source_file order.
     """
     root = Path(root)
+    return read_tiva_files([(path, root) for path in list_tiva_files(root)], years)
+
+
+def read_tiva_files(files: list[tuple[Path, Path]], years: Collection[int] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`read_tiva_extracts` for an explicit list of (file, the folder its source_file is relative to), in
+    that order: the manifest's TiVA files of a year, wherever they sit below the extracts folder."""
     wanted = None if years is None else {int(y) for y in years}
     frames, summary = [], []
-    for path in list_tiva_files(root):
+    for path, root in files:
         rows = read_tiva_file(path, root)
         kept = rows if wanted is None else rows[rows["year"].isin(wanted).fillna(False).astype(bool)]
         frames.append(kept)

@@ -87,3 +87,16 @@ def test_a_new_year_becomes_a_partition_and_reaches_the_panel(tmp_path: Path) ->
     panel = pd.read_parquet(tmp_path / "wh" / "indicator_panel.parquet")
     assert 2024 in set(panel["year"].dropna().astype(int))
     assert "2024" in (tmp_path / "wh" / "rvc_report" / "report.md").read_text()
+
+
+def test_a_missing_or_empty_extracts_folder_is_one_clear_line(tmp_path: Path) -> None:
+    missing = _rvc(["years"], {"RVC_EXTRACTS": str(tmp_path / "nowhere"), "RVC_WAREHOUSE": str(tmp_path / "wh")})
+    assert missing.returncode == 2
+    assert missing.stderr.strip().splitlines() == [
+        f"rvc: RVC_EXTRACTS={tmp_path / 'nowhere'}: no such folder; set RVC_EXTRACTS to the folder of your Comtrade and TiVA downloads"
+    ]
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "archive.zip").write_bytes(b"PK")
+    empty = _rvc(["backfill", "--from", "2017", "--to", "2017"], {"RVC_EXTRACTS": str(tmp_path / "empty"), "RVC_WAREHOUSE": str(tmp_path / "wh")})
+    assert empty.returncode == 2
+    assert "no Comtrade or TiVA file in it (1 other file(s) skipped" in empty.stderr

@@ -97,3 +97,27 @@ def test_an_unreadable_file_fails_only_the_years_it_holds(tmp_path: Path) -> Non
     message = error.to_string()  # the step error and its cause, as the UI shows them
     assert "broken_2017.tsv" in message and "line 3 has 39 fields" in message and "comtrade_raw 2017" in message
     assert not (tmp_path / "wh" / "comtrade_raw" / "2017.parquet").exists()
+
+
+def test_extracts_anywhere_below_the_folder_are_classified_by_content_and_symlinks_followed(tmp_path: Path) -> None:
+    # No comtrade/ or tiva/ folders: a Comtrade file at the top, a TiVA file in a folder of its own, a
+    # symlinked Comtrade file, and a stray spreadsheet that no reader reads.
+    extracts = tmp_path / "downloads"
+    (extracts / "oecd").mkdir(parents=True)
+    shutil.copy(SAMPLE_COMTRADE / "sample_comtrade_2016.tsv.gz", extracts)
+    tiva = sorted((REPO_ROOT / "sample" / "extracts" / "tiva").glob("*.csv"))[0]
+    shutil.copy(tiva, extracts / "oecd" / tiva.name)
+    (extracts / "linked_2017.tsv.gz").symlink_to(SAMPLE_COMTRADE / "sample_comtrade_2017.tsv.gz")
+    (extracts / "notes.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    from assets.sources.manifest import load_manifest
+
+    manifest = load_manifest(extracts, tmp_path / "wh" / ".cache" / "extracts")
+    families = {e.source_file: e.family for e in manifest.entries}
+    assert families == {
+        "sample_comtrade_2016.tsv.gz": "comtrade", "linked_2017.tsv.gz": "comtrade",
+        f"oecd/{tiva.name}": "tiva", "notes.xlsx": "skipped",
+    }
+    assert "notes.xlsx" in [e.source_file for e in manifest.skipped()]
+    assert materialize(extracts, tmp_path / "wh", "2017").success
+    raw = pd.read_parquet(tmp_path / "wh" / "comtrade_raw" / "2017.parquet")
+    assert set(raw["source_file"]) == {"linked_2017.tsv.gz"} and len(raw) > 0

@@ -157,7 +157,9 @@ def test_files_no_reader_reads_are_skipped_entries_with_a_reason(extracts: Path,
     assert "'.xlsx'" in skipped["comtrade/codes.xlsx"] and "'.tsv.bz2'" in skipped["comtrade/year.tsv.bz2"]
     assert "'(none)'" in skipped["comtrade/NOSUFFIX"]
     assert "'.zip' is not one the TiVA readers read" in skipped["tiva/tiva.zip"]
-    assert "not inside comtrade/ or tiva/" in skipped["loose.csv"]
+    # Outside comtrade/ and tiva/ a file is classified by content: this one is neither layout.
+    assert "not a Comtrade extract (unrecognised Comtrade layout" in skipped["loose.csv"]
+    assert "not TiVA observations" in skipped["loose.csv"]
     assert "sidecar" in skipped["comtrade/api.json.query.json"]
     assert "comtrade/.hidden.csv" not in by_file(manifest)
     assert all(e.rows_by_year == {} for e in manifest.skipped())
