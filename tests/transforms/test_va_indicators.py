@@ -234,3 +234,45 @@ def test_real_tiva_2025_extract_without_gross_exports(real_data_dir):
     assert dva["value"].isna().all() and (dva["note"] == "missing_input").all()
     assert set(out["indicator"]) == {"dva_share", "fva_share"}
     indicator_schema.validate(out, lazy=True)
+
+
+# ------------------------------------------------------------- the committed synthetic sample (SYNTHETIC)
+
+SAMPLE_YEARS = (1995, 2016, 2022)
+
+
+@pytest.fixture(scope="module")
+def sample_va(repo_root) -> pd.DataFrame:
+    """The sample's TiVA files read, cleaned and turned into indicators for a few sample years."""
+    from assets.sources.tiva_layouts import read_tiva_extracts
+    from assets.transforms.tiva_cleaning import clean_tiva
+    from assets.transforms.value_added import latest_edition
+
+    raw, _summary = read_tiva_extracts(repo_root / "sample" / "extracts", years=SAMPLE_YEARS)
+    clean = latest_edition(clean_tiva(raw).clean)
+    frames = [compute_va_indicators(clean[clean["year"] == year], regions_table(), year) for year in SAMPLE_YEARS]
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_sample_holds_every_value_added_catalog_indicator_for_both_activities(sample_va):
+    catalog = load_indicator_catalog()
+    wanted = set(catalog.loc[catalog["source"] == "value_added", "indicator"])
+    for year in SAMPLE_YEARS:
+        rows = sample_va[(sample_va["year"] == year) & sample_va["value"].notna()]
+        for group in ("motor_vehicles_c29", "all_activities"):
+            assert set(rows.loc[rows["product_group"] == group, "indicator"]) == wanted, (year, group)
+    indicator_schema.validate(sample_va, lazy=True)
+    assert range_violations(sample_va, catalog).empty
+
+
+def test_sample_thai_exports_to_japan_are_not_japanese_value_added(sample_va):
+    """SYNTHETIC sample: the origin (EXGR_BSCI) and destination (MAINLV EXGR_FVA to JPN) series differ."""
+    thai = sample_va[(sample_va["year"] == 2016) & (sample_va["country"] == "THA")]
+    origin = pick(thai, "fva_origin_share", "THA", "JPN", "motor_vehicles_c29", variant="of_foreign_value_added")
+    destination = pick(thai, "fva_by_destination_share", "THA", "JPN", "motor_vehicles_c29",
+                       variant="of_foreign_value_added")
+    assert 30.0 < origin < 50.0  # Japan's share of Thai C29 foreign value added (sample calibration)
+    assert destination < 15.0  # the part of that foreign value added shipped to Japan
+    gvc = pick(thai, "gvc_participation", "THA", "WLD", "motor_vehicles_c29")
+    assert gvc == pytest.approx(pick(thai, "fva_share", "THA", "WLD", "motor_vehicles_c29")
+                                + pick(thai, "forward_participation", "THA", "WLD", "motor_vehicles_c29"))
