@@ -54,6 +54,11 @@ TIVA_COLUMNS = (
     "OBS_VALUE", "UNIT_MULT", "OBS_STATUS", "DECIMALS",
 )
 TIVA_DATAFLOW = "OECD.STI.PIE:DSD_TIVA_MAINLV@DF_MAINLV(1.1)"
+# The other two TiVA dataflows the sample imitates: origin of value added in gross exports (EXGR_BSCI,
+# COUNTERPART_AREA = source country) and the shares (EXGR_DVAFXSH, percent). Versions are the sample's choice.
+TIVA_ORIGIN_DATAFLOW = "OECD.STI.PIE:DSD_TIVA_EXGRVA@DF_EXGRVA(1.0)"
+TIVA_SHARES_DATAFLOW = "OECD.STI.PIE:DSD_TIVA_MAINSH@DF_MAINSH(1.0)"
+TIVA_FILES = {"mainlv": TIVA_DATAFLOW, "exgrva": TIVA_ORIGIN_DATAFLOW, "mainsh": TIVA_SHARES_DATAFLOW}
 # The issue fixes WLD for the world counterpart; the TiVA 2025 codelist itself calls the world "W".
 TIVA_WORLD = "WLD"
 
@@ -941,24 +946,42 @@ def fva_origin_shares(country: str, year: int) -> dict[str, float]:
     return shares
 
 
+# Forward participation (EXGR_DVAFXSH, % of gross exports) of all activities (1995, 2008, 2022); C29 is a share of it.
+FORWARD_SHARE_T = {"JPN": (14.0, 17.0, 18.5), "KOR": (12.0, 15.0, 16.0), "CHN": (9.0, 13.0, 15.0),
+                   "USA": (13.0, 15.0, 16.0), "DEU": (12.0, 14.0, 14.5), "IDN": (18.0, 22.0, 21.0),
+                   "BRN": (25.0, 28.0, 27.0), "SGP": (12.0, 13.0, 12.0)}
+FORWARD_SHARE_T_DEFAULT = (9.0, 11.0, 12.0)
+FORWARD_C29_FACTOR = 0.55  # cars go to final demand more than the average export
+# Destination market of the ASEAN members' exports (share of EXGR, 1995, 2008, 2022): the MAINLV partner breakdown.
+EXPORT_SHARE_TO_JPN = (0.14, 0.10, 0.08)
+# Origins of the foreign value added in ASEAN members' total (_T) exports: the five large non-ASEAN origins.
+T_ORIGINS = ("JPN", "CHN", "KOR", "USA", "DEU")
+
+
 def _tiva_value(value_musd: float) -> str:
     return repr(round(value_musd, 3))
 
 
-def tiva_rows(model: TradeModel, auto_exports: dict[int, dict[str, float]]) -> list[dict[str, str]]:
-    """EXGR, EXGR_DVA, EXGR_FVA (C29 and _T, counterpart WLD) and C29 EXGR_FVA by origin, US$ million.
+def tiva_rows(model: TradeModel, auto_exports: dict[int, dict[str, float]]) -> dict[str, list[dict[str, str]]]:
+    """The three synthetic TiVA files, {file key: rows} (keys of TIVA_FILES), values in US$ million or percent.
 
-    `auto_exports` is {year: {iso3: US$}} from the Comtrade model (YearFlows.auto_exports), so C29 gross
-    exports in TiVA follow the same story as the trade data.
+    mainlv: EXGR, EXGR_DVA, EXGR_FVA (C29 and _T) with COUNTERPART_AREA WLD for every country, and towards
+    the destination JPN for the ASEAN members (MAINLV partner = destination market). exgrva: EXGR_BSCI,
+    foreign value added by origin (COUNTERPART_AREA = source country) of the ASEAN members' C29 exports (every
+    other sample country) and _T exports (T_ORIGINS). mainsh: EXGR_DVAFXSH (percent, counterpart WLD), C29
+    and _T, every country. `auto_exports` is {year: {iso3: US$}} from the Comtrade model
+    (YearFlows.auto_exports), so C29 gross exports in TiVA follow the same story as the trade data.
     """
     noise = model.noise
-    rows = []
+    files: dict[str, list[dict[str, str]]] = {key: [] for key in TIVA_FILES}
 
-    def add(measure: str, country: str, activity: str, counterpart: str, year: int, value: float) -> None:
-        rows.append({"DATAFLOW": TIVA_DATAFLOW, "MEASURE": measure, "REF_AREA": country, "ACTIVITY": activity,
-                     "COUNTERPART_AREA": counterpart, "UNIT_MEASURE": "USD", "FREQ": "A",
-                     "TIME_PERIOD": str(year), "OBS_VALUE": _tiva_value(value), "UNIT_MULT": "6",
-                     "OBS_STATUS": "A", "DECIMALS": "3"})
+    def add(file: str, measure: str, country: str, activity: str, counterpart: str, year: int, value: float,
+            percent: bool = False) -> None:
+        files[file].append({
+            "DATAFLOW": TIVA_FILES[file], "MEASURE": measure, "REF_AREA": country, "ACTIVITY": activity,
+            "COUNTERPART_AREA": counterpart, "UNIT_MEASURE": "PC" if percent else "USD", "FREQ": "A",
+            "TIME_PERIOD": str(year), "OBS_VALUE": _tiva_value(value), "UNIT_MULT": "0" if percent else "6",
+            "OBS_STATUS": "A", "DECIMALS": "3"})
 
     for country in ISO3:
         for year in TIVA_YEARS:
@@ -968,20 +991,35 @@ def tiva_rows(model: TradeModel, auto_exports: dict[int, dict[str, float]]) -> l
             total = goods * 1.18 / 1e6
             sliver = total * 0.0015 * noise.lognormal(0.1, "c29-sliver", country, year)
             c29 = max(auto_exports[year].get(country, 0.0) * 1.08 / 1e6, sliver)
+            forward_t = _three_point(FORWARD_SHARE_T.get(country, FORWARD_SHARE_T_DEFAULT), year)
             for activity, gross, column in (("C29", c29, 0), ("_T", total, 1)):
                 share = (_three_point(DVA_SHARE[country][column], year)
                          + noise.between(-0.006, 0.006, "dva", country, activity, year))
                 dva = gross * share
                 fva = gross - dva
-                add("EXGR", country, activity, TIVA_WORLD, year, gross)
-                add("EXGR_DVA", country, activity, TIVA_WORLD, year, dva)
-                add("EXGR_FVA", country, activity, TIVA_WORLD, year, fva)
-                if activity == "C29" and country in ASEAN:
-                    for origin, origin_share in fva_origin_shares(country, year).items():
-                        scatter = noise.lognormal(0.03, "origin", country, origin, year)
-                        add("EXGR_FVA", country, activity, origin, year, fva * origin_share * scatter)
-    rows.sort(key=lambda r: (r["MEASURE"], r["REF_AREA"], r["ACTIVITY"], r["COUNTERPART_AREA"], r["TIME_PERIOD"]))
-    return rows
+                add("mainlv", "EXGR", country, activity, TIVA_WORLD, year, gross)
+                add("mainlv", "EXGR_DVA", country, activity, TIVA_WORLD, year, dva)
+                add("mainlv", "EXGR_FVA", country, activity, TIVA_WORLD, year, fva)
+                forward = forward_t * (FORWARD_C29_FACTOR if activity == "C29" else 1.0)
+                add("mainsh", "EXGR_DVAFXSH", country, activity, TIVA_WORLD, year,
+                    forward * noise.lognormal(0.03, "forward", country, activity, year), percent=True)
+                if country not in ASEAN:
+                    continue
+                to_jpn = gross * _three_point(EXPORT_SHARE_TO_JPN, year) * noise.lognormal(0.1, "to-jpn", country,
+                                                                                           activity, year)
+                fva_to_jpn = to_jpn * (1 - share) * noise.lognormal(0.05, "fva-to-jpn", country, activity, year)
+                add("mainlv", "EXGR", country, activity, "JPN", year, to_jpn)
+                add("mainlv", "EXGR_DVA", country, activity, "JPN", year, to_jpn - fva_to_jpn)
+                add("mainlv", "EXGR_FVA", country, activity, "JPN", year, fva_to_jpn)
+                for origin, origin_share in fva_origin_shares(country, year).items():
+                    if activity == "_T" and origin not in T_ORIGINS:
+                        continue
+                    scatter = noise.lognormal(0.03, "origin" if activity == "C29" else "origin-t", country, origin,
+                                              year)
+                    add("exgrva", "EXGR_BSCI", country, activity, origin, year, fva * origin_share * scatter)
+    for rows in files.values():
+        rows.sort(key=lambda r: (r["MEASURE"], r["REF_AREA"], r["ACTIVITY"], r["COUNTERPART_AREA"], r["TIME_PERIOD"]))
+    return files
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1174,7 +1212,7 @@ def _write(path: Path, data: bytes) -> Path:
 def generate_sample(out_dir: Path = SAMPLE_DIR, seed: int = SEED, years: Iterable[int] = YEARS) -> QuirkLog:
     """Write extracts/ and reference/ under `out_dir`; return the log of planted quirks.
 
-    Files: extracts/comtrade/sample_comtrade_<year>.tsv.gz (1995-2023), extracts/tiva/sample_tiva_mainlv.csv,
+    Files: extracts/comtrade/sample_comtrade_<year>.tsv.gz (1995-2023), extracts/tiva/sample_tiva_{mainlv,exgrva,mainsh}.csv,
     reference/hs_correlation/csv/HS<year>_to_HS1992_UNSD__correlation.csv, its __conversion.csv and
     reference/hs_bec/HS<year>_to_BEC4_UNSD.csv for the six later HS vintages. A year's file does not
     depend on the other years, so `years` may pick a few (the TiVA file, built from every year's
@@ -1190,8 +1228,8 @@ def generate_sample(out_dir: Path = SAMPLE_DIR, seed: int = SEED, years: Iterabl
         auto_exports[year] = flows.auto_exports
         _write(out_dir / "extracts" / "comtrade" / f"sample_comtrade_{year}.tsv.gz", _gzip_bytes(_tsv(rows)))
     if set(TIVA_YEARS) <= set(years):
-        tiva = _csv(TIVA_COLUMNS, tiva_rows(model, auto_exports))
-        _write(out_dir / "extracts" / "tiva" / "sample_tiva_mainlv.csv", tiva.encode())
+        for key, rows in tiva_rows(model, auto_exports).items():
+            _write(out_dir / "extracts" / "tiva" / f"sample_tiva_{key}.csv", _csv(TIVA_COLUMNS, rows).encode())
     for vintage in ("H1", "H2", "H3", "H4", "H5", "H6"):
         year = VINTAGE_YEAR[vintage]
         _write(out_dir / "reference" / "hs_correlation" / "csv" / f"HS{year}_to_HS1992_UNSD__correlation.csv",

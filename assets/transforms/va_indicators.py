@@ -1,28 +1,32 @@
 """Value-added (TiVA) indicators of one year in the long format: the `va_indicators` asset's logic.
 
-Belongs here: `compute_va_indicators` — dva_share, fva_share, fva_origin_share, forward_participation,
-gvc_participation for TiVA activities C29 (motor vehicles) and _T (all activities). Not here: reading
-or cleaning TiVA (tiva_cleaning), trade indicators, growth rates.
+Belongs here: `compute_va_indicators` — dva_share, fva_share, fva_origin_share, fva_by_destination_share,
+forward_participation, gvc_participation for TiVA activities C29 (motor vehicles) and _T (all activities).
+Not here: reading or cleaning TiVA (tiva_cleaning), trade indicators, growth rates.
 
-Measures accepted from `value_added` (measure, country, partner, activity, year, value, unit; levels in
-one unit, USD million as tiva_clean publishes them; other measures are ignored):
-- EXGR, EXGR_DVA, EXGR_FVA: gross exports and their domestic / foreign value added. The partner of
-  EXGR and EXGR_DVA is the destination market (WLD = all).
-- Foreign value added by origin, partner = the origin country: EXGR_FVA_ORIGIN (the pipeline's explicit
-  name), EXGR_BSCI (TiVA "origin of value added in gross exports"), and — with the default
-  `fva_partner="origin"` — EXGR_FVA rows whose partner is not WLD (how the sample encodes origins). With
-  `fva_partner="destination"` those EXGR_FVA rows are destination markets instead. When one origin
-  appears under several names, EXGR_FVA_ORIGIN wins over EXGR_BSCI over EXGR_FVA.
-- Forward participation: DEXFVAPSH (percent of gross exports, taken as published) or DEXFVA (level,
-  divided by EXGR). The real TiVA 2025 extracts in ../shared have neither, so these rows are then absent.
+Names and units follow OECD (2023/2025) "Guide to OECD Trade in Value Added (TiVA) Indicators". Measures
+accepted from `value_added` (measure, country, partner, activity, year, value, unit; levels in one unit, USD
+million as tiva_clean publishes them; other measures, e.g. DEXFVAPSH, are ignored):
+- EXGR, EXGR_DVA, EXGR_FVA: gross exports and their domestic / foreign value added. Their partner
+  (COUNTERPART_AREA in the MAINLV dataflow) is always the DESTINATION market, WLD = all markets: the
+  real 2025 extract in ../shared publishes EXGR_DVA of ten Asian economies towards OECD, i.e. value added
+  in exports to the OECD. EXGR_FVA with partner WLD gives fva_share (backward participation); EXGR_FVA
+  with another partner gives fva_by_destination_share, never an origin.
+- Foreign value added by ORIGIN (source country), partner = the origin: EXGR_FVA_ORIGIN (the pipeline's
+  explicit name), EXGR_BSCI (TiVA "origin of value added in gross exports", backward linkages by source
+  country) and DEXFVA (foreign value added embodied in domestic exports, by source country). They feed
+  fva_origin_share only. When one origin appears under several names the earlier one in ORIGIN_MEASURES wins.
+- Forward participation: EXGR_DVAFXSH (domestic value added embodied in foreign exports, as a share of
+  gross exports). TiVA publishes it in percent (UNIT_MEASURE PC): taken as published. A row in the level
+  unit (USD_M, a value rather than a share) is divided by EXGR. The real TiVA 2025 extracts in ../shared
+  (EXGR_DVA and EXGR_FNL towards OECD, UNIT_MEASURE USD) carry neither EXGR_DVAFXSH nor EXGR, so
+  forward_participation and gvc_participation are then absent.
 Activities other than C29 and _T are ignored; `product_group` names the activity (ACTIVITY_GROUPS).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
-
 import pandas as pd
 
 from assets.errors import RvcInputError
@@ -40,9 +44,11 @@ from assets.transforms.indicators.common import (
 ACTIVITY_GROUPS: dict[str, str] = {"C29": "motor_vehicles_c29", "_T": "all_activities"}
 VALUE_ADDED_COLUMNS = ["measure", "country", "partner", "activity", "year", "value", "unit"]
 LEVEL_MEASURES = ("EXGR", "EXGR_DVA", "EXGR_FVA", "EXGR_FVA_ORIGIN", "EXGR_BSCI", "DEXFVA")
-PERCENT_MEASURES = ("DEXFVAPSH",)
-# Earlier names win when an origin is given under several measures.
-ORIGIN_MEASURES = ("EXGR_FVA_ORIGIN", "EXGR_BSCI", "EXGR_FVA")
+FORWARD_MEASURE = "EXGR_DVAFXSH"
+# Units in which EXGR_DVAFXSH is a share (percent) and taken as published; any other unit is a level.
+PERCENT_UNITS = frozenset({"PC", "percent"})
+# Foreign value added by source country (partner = origin). Earlier names win when an origin repeats.
+ORIGIN_MEASURES = ("EXGR_FVA_ORIGIN", "EXGR_BSCI", "DEXFVA")
 DEFAULT_ORIGIN_REGIONS: tuple[str, ...] = ("ASEAN", "ASEAN10")
 KEYS = ["country", "partner", "activity"]
 
@@ -52,7 +58,7 @@ def _validated(value_added: pd.DataFrame, year: int) -> pd.DataFrame:
     require_columns(value_added, VALUE_ADDED_COLUMNS, "value_added")
     require_single_year(value_added, year, "value_added")
     rows = value_added[
-        value_added["measure"].isin(LEVEL_MEASURES + PERCENT_MEASURES) & value_added["activity"].isin(ACTIVITY_GROUPS)
+        value_added["measure"].isin((*LEVEL_MEASURES, FORWARD_MEASURE)) & value_added["activity"].isin(ACTIVITY_GROUPS)
     ][VALUE_ADDED_COLUMNS].copy()
     for column in ("measure", "country", "partner", "activity", "unit"):
         rows[column] = rows[column].astype("str")
@@ -64,11 +70,14 @@ def _validated(value_added: pd.DataFrame, year: int) -> pd.DataFrame:
             f"value_added: {int(duplicated.sum())} rows share measure, country, partner, activity in {year}, "
             f"e.g. {sample}; expected one value per key. De-duplicate tiva_clean (one edition per year)."
         )
-    level_units = sorted(rows.loc[rows["measure"].isin(LEVEL_MEASURES), "unit"].dropna().unique())
+    is_level = rows["measure"].isin(LEVEL_MEASURES) | (
+        (rows["measure"] == FORWARD_MEASURE) & ~rows["unit"].isin(PERCENT_UNITS))
+    level_units = sorted(rows.loc[is_level, "unit"].dropna().unique())
     if len(level_units) > 1:
         raise RvcInputError(
-            f"value_added: level measures {LEVEL_MEASURES} come in several units {level_units} in {year}; "
-            "expected one (USD million). Normalise units in tiva_clean before computing shares."
+            f"value_added: level measures {LEVEL_MEASURES} (and {FORWARD_MEASURE} given as a value) come in "
+            f"several units {level_units} in {year}; expected one (USD million). Normalise units in tiva_clean "
+            "before computing shares."
         )
     return rows
 
@@ -93,10 +102,13 @@ def _keyed(index: pd.Index) -> pd.DataFrame:
     return keys
 
 
-def _origins(rows: pd.DataFrame, fva_partner: str) -> pd.DataFrame:
+def _world(series: pd.Series) -> pd.Series:
+    return series[series.index.get_level_values("partner") == WORLD]
+
+
+def _origins(rows: pd.DataFrame) -> pd.DataFrame:
     """Foreign value added by origin: country, partner (origin), activity, value, one row per key."""
-    measures = ["EXGR_FVA_ORIGIN", "EXGR_BSCI"] + (["EXGR_FVA"] if fva_partner == "origin" else [])
-    origins = rows[rows["measure"].isin(measures)]
+    origins = rows[rows["measure"].isin(ORIGIN_MEASURES)]
     origins = origins[(origins["partner"] != WORLD) & (origins["partner"] != origins["country"])]
     rank = origins["measure"].map({m: i for i, m in enumerate(ORIGIN_MEASURES)})
     origins = origins.assign(rank=rank).sort_values([*KEYS, "rank"]).drop_duplicates(KEYS)
@@ -108,7 +120,6 @@ def compute_va_indicators(
     regions: pd.DataFrame,
     year: int,
     *,
-    fva_partner: Literal["origin", "destination"] = "origin",
     origin_regions: Sequence[str] = DEFAULT_ORIGIN_REGIONS,
 ) -> pd.DataFrame:
     """Value-added indicators of one year, long format (same columns as the trade indicators).
@@ -117,17 +128,14 @@ def compute_va_indicators(
     from_year, to_year) for the origin aggregates `origin_regions`. Out: year, country, partner,
     product_group (motor_vehicles_c29 | all_activities), indicator, subtype (null), variant, value
     (percent), unit "percent", note — sorted by the key. Shares are NaN with "missing_input" when a
-    measure they need is absent and "zero_denominator" when EXGR is 0.
+    measure they need is absent and "zero_denominator" when the denominator is 0.
     Raises RvcInputError for missing columns, other years, duplicate keys, mixed level units.
     """
-    if fva_partner not in ("origin", "destination"):
-        raise RvcInputError(f"compute_va_indicators: fva_partner must be 'origin' or 'destination', got {fva_partner!r}.")
     rows = _validated(value_added, year)
     exgr = _level(rows, "EXGR")
     dva = _level(rows, "EXGR_DVA")
-    fva = _level(rows, "EXGR_FVA")
-    if fva_partner == "origin":
-        fva = fva[fva.index.get_level_values("partner") == WORLD]
+    fva_all = _level(rows, "EXGR_FVA")
+    fva = _world(fva_all)  # EXGR_FVA to all markets; other partners are destinations
     frames: list[pd.DataFrame] = []
 
     # Every country-activity with data gets both shares vs WLD, NaN "missing_input" where a measure is absent.
@@ -137,15 +145,13 @@ def compute_va_indicators(
     frames.append(long_rows(dva_keys, year=year, indicator="dva_share", value=share, unit="percent",
                             variant=DEFAULT_VA_VARIANT, note=note))
 
-    fva_index = fva.index.union(world_keys)
-    if fva_partner == "destination":
-        fva_index = fva_index.union(exgr.index)
-    fva_keys = _keyed(fva_index)
+    fva_keys = _keyed(fva.index.union(world_keys))
     fva_share, fva_note = safe_ratio(100.0 * _lookup(fva, fva_keys), _lookup(exgr, fva_keys))
     frames.append(long_rows(fva_keys, year=year, indicator="fva_share", value=fva_share, unit="percent",
                             variant=DEFAULT_VA_VARIANT, note=fva_note))
 
-    frames += _origin_shares(rows, exgr, fva, regions, year, fva_partner, origin_regions)
+    frames += _origin_shares(rows, exgr, fva, regions, year, origin_regions)
+    frames += _destination_shares(fva_all, exgr, fva, year)
     frames += _participation(rows, exgr, fva_keys.assign(fva_share=fva_share), year)
     return finalize_indicator_frame(frames)
 
@@ -156,11 +162,10 @@ def _origin_shares(
     fva: pd.Series,
     regions: pd.DataFrame,
     year: int,
-    fva_partner: str,
     origin_regions: Sequence[str],
 ) -> list[pd.DataFrame]:
     """fva_origin_share rows: each origin and each origin region, over EXGR and over EXGR_FVA (vs WLD)."""
-    origins = _origins(rows, fva_partner)
+    origins = _origins(rows)
     if origins.empty:
         return []
     aggregated = []
@@ -182,13 +187,35 @@ def _origin_shares(
     return frames
 
 
-def _participation(rows: pd.DataFrame, exgr: pd.Series, fva_rows: pd.DataFrame, year: int) -> list[pd.DataFrame]:
-    """forward_participation (DEXFVAPSH, else DEXFVA / EXGR) and gvc_participation = fva_share + forward."""
-    published = _level(rows, "DEXFVAPSH")
-    level = _level(rows, "DEXFVA")
-    if published.empty and level.empty:
+def _destination_shares(fva_all: pd.Series, exgr: pd.Series, fva: pd.Series, year: int) -> list[pd.DataFrame]:
+    """fva_by_destination_share: EXGR_FVA towards each destination market (partner other than WLD).
+
+    of_exports_to_destination = 100 * EXGR_FVA_p / EXGR_p (foreign content of the exports to p);
+    of_foreign_value_added = 100 * EXGR_FVA_p / EXGR_FVA_WLD (the part of the foreign content shipped to p).
+    """
+    by_destination = fva_all[fva_all.index.get_level_values("partner") != WORLD]
+    if by_destination.empty:
         return []
-    keys = _keyed(published.index.union(level.index))
+    keys = _keyed(by_destination.index)
+    numerator = 100.0 * _lookup(by_destination, keys)
+    world_keys = keys.assign(partner=WORLD)
+    frames = []
+    for variant, denominator in (("of_exports_to_destination", _lookup(exgr, keys)),
+                                 ("of_foreign_value_added", _lookup(fva, world_keys))):
+        share, note = safe_ratio(numerator, denominator)
+        frames.append(long_rows(keys, year=year, indicator="fva_by_destination_share", value=share, unit="percent",
+                                variant=variant, note=note))
+    return frames
+
+
+def _participation(rows: pd.DataFrame, exgr: pd.Series, fva_rows: pd.DataFrame, year: int) -> list[pd.DataFrame]:
+    """forward_participation (EXGR_DVAFXSH) and gvc_participation = fva_share + forward_participation, vs WLD."""
+    forward_rows = rows[(rows["measure"] == FORWARD_MEASURE) & (rows["partner"] == WORLD)]
+    if forward_rows.empty:
+        return []
+    keys = _keyed(forward_rows.set_index(KEYS).index)
+    published = forward_rows[forward_rows["unit"].isin(PERCENT_UNITS)].set_index(KEYS)["value"]
+    level = forward_rows[~forward_rows["unit"].isin(PERCENT_UNITS)].set_index(KEYS)["value"]
     from_level, note = safe_ratio(100.0 * _lookup(level, keys), _lookup(exgr, keys))
     direct = _lookup(published, keys)
     forward = direct.fillna(from_level)
@@ -196,10 +223,8 @@ def _participation(rows: pd.DataFrame, exgr: pd.Series, fva_rows: pd.DataFrame, 
     frames = [long_rows(keys, year=year, indicator="forward_participation", value=forward, unit="percent",
                         variant=DEFAULT_VA_VARIANT, note=note)]
     backward = fva_rows.set_index(KEYS)["fva_share"]
-    gvc_keys = keys.assign(forward=forward)
-    gvc_keys = gvc_keys[gvc_keys["partner"] == WORLD].reset_index(drop=True)
-    gvc = _lookup(backward, gvc_keys) + gvc_keys["forward"]
-    gvc_keys = gvc_keys[gvc.notna()].reset_index(drop=True)
+    gvc = _lookup(backward, keys) + forward
+    gvc_keys = keys[gvc.notna()].reset_index(drop=True)
     frames.append(long_rows(gvc_keys, year=year, indicator="gvc_participation", value=gvc.dropna().reset_index(drop=True),
                             unit="percent", variant=DEFAULT_VA_VARIANT))
     return frames

@@ -99,6 +99,15 @@ def test_panel_holds_both_years_and_growth(warehouse: Path) -> None:
 
 
 @pytest.mark.slow
+def test_demo_panel_holds_every_catalog_indicator(warehouse: Path) -> None:
+    from assets.transforms.indicator_catalog import load_indicator_catalog
+
+    panel = pd.read_parquet(warehouse / "indicator_panel.parquet")
+    levels = panel[panel["period"].isna() & panel["value"].notna()]
+    assert set(load_indicator_catalog()["indicator"]) <= set(levels["indicator"])
+
+
+@pytest.mark.slow
 def test_total_merchandise_indicators_come_from_country_totals(warehouse: Path) -> None:
     totals = pd.read_parquet(warehouse / "country_totals" / "2017.parquet")
     indicators = pd.read_parquet(warehouse / "trade_indicators" / "2017.parquet")

@@ -79,10 +79,17 @@ def unique(comtrade_raw) -> dict[int, list[dict[str, str]]]:
             for year, (header, rows) in comtrade_raw.items()}
 
 
+TIVA_FILES = ("mainlv", "exgrva", "mainsh")
+
+
 @pytest.fixture(scope="session")
 def tiva(generated: Path) -> list[dict[str, str]]:
-    with open(generated / "extracts" / "tiva" / "sample_tiva_mainlv.csv", newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
+    """The rows of the three TiVA files, each with the file key under "file"."""
+    rows = []
+    for key in TIVA_FILES:
+        with open(generated / "extracts" / "tiva" / f"sample_tiva_{key}.csv", newline="", encoding="utf-8") as handle:
+            rows += [{**r, "file": key} for r in csv.DictReader(handle)]
+    return rows
 
 
 def is_plain(row: dict[str, str]) -> bool:
@@ -389,16 +396,26 @@ def test_breakdown_rows_never_exceed_their_total(comtrade):
 
 
 def test_tiva_is_sdmx_csv_from_the_data_explorer(generated, tiva):
-    with open(generated / "extracts" / "tiva" / "sample_tiva_mainlv.csv", encoding="utf-8") as handle:
-        header = handle.readline().strip().split(",")
-    assert header[:11] == ["DATAFLOW", "MEASURE", "REF_AREA", "ACTIVITY", "COUNTERPART_AREA", "UNIT_MEASURE",
-                           "FREQ", "TIME_PERIOD", "OBS_VALUE", "UNIT_MULT", "OBS_STATUS"]
-    assert {r["DATAFLOW"] for r in tiva} == {"OECD.STI.PIE:DSD_TIVA_MAINLV@DF_MAINLV(1.1)"}
-    assert {(r["UNIT_MEASURE"], r["UNIT_MULT"], r["FREQ"]) for r in tiva} == {("USD", "6", "A")}
+    for key in TIVA_FILES:
+        with open(generated / "extracts" / "tiva" / f"sample_tiva_{key}.csv", encoding="utf-8") as handle:
+            header = handle.readline().strip().split(",")
+        assert header[:11] == ["DATAFLOW", "MEASURE", "REF_AREA", "ACTIVITY", "COUNTERPART_AREA", "UNIT_MEASURE",
+                               "FREQ", "TIME_PERIOD", "OBS_VALUE", "UNIT_MULT", "OBS_STATUS"]
+    dataflows = {(r["file"], r["DATAFLOW"]) for r in tiva}
+    assert dataflows == {("mainlv", "OECD.STI.PIE:DSD_TIVA_MAINLV@DF_MAINLV(1.1)"),
+                         ("exgrva", "OECD.STI.PIE:DSD_TIVA_EXGRVA@DF_EXGRVA(1.0)"),
+                         ("mainsh", "OECD.STI.PIE:DSD_TIVA_MAINSH@DF_MAINSH(1.0)")}
+    units = {(r["MEASURE"], r["UNIT_MEASURE"], r["UNIT_MULT"], r["FREQ"]) for r in tiva}
+    assert units == {("EXGR", "USD", "6", "A"), ("EXGR_DVA", "USD", "6", "A"), ("EXGR_FVA", "USD", "6", "A"),
+                     ("EXGR_BSCI", "USD", "6", "A"), ("EXGR_DVAFXSH", "PC", "0", "A")}
     assert {int(r["TIME_PERIOD"]) for r in tiva} == set(TIVA_YEARS)
     assert {r["REF_AREA"] for r in tiva} == SAMPLE_COUNTRIES
-    assert {r["ACTIVITY"] for r in tiva} == {"C29", "_T"}
-    assert {r["MEASURE"] for r in tiva} == {"EXGR", "EXGR_DVA", "EXGR_FVA"}
+    # Every measure the catalog's value-added indicators use, for both activities.
+    for measure in ("EXGR", "EXGR_DVA", "EXGR_FVA", "EXGR_BSCI", "EXGR_DVAFXSH"):
+        assert {r["ACTIVITY"] for r in tiva if r["MEASURE"] == measure} == {"C29", "_T"}, measure
+    assert {r["MEASURE"] for r in tiva if r["file"] == "mainlv"} == {"EXGR", "EXGR_DVA", "EXGR_FVA"}
+    assert {r["MEASURE"] for r in tiva if r["file"] == "exgrva"} == {"EXGR_BSCI"}
+    assert {r["MEASURE"] for r in tiva if r["file"] == "mainsh"} == {"EXGR_DVAFXSH"}
 
 
 def tiva_values(tiva) -> dict[tuple[str, str, str, str, int], float]:
@@ -408,11 +425,26 @@ def tiva_values(tiva) -> dict[tuple[str, str, str, str, int], float]:
 
 def test_tiva_domestic_plus_foreign_value_added_is_gross_exports(tiva):
     values = tiva_values(tiva)
+    destinations = set()
     for (measure, country, activity, partner, year), gross in values.items():
         if measure == "EXGR":
+            destinations.add(partner)
             dva = values[("EXGR_DVA", country, activity, partner, year)]
             fva = values[("EXGR_FVA", country, activity, partner, year)]
             assert dva + fva == pytest.approx(gross, abs=0.002)  # rounding to 3 decimals
+            if partner != "WLD":  # a destination market: part of the exports to the world
+                assert gross < values[("EXGR", country, activity, "WLD", year)]
+    assert destinations == {"WLD", "JPN"}
+
+
+def test_tiva_forward_participation_is_a_plausible_percent(tiva):
+    values = tiva_values(tiva)
+    forward = {k: v for k, v in values.items() if k[0] == "EXGR_DVAFXSH"}
+    assert len(forward) == len(SAMPLE_COUNTRIES) * 2 * len(TIVA_YEARS)
+    assert {k[3] for k in forward} == {"WLD"}
+    assert all(3.0 < v < 35.0 for v in forward.values())
+    for country in SAMPLE_COUNTRIES:
+        assert values[("EXGR_DVAFXSH", country, "C29", "WLD", 2015)] < values[("EXGR_DVAFXSH", country, "_T", "WLD", 2015)]
 
 
 def test_tiva_thai_localisation_and_origins(tiva):
@@ -422,7 +454,7 @@ def test_tiva_thai_localisation_and_origins(tiva):
         return values[("EXGR_DVA", "THA", "C29", "WLD", year)] / values[("EXGR", "THA", "C29", "WLD", year)]
 
     def japan_share_of_fva(year: int) -> float:
-        return values[("EXGR_FVA", "THA", "C29", "JPN", year)] / values[("EXGR_FVA", "THA", "C29", "WLD", year)]
+        return values[("EXGR_BSCI", "THA", "C29", "JPN", year)] / values[("EXGR_FVA", "THA", "C29", "WLD", year)]
 
     assert dva_share(1995) == pytest.approx(0.35, abs=0.03)
     assert dva_share(2022) == pytest.approx(0.55, abs=0.03)
@@ -430,9 +462,13 @@ def test_tiva_thai_localisation_and_origins(tiva):
     for country in ASEAN:
         for year in (1995, 2022):
             origins = {p: v for (m, c, a, p, y), v in values.items()
-                       if m == "EXGR_FVA" and c == country and a == "C29" and y == year and p != "WLD"}
+                       if m == "EXGR_BSCI" and c == country and a == "C29" and y == year}
             assert set(origins) == SAMPLE_COUNTRIES - {country}
             assert sum(origins.values()) < values[("EXGR_FVA", country, "C29", "WLD", year)]
+            total_origins = {p: v for (m, c, a, p, y), v in values.items()
+                             if m == "EXGR_BSCI" and c == country and a == "_T" and y == year}
+            assert set(total_origins) == {"JPN", "CHN", "KOR", "USA", "DEU"}
+            assert sum(total_origins.values()) < values[("EXGR_FVA", country, "_T", "WLD", year)]
 
 
 # ------------------------------------------------------------------------------------- reference tables

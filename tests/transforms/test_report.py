@@ -75,3 +75,20 @@ def test_failed_report_leaves_previous_report_whole(tmp_path: Path, monkeypatch:
         write_report(_panel(0.2, 0.4), load_indicator_catalog(), destination, data_label="second")
     assert "first" in (destination / "report.md").read_text()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_value_added_to_japan_is_not_called_japanese_value_added() -> None:
+    """Issue 14: MAINLV EXGR_FVA towards JPN is the destination; only origin measures feed the origin sentence."""
+    panel = _panel(0.7, 0.3)
+    extra = []
+    for year, value in [(1995, 40.0), (2023, 30.0)]:
+        extra.append(dict(year=year, country="THA", partner="JPN", product_group="motor_vehicles_c29",
+                          indicator="fva_by_destination_share", subtype=None, variant="of_exports_to_destination",
+                          value=value, unit="percent", note=None, period=None))
+    panel = pd.concat([panel, pd.DataFrame(extra).astype({"year": "Int64"})], ignore_index=True)
+    findings = generate_findings(panel)
+    assert ("The foreign value added content of Thailand's C29 exports to Japan (destination market) fell from "
+            "40.0 % in 1995 to 30.0 % in 2023.") in findings
+    assert any(f.startswith("Value added originating in Japan as a share of Thailand's C29 exports: no TiVA value "
+                            "added by origin") for f in findings)
+    assert not any("Japan's value added" in f for f in findings)

@@ -113,7 +113,7 @@ def value_added(panel: pd.DataFrame) -> plt.Figure | None:
     _legend(left, fontsize=7, ncol=2)
     for member, data in jpn.items():
         right.plot(data.index, data.values, label=name(member))
-    right.set_title("Japanese value added share of C29 exports (%)")
+    right.set_title("Value added originating in Japan, share of C29 exports (%)")
     _legend(right, fontsize=7, ncol=2)
     fig.suptitle("Localization in value added")
     return fig

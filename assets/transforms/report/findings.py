@@ -77,9 +77,18 @@ def value_added_localization(panel: pd.DataFrame) -> list[str]:
         _change_sentence("The domestic value added share of Thailand's motor-vehicle (C29) exports",
                          series(panel, "dva_share", "THA", "WLD", "motor_vehicles_c29"), _pct_points,
                          "no TiVA data for Thailand's C29 exports"),
-        _change_sentence("Japan's value added as a share of Thailand's C29 exports",
+        # Origin: value added produced in Japan (TiVA origin-of-value-added measures such as EXGR_BSCI).
+        _change_sentence("Value added originating in Japan as a share of Thailand's C29 exports",
                          series(panel, "fva_origin_share", "THA", "JPN", "motor_vehicles_c29", "of_gross_exports"),
-                         _pct_points, "no TiVA value added by origin for Thailand"),
+                         _pct_points, "no TiVA value added by origin (EXGR_BSCI) for Thailand"),
+        # Destination: the MAINLV partner breakdown of EXGR_FVA is the market the exports go to, not an origin.
+        _change_sentence("The foreign value added content of Thailand's C29 exports to Japan (destination market)",
+                         series(panel, "fva_by_destination_share", "THA", "JPN", "motor_vehicles_c29",
+                                "of_exports_to_destination"),
+                         _pct_points, "no TiVA breakdown of Thailand's C29 exports by destination"),
+        _change_sentence("Thailand's GVC participation in C29 (backward fva_share + forward EXGR_DVAFXSH)",
+                         series(panel, "gvc_participation", "THA", "WLD", "motor_vehicles_c29"),
+                         _pct_points, "no TiVA forward participation (EXGR_DVAFXSH) for Thailand"),
     ]
     return out
 
