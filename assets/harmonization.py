@@ -4,18 +4,19 @@
 import dagster as dg
 import pandas as pd
 
-from assets.duckdb_session import duckdb_session
+from assets.duckdb_session import duckdb_session, write_query_to_parquet
 from assets.metadata import check_result_from_frame, column_lineage, md_table
 from assets.tables import ParquetTable
 from assets.transforms.comtrade_cleaning import parquet_relation
 from assets.transforms.country_totals import country_totals_table
-from assets.transforms.trade_flows import build_trade_flows
+from assets.transforms.trade_flows import trade_flows_in_duckdb
 from assets.transforms.value_added import build_value_added
 from checks.harmonization import country_totals_schema, trade_flows_schema
 from checks.value_added import value_added_schema
+from pipelines.io_managers import staged_output_path
 from pipelines.partitions import yearly_partitions
 from pipelines.resources import RvcConfig
-from pipelines.validation import validated_output
+from pipelines.validation import require_valid_table, validated_output, validated_table_output
 
 GROUP = "harmonization"
 
@@ -36,32 +37,49 @@ TRADE_FLOWS_LINEAGE = column_lineage(
 
 @dg.asset(
     group_name=GROUP,
-    kinds={"pandas", "parquet", "duckdb"},
+    kinds={"duckdb", "parquet"},
     partitions_def=yearly_partitions,
-    **validated_output(trade_flows_schema, "TradeFlows"),
+    **validated_table_output(trade_flows_schema, "TradeFlows"),
     check_specs=[
         dg.AssetCheckSpec("conversion_conserves_value", asset="trade_flows", blocking=True,
                           description="Converting to HS1992 neither adds nor loses value (sum before = sum after)."),
     ],
-    code_version="2",
+    code_version="3",
 )
 def trade_flows(
     context: dg.AssetExecutionContext,
     rvc: RvcConfig,
-    comtrade_clean: pd.DataFrame,
+    comtrade_clean: ParquetTable,
     hs_conversion_weights: pd.DataFrame,
     country_codes: pd.DataFrame,
 ):
-    """Exporter → importer → HS6 (H0) facts: the exporter's FOB report, the importer's CIF and FOB-adjusted reports, the reconciled value and the rule."""
-    built = build_trade_flows(comtrade_clean, hs_conversion_weights, country_codes, cif_fob_method=rvc.cif_fob_method)
+    """Exporter → importer → HS6 (H0) facts: the exporter's FOB report, the importer's CIF and FOB-adjusted reports, the reconciled value and the rule.
+
+    A DuckDB set operation over the year's comtrade_clean Parquet file (trade_flows_in_duckdb), written with
+    DuckDB in key order and validated in SQL before the IO manager moves it into the warehouse; memory is
+    bounded by rvc.duckdb_memory_limit (spilling to rvc.spill_dir)."""
+    staged = staged_output_path(rvc.warehouse_dir, "trade_flows", context.partition_key)
+    try:
+        with duckdb_session(rvc.spill_dir, rvc.duckdb_memory_limit) as con:
+            built = trade_flows_in_duckdb(
+                con, parquet_relation(comtrade_clean.path, with_position=True), hs_conversion_weights, country_codes,
+                cif_fob_method=rvc.cif_fob_method,
+            )
+            rows = write_query_to_parquet(con, built.flows.sql_query(), staged)
+            table = require_valid_table(con, trade_flows_schema, "TradeFlows", ParquetTable(staged, rows))
+            written = parquet_relation(staged)
+            by_rule = con.execute(f"""
+                SELECT recon_rule, count(*) AS rows, sum(value_usd) AS value_usd FROM {written}
+                GROUP BY recon_rule ORDER BY recon_rule""").df()
+            total = float(con.execute(f"SELECT coalesce(sum(value_usd), 0) FROM {written}").fetchall()[0][0])
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
     yield dg.Output(
-        built.flows,
-        metadata={
-            "dagster/column_lineage": TRADE_FLOWS_LINEAGE,
-            "rows_by_rule": md_table(built.flows.groupby("recon_rule").agg(rows=("value_usd", "size"), value_usd=("value_usd", "sum")).reset_index()),
-            "steps": md_table(built.steps),
-            "value_usd": float(built.flows["value_usd"].sum()),
-        },
+        table.with_metadata(
+            **{"dagster/column_lineage": TRADE_FLOWS_LINEAGE, "rows_by_rule": md_table(by_rule), "steps": md_table(built.steps),
+               "value_usd": total}
+        ),
     )
     yield check_result_from_frame("conversion_conserves_value", "trade_flows", built.conversion_gap, "value changed by HS conversion")
 

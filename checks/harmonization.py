@@ -17,6 +17,7 @@ import pandera.pandas as pa
 
 from assets.transforms.country_codes import ALL_COUNTRIES, KINDS, KINDS_WITH_ISO3
 from assets.transforms.reconciliation import GROUP_KEYS, KEYS, RECON_RULES
+from checks.sql_checks import sql_check
 
 ISO3_PATTERN = r"[A-Z]{3}"
 HS6_PATTERN = r"\d{6}"
@@ -26,14 +27,16 @@ REL_TOL = 1e-9
 
 
 def _matching(pattern: str) -> pa.Check:
-    """Full regex match, evaluated once per distinct value (pandera's str_matches runs per row)."""
+    """Full regex match, evaluated once per distinct value (pandera's str_matches runs per row); SQL twin
+    regexp_full_match (RE2: the patterns here use only classes, repetition, alternation and groups)."""
 
     def check(values: pd.Series) -> pd.Series:
         distinct = pd.Series(values.dropna().unique(), dtype="str")
         ok = dict(zip(distinct, distinct.str.fullmatch(pattern)))
         return values.map(ok).fillna(True).astype(bool)  # nulls are the column's nullable= business
 
-    return pa.Check(check, name=f"matches {pattern}", element_wise=False)
+    sql_pattern = pattern.replace("'", "''")
+    return sql_check(check, f"matches {pattern}", f"regexp_full_match({{col}}, '{sql_pattern}')", element_wise=False)
 
 
 def _col(dtype, description: str, *checks: pa.Check, nullable: bool = False) -> pa.Column:
@@ -107,6 +110,26 @@ def _group_value_between_sides(frame: pd.DataFrame) -> pd.Series:
     return ((sums["value_usd"] >= low - slack) & (sums["value_usd"] <= high + slack)).astype(bool)
 
 
+_GROUP_WINDOW = f"OVER (PARTITION BY {', '.join(GROUP_KEYS)})"
+_GROUP_SUMS = {
+    "__group_value_usd": f"sum(value_usd) {_GROUP_WINDOW}",
+    "__group_exp_fob_usd": f"sum(coalesce(value_exporter_fob_usd, 0.0)) {_GROUP_WINDOW}",
+    "__group_imp_fob_usd": f"sum(coalesce(value_importer_fob_usd, 0.0)) {_GROUP_WINDOW}",
+}
+_GROUP_LOW = "least(__group_exp_fob_usd, __group_imp_fob_usd)"
+_GROUP_HIGH = "greatest(__group_exp_fob_usd, __group_imp_fob_usd)"
+_GROUP_SLACK = f"{REL_TOL!r} * greatest(abs({_GROUP_HIGH}), 1.0)"
+_GROUP_VALUE_BETWEEN_SIDES_SQL = (
+    f"__group_value_usd >= {_GROUP_LOW} - {_GROUP_SLACK} AND __group_value_usd <= {_GROUP_HIGH} + {_GROUP_SLACK}"
+)
+_GROUP_UNIFORM = {
+    "__group_min_rule": f"min(recon_rule) {_GROUP_WINDOW}", "__group_max_rule": f"max(recon_rule) {_GROUP_WINDOW}",
+    "__group_min_weight": f"min(exporter_weight) {_GROUP_WINDOW}",
+    "__group_max_weight": f"max(exporter_weight) {_GROUP_WINDOW}",
+}
+_ONE_RULE_AND_WEIGHT_SQL = "__group_min_rule = __group_max_rule AND __group_min_weight = __group_max_weight"
+
+
 def _one_rule_and_weight_per_group(frame: pd.DataFrame) -> pd.Series:
     grouped = frame.groupby(GROUP_KEYS, sort=False, dropna=False)
     return ((grouped["recon_rule"].transform("nunique") == 1) & (grouped["exporter_weight"].transform("nunique") == 1)).astype(bool)
@@ -145,6 +168,31 @@ def _sorted_by_keys(frame: pd.DataFrame) -> bool:
     return bool(pd.MultiIndex.from_frame(frame[KEYS]).is_monotonic_increasing)
 
 
+_RECON_GROUP_PREFIX_SQL = (
+    "recon_group = 'TOTAL' OR (length(recon_group) = 2 AND left(hs6, 2) = recon_group)"
+    " OR (length(recon_group) = 4 AND left(hs6, 4) = recon_group) OR (length(recon_group) = 6 AND hs6 = recon_group)"
+)
+_EXPORTER_TAKEN_SQL = "('exporter_only', 'both_discrepant_exporter', 'both_unmatched_exporter')"
+_IMPORTER_TAKEN_SQL = "('importer_only_fob_adjusted', 'both_discrepant_importer', 'both_unmatched_importer')"
+_RULE_MATCHES_SIDES_SQL = (
+    "(recon_rule <> 'exporter_only' OR (value_exporter_fob_usd IS NOT NULL AND value_importer_fob_usd IS NULL))"
+    " AND (recon_rule <> 'importer_only_fob_adjusted' OR (value_exporter_fob_usd IS NULL AND value_importer_fob_usd IS NOT NULL))"
+    f" AND (recon_rule NOT IN {_EXPORTER_TAKEN_SQL} OR exporter_weight = 1.0)"
+    f" AND (recon_rule NOT IN {_IMPORTER_TAKEN_SQL} OR exporter_weight = 0.0)"
+    " AND (recon_rule <> 'both_unmatched_zero' OR exporter_weight = 0.0 OR exporter_weight = 1.0)"
+)
+_IMPORTER_FOB_SQL = (
+    "((value_importer_cif_usd IS NULL) = (cif_fob_ratio IS NULL))"
+    " AND ((value_importer_fob_usd IS NULL) = (value_importer_cif_usd IS NULL AND value_importer_fob_declared_usd IS NULL))"
+    " AND (value_importer_fob_usd IS NULL OR abs(value_importer_fob_usd - (coalesce(value_importer_cif_usd / cif_fob_ratio, 0.0)"
+    f" + coalesce(value_importer_fob_declared_usd, 0.0))) <= {REL_TOL!r} * greatest(abs(value_importer_fob_usd), 1.0))"
+)
+_PREVIOUS_KEYS = {f"__previous_{k}": f"lag({k}) OVER (ORDER BY _row)" for k in KEYS}
+_SORTED_SQL = (
+    f"__previous_{KEYS[0]} IS NULL OR ({', '.join(KEYS)}) >= ({', '.join(f'__previous_{k}' for k in KEYS)})"
+)
+
+
 trade_flows_schema = pa.DataFrameSchema(
     {
         "year": _col("Int64", "Reference year", pa.Check.in_range(1962, 2100)),
@@ -179,16 +227,20 @@ trade_flows_schema = pa.DataFrameSchema(
                               pa.Check.ge(1.0), nullable=True),
     },
     checks=[
-        pa.Check(lambda f: f["value_exporter_fob_usd"].notna() | f["value_importer_fob_usd"].notna(),
-                 name="at least one side reports"),
-        pa.Check(lambda f: f["exporter"] != f["importer"], name="no self-trade (exporter = importer)"),
-        pa.Check(_group_value_between_sides, name="value_usd summed over a recon_group between the group's two FOB totals"),
-        pa.Check(_one_rule_and_weight_per_group, name="one recon_rule and exporter_weight per recon_group"),
-        pa.Check(_recon_group_is_a_prefix, name="recon_group is a prefix of hs6 or TOTAL"),
-        pa.Check(_rule_matches_sides, name="recon_rule and exporter_weight consistent with the reporting sides"),
-        pa.Check(_importer_fob_is_cif_over_ratio_plus_declared_fob,
-                 name="value_importer_fob_usd = value_importer_cif_usd / cif_fob_ratio + value_importer_fob_declared_usd"),
-        pa.Check(_sorted_by_keys, name="sorted by year, exporter, importer, hs6"),
+        sql_check(lambda f: f["value_exporter_fob_usd"].notna() | f["value_importer_fob_usd"].notna(),
+                  "at least one side reports", "value_exporter_fob_usd IS NOT NULL OR value_importer_fob_usd IS NOT NULL"),
+        sql_check(lambda f: f["exporter"] != f["importer"], "no self-trade (exporter = importer)", "exporter <> importer"),
+        sql_check(_group_value_between_sides, "value_usd summed over a recon_group between the group's two FOB totals",
+                  _GROUP_VALUE_BETWEEN_SIDES_SQL, windows=_GROUP_SUMS),
+        sql_check(_one_rule_and_weight_per_group, "one recon_rule and exporter_weight per recon_group",
+                  _ONE_RULE_AND_WEIGHT_SQL, windows=_GROUP_UNIFORM),
+        sql_check(_recon_group_is_a_prefix, "recon_group is a prefix of hs6 or TOTAL", _RECON_GROUP_PREFIX_SQL),
+        sql_check(_rule_matches_sides, "recon_rule and exporter_weight consistent with the reporting sides",
+                  _RULE_MATCHES_SIDES_SQL),
+        sql_check(_importer_fob_is_cif_over_ratio_plus_declared_fob,
+                  "value_importer_fob_usd = value_importer_cif_usd / cif_fob_ratio + value_importer_fob_declared_usd",
+                  _IMPORTER_FOB_SQL),
+        sql_check(_sorted_by_keys, "sorted by year, exporter, importer, hs6", _SORTED_SQL, windows=_PREVIOUS_KEYS),
     ],
     unique=KEYS,
     strict=True,

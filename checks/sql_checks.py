@@ -13,10 +13,18 @@ from collections.abc import Callable
 import pandera.pandas as pa
 
 SQL_TWIN_ATTRIBUTE = "rvc_sql"
+SQL_WINDOWS_ATTRIBUTE = "rvc_sql_windows"
 
 
-def sql_check(function: Callable, name: str, sql: str, **kwargs: object) -> pa.Check:
-    """A pandera check (`function`, vectorised) with its SQL twin `sql` (TRUE where the check passes)."""
+def sql_check(function: Callable, name: str, sql: str, *, windows: dict[str, str] | None = None, **kwargs: object) -> pa.Check:
+    """A pandera check (`function`, vectorised) with its SQL twin `sql` (TRUE where the check passes).
+
+    `windows`: columns the twin needs that depend on other rows (group sums, the previous row), as
+    name → SQL window expression over the table's columns and `_row` (the row number in the file); the
+    validator adds them to the rows before evaluating `sql`. Names start with "__" and are shared by
+    all checks of a schema, so two checks may use the same one (same name, same expression)."""
     check = pa.Check(function, name=name, **kwargs)
     setattr(check, SQL_TWIN_ATTRIBUTE, sql)
+    if windows:
+        setattr(check, SQL_WINDOWS_ATTRIBUTE, dict(windows))
     return check

@@ -22,7 +22,7 @@ import pyarrow as pa_arrow
 import pyarrow.parquet as pq
 
 from assets.duckdb_session import sql_string
-from checks.sql_checks import SQL_TWIN_ATTRIBUTE
+from checks.sql_checks import SQL_TWIN_ATTRIBUTE, SQL_WINDOWS_ATTRIBUTE
 
 MAX_CASES_PER_CHECK = 20
 FAILURE_COLUMNS = ["column", "check", "failure_case", "index", "failures"]
@@ -105,6 +105,17 @@ def assert_translatable(schema: pa.DataFrameSchema) -> None:
         check_predicate(check, None)
 
 
+def _window_columns(schema: pa.DataFrameSchema) -> dict[str, str]:
+    """The window columns (name → SQL) the schema's SQL twins need; one name must mean one expression."""
+    found: dict[str, str] = {}
+    checks = [*schema.checks, *(c for column in schema.columns.values() for c in column.checks)]
+    for check in checks:
+        for name, expression in (getattr(check, SQL_WINDOWS_ATTRIBUTE, None) or {}).items():
+            if found.setdefault(name, expression) != expression:
+                raise UntranslatableCheck(f"window column {name!r} is defined twice with different SQL (check {check.name!r})")
+    return found
+
+
 def _dtype_failures(schema: pa.DataFrameSchema, arrow_schema: pa_arrow.Schema) -> list[dict]:
     failures = []
     names = list(arrow_schema.names)
@@ -159,6 +170,9 @@ def validate_parquet(con: duckdb.DuckDBPyConnection, schema: pa.DataFrameSchema,
     if failures:  # values cannot be judged when the columns are not the contract's
         return pd.DataFrame(failures, columns=FAILURE_COLUMNS)
     source = f"(SELECT *, file_row_number AS _row FROM read_parquet({sql_string(path)}, file_row_number = true))"
+    base, windows = source, _window_columns(schema)
+    if windows:  # group sums, previous rows: computed once, spilled like any window under the memory limit
+        source = f"(SELECT *, {', '.join(f'{sql} AS {_quoted(name)}' for name, sql in windows.items())} FROM {source})"
     checks = _row_checks(schema)
     if checks:
         counts = con.execute(
@@ -169,9 +183,9 @@ def validate_parquet(con: duckdb.DuckDBPyConnection, schema: pa.DataFrameSchema,
                 failures += _cases(con, source, failing, shown, column, check, int(count))
     for name, column in schema.columns.items():
         if column.unique:
-            failures += _duplicates(con, source, [str(name)])
+            failures += _duplicates(con, base, [str(name)])
     if schema.unique:
-        failures += _duplicates(con, source, [str(c) for c in schema.unique])
+        failures += _duplicates(con, base, [str(c) for c in schema.unique])
     return pd.DataFrame(failures, columns=FAILURE_COLUMNS)
 
 

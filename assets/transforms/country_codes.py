@@ -189,9 +189,12 @@ def _normalise_iso(values: pd.Series) -> pd.Series:
     return text.mask(text == "")
 
 
-def _distinct_pairs(raw_keys: pd.Series, years: pd.Series) -> tuple[np.ndarray, pd.DataFrame]:
+def _distinct_pairs(
+    raw_keys: pd.Series, years: pd.Series, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, pd.DataFrame]:
     """(row → pair id, one row per distinct raw key and year with its row count): a year holds millions
-    of records but a few hundred distinct codes, so everything after this works on the pairs."""
+    of records but a few hundred distinct codes, so everything after this works on the pairs. `rows`: how
+    many records each input value stands for (default 1 each)."""
     key_ids, key_values = pd.factorize(raw_keys.astype("str"), use_na_sentinel=False)
     year_ids, year_values = pd.factorize(years, use_na_sentinel=False)
     stride = len(year_values) + 1
@@ -200,7 +203,8 @@ def _distinct_pairs(raw_keys: pd.Series, years: pd.Series) -> tuple[np.ndarray, 
         {
             "raw_key": pd.Series(key_values, dtype="str").to_numpy()[pair_values // stride],
             "year": pd.array(year_values, dtype="Int64")[pair_values % stride],
-            "rows": np.bincount(pair_ids, minlength=len(pair_values)),
+            "rows": np.bincount(pair_ids, minlength=len(pair_values)) if rows is None
+            else np.bincount(pair_ids, weights=rows, minlength=len(pair_values)).astype(np.int64),
         }
     )
     return pair_ids, pairs
@@ -208,7 +212,7 @@ def _distinct_pairs(raw_keys: pd.Series, years: pd.Series) -> tuple[np.ndarray, 
 
 def _map_by_year(
     raw_keys: pd.Series, years: pd.Series, normalise, table: pd.DataFrame, key_column: str, label: str,
-    strict_years: bool,
+    strict_years: bool, rows: np.ndarray | None = None,
 ) -> pd.Series:
     """Map keys to iso3 using the table rows valid in each year, on distinct (key, year) pairs.
 
@@ -217,7 +221,7 @@ def _map_by_year(
     other), unless strict_years.
     """
     where = f"column {raw_keys.name!r}" if raw_keys.name is not None else "the values given"
-    pair_ids, pairs = _distinct_pairs(raw_keys, years)
+    pair_ids, pairs = _distinct_pairs(raw_keys, years, rows)
     pairs["key"] = normalise(pairs["raw_key"]).to_numpy()
     known = pairs["key"].isin(table[key_column])
     if not known.all():
@@ -266,18 +270,21 @@ def _map_by_year(
 
 
 def to_iso3(
-    codes: pd.Series, years: pd.Series | int | None, country_codes: pd.DataFrame, *, strict_years: bool = False
+    codes: pd.Series, years: pd.Series | int | None, country_codes: pd.DataFrame, *, strict_years: bool = False,
+    rows: pd.Series | None = None,
 ) -> pd.Series:
     """Comtrade numeric codes ("764", "0", "490", also 764 or "040") → ISO3 for each record's year.
 
     In: codes, years (a Series aligned with codes, one int, or None to ignore validity), the
     `country_codes` table. Out: a str Series on codes' index: ISO3, "WLD" for 0, null for nes areas,
     special categories and region aggregates. Raises RvcInputError listing every unknown code with its
-    row count and what to do (add it to country_overrides.csv).
+    row count and what to do (add it to country_overrides.csv). `rows` (aligned with codes): how many
+    records each (code, year) stands for, when the caller passes distinct pairs (default 1 each).
     """
     codes = pd.Series(codes)
+    counts = None if rows is None else pd.Series(rows).to_numpy(dtype=np.int64)
     return _map_by_year(codes, _as_years(years, codes.index), _normalise_codes, country_codes, "code",
-                        "Comtrade country code", strict_years)
+                        "Comtrade country code", strict_years, counts)
 
 
 def iso_to_iso3(
