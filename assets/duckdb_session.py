@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 DEFAULT_MEMORY_LIMIT = "2GB"
+TEMP_SUFFIX = ".parquet.tmp"  # a file being written; the IO manager removes ones a killed run left behind
 PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd"  # DuckDB's default row groups: large ones serialize the write (measured 3x slower)
 
 
@@ -57,7 +58,7 @@ def staged_path(final: Path) -> Path:
     mkstemp file would be 0600 and colleagues on a shared server could not read the warehouse).
     """
     final.parent.mkdir(parents=True, exist_ok=True)
-    return final.parent / f".{final.stem}.{uuid.uuid4().hex}.parquet.tmp"
+    return final.parent / f".{final.stem}.{uuid.uuid4().hex}{TEMP_SUFFIX}"
 
 
 def write_query_to_parquet(con: duckdb.DuckDBPyConnection, query: str, destination: Path) -> int:

@@ -11,7 +11,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
+
+# Parquet written by DuckDB carries no pandas metadata: integers and booleans are read back as the nullable
+# dtypes the contracts declare (Int64, boolean), not numpy int64/bool (or float64 where a value is missing).
+ARROW_TO_PANDAS = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
+
+
+def arrow_to_pandas(table: pa.Table | pa.RecordBatch) -> pd.DataFrame:
+    """An Arrow table as pandas with the contract dtypes (Int64, boolean, str), whatever wrote it."""
+    return table.to_pandas(types_mapper=ARROW_TO_PANDAS.get)
 
 
 @dataclass(frozen=True)
@@ -37,7 +47,7 @@ class ParquetTable:
 
     def to_pandas(self, columns: list[str] | None = None) -> pd.DataFrame:
         """The table as pandas (only for tables known to be small, and for tests)."""
-        return pq.read_table(self.path, columns=columns).to_pandas()
+        return arrow_to_pandas(pq.read_table(self.path, columns=columns))
 
 
 @dataclass(frozen=True)

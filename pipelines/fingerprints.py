@@ -19,12 +19,11 @@ import fcntl
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from assets.files import write_bytes_atomically
 from assets.sources.extract_inventory import file_sha256, inventory
 from assets.sources.manifest import load_manifest
 from pipelines.settings import REPO_ROOT, Settings
@@ -121,13 +120,4 @@ def record_fingerprint(settings: Settings, year: str, fingerprint: str) -> None:
     path = _record_path(settings)
     with _locked(settings, fcntl.LOCK_EX):
         records = _read_record(path) | {year: fingerprint}
-        handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as temp:
-                temp.write(json.dumps(dict(sorted(records.items())), indent=1))
-                temp.flush()
-                os.fsync(temp.fileno())
-            os.replace(temp_name, path)
-        except BaseException:
-            Path(temp_name).unlink(missing_ok=True)
-            raise
+        write_bytes_atomically(path, json.dumps(dict(sorted(records.items())), indent=1).encode("utf-8"))

@@ -2,7 +2,7 @@
 
 Two kinds of output:
 - a pandas DataFrame (small tables) is written to a temporary file in the same folder and renamed into place;
-- a `ParquetTable` (the heavy yearly stages, written by DuckDB to `staging_path(...)` in the same folder)
+- a `ParquetTable` (the heavy yearly stages, written by DuckDB to `staged_path(...)` in the same folder)
   is renamed into place as it is, never loaded.
 Either way a crash or a failed validation never leaves a half-written partition, a re-run replaces the
 partition whole, and files get the permissions the umask gives. Every write reports row count, column
@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import uuid
 from pathlib import Path
 
 import dagster as dg
@@ -27,25 +26,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from assets.duckdb_session import TEMP_SUFFIX, staged_path
 from assets.sources.extract_inventory import file_sha256
-from assets.tables import ParquetPartitions, ParquetTable
+from assets.tables import ParquetPartitions, ParquetTable, arrow_to_pandas
 
 PREVIEW_ROWS = 10
-TEMP_SUFFIX = ".parquet.tmp"
-_ARROW_TO_PANDAS = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
 
 
 def asset_path(warehouse: Path, asset_key: dg.AssetKey, partition_key: str | None) -> Path:
     base = warehouse.joinpath(*asset_key.path)
     return base / f"{partition_key}.parquet" if partition_key is not None else base.with_suffix(".parquet")
-
-
-def staging_path(final: Path) -> Path:
-    """A unique temporary name beside `final`, for a writer that the IO manager will rename into place.
-
-    Only the name is chosen (the writer creates the file), so the file gets the umask's permissions."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    return final.parent / f".{final.stem}.{uuid.uuid4().hex}{TEMP_SUFFIX}"
 
 
 def staged_output_path(warehouse_dir: str | Path, asset_name: str, partition_key: str | None) -> Path:
@@ -54,7 +44,7 @@ def staged_output_path(warehouse_dir: str | Path, asset_name: str, partition_key
     Temporaries a killed run left for the same partition are removed first."""
     final = asset_path(Path(warehouse_dir), dg.AssetKey(asset_name), partition_key)
     remove_stale_temporaries(final)
-    return staging_path(final)
+    return staged_path(final)
 
 
 def remove_stale_temporaries(final: Path, keep: Path | None = None) -> list[Path]:
@@ -72,7 +62,7 @@ def write_parquet_atomically(frame: pd.DataFrame, path: Path) -> None:
     """Write `frame` to `path` through a temp file + rename (same folder, so the rename is atomic)."""
     remove_stale_temporaries(path)
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    temporary = staging_path(path)
+    temporary = staged_path(path)
     try:
         pq.write_table(table, temporary, compression="zstd")
         os.replace(temporary, path)
@@ -82,12 +72,12 @@ def write_parquet_atomically(frame: pd.DataFrame, path: Path) -> None:
 
 
 def move_into_place(table: ParquetTable, path: Path) -> None:
-    """Rename a staged `ParquetTable` file to `path` (atomic when staged beside it, as `staging_path` does)."""
+    """Rename a staged `ParquetTable` file to `path` (atomic when staged beside it, as `staged_path` does)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if table.path.resolve().parent == path.resolve().parent:
         os.replace(table.path, path)
     else:  # staged elsewhere (tests): copy beside the destination first, then rename
-        temporary = staging_path(path)
+        temporary = staged_path(path)
         shutil.copyfile(table.path, temporary)
         os.replace(temporary, path)
     remove_stale_temporaries(path)
@@ -97,7 +87,7 @@ def parquet_output_metadata(table: ParquetTable, path: Path) -> dict[str, object
     """Metadata of a stored Parquet file, read from its footer and first rows (never the whole file)."""
     parquet = pq.ParquetFile(path)
     head = next(parquet.iter_batches(batch_size=PREVIEW_ROWS), None)
-    preview = head.to_pandas(types_mapper=_ARROW_TO_PANDAS.get) if head is not None else pd.DataFrame()
+    preview = arrow_to_pandas(head) if head is not None else pd.DataFrame()
     schema = parquet.schema_arrow
     return {
         "dagster/row_count": parquet.metadata.num_rows,
@@ -200,7 +190,7 @@ class ParquetIOManager(dg.ConfigurableIOManager):
         if b"pandas" in (table.schema.metadata or {}):
             return table.to_pandas()
         # Written by DuckDB (no pandas metadata): nullable integers and booleans as the contracts declare them.
-        return table.to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
+        return arrow_to_pandas(table)
 
     def _table(self, context: dg.InputContext) -> ParquetTable:
         keys = sorted(context.asset_partition_keys) if context.has_asset_partitions else [None]

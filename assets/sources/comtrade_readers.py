@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 
 from assets.errors import RvcInputError
 from assets.sources.extract_inventory import file_sha256
+from assets.tables import arrow_to_pandas
 from assets.sources.comtrade_layouts import (
     LEGACY_FLOW_CODE,
     column_mapping,
@@ -226,7 +227,6 @@ def _typed_field(name: str, dtype: str, raw: Text, field_text: Any, legacy: bool
     return _null_if_empty(text)
 
 
-_PANDAS_TYPES = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
 _ARROW_TYPES = {"str": pa.string(), "Int64": pa.int64(), "boolean": pa.bool_(), "float64": pa.float64()}
 # The `comtrade_raw` contract as Arrow types: what the cache files hold and `to_canonical` returns.
 COMTRADE_RAW_ARROW_SCHEMA = pa.schema([(name, _ARROW_TYPES[dtype]) for name, dtype in COMTRADE_RAW_COLUMNS.items()])
@@ -293,7 +293,7 @@ def whole_years(text: Text) -> Text:
 
 
 def _frame(table: pa.Table) -> pd.DataFrame:
-    return table.to_pandas(types_mapper=_PANDAS_TYPES.get)
+    return arrow_to_pandas(table)
 
 
 # ---------------------------------------------------------------------------------------------- provenance

@@ -25,7 +25,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from urllib.parse import quote, quote_plus
 import requests
 
 from assets.errors import RvcInputError, RvcSourceError
+from assets.files import write_bytes_atomically
 
 LOGGER = logging.getLogger("rvc.http")
 
@@ -363,17 +363,7 @@ def _attempt_text(attempt: _Attempt) -> str:
 
 def _write_atomically(dest: Path, data: bytes) -> None:
     """Write `data` to `dest` through a temp file in the same folder and a rename: never half-written."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as temp:
-            temp.write(data)
-            temp.flush()
-            os.fsync(temp.fileno())
-        os.replace(temp_name, dest)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    write_bytes_atomically(dest, data, temp_suffix=".part")
 
 
 def read_sidecar(dest: Path) -> dict[str, object] | None:

@@ -17,8 +17,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -28,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from assets.errors import RvcInputError
+from assets.files import write_bytes_atomically
 from assets.sources.comtrade_layouts import (
     open_content,
     column_mapping,
@@ -354,14 +353,7 @@ def save_manifest(manifest: Manifest, path: Path) -> None:
         "extracts_dir": str(manifest.extracts_dir),
         "files": [_entry_record(entry) for entry in manifest.entries],
     }
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    try:
-        temporary.write_text(json.dumps(document, indent=1), encoding="utf-8")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    write_bytes_atomically(Path(path), json.dumps(document, indent=1).encode("utf-8"))
 
 
 def refresh_manifest(extracts_dir: Path, cache_dir: Path, previous: list[ManifestEntry]) -> Manifest:

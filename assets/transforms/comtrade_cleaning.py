@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from assets.duckdb_session import copy_query_to_parquet, duckdb_session, sql_string
 from assets.errors import RvcInputError
+from assets.tables import arrow_to_pandas
 from assets.transforms.cleaning.codes import register_code_tables
 from assets.transforms.cleaning.conservation import conservation_report_sql, conservation_violations_from
 from assets.transforms.cleaning.consistency import (
@@ -40,7 +41,6 @@ from checks.raw import COMTRADE_RAW_COLUMNS
 STEP_COLUMNS = ["step", "rows_removed", "value_removed_usd", "rows_after"]
 OUTPUTS = ("clean", "totals", "rejects")
 RAW_VIEW, JUDGED_VIEW = "raw_in", "judged"
-_ARROW_TO_PANDAS = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
 
 __all__ = ["FACT_COLUMNS", "FACT_KEY", "REJECT_REASONS", "STEP_COLUMNS"]
 
@@ -169,11 +169,6 @@ def parquet_relation(path: Path, with_position: bool = False) -> str:
 # ---------------------------------------------------------------------------------------------- frames
 
 
-def to_frame(table: pa.Table) -> pd.DataFrame:
-    """An Arrow table as pandas with the contract dtypes (Int64, boolean, str), whatever wrote it."""
-    return table.to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
-
-
 def register_frame(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
     """Register a pandas frame as relation `name` with `_pos` = its row order (NaN floats become NULL)."""
     table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False)
@@ -193,7 +188,7 @@ def clean_comtrade(raw: pd.DataFrame, nes_partner_codes: Collection[str] | None 
         register_frame(con, "raw_frame", raw)
         paths = {name: Path(folder) / f"{name}.parquet" for name in OUTPUTS}
         files = clean_comtrade_files(con, "raw_frame", paths, nes_partner_codes)
-        tables = {name: to_frame(pq.read_table(path)) for name, path in paths.items()}
+        tables = {name: arrow_to_pandas(pq.read_table(path)) for name, path in paths.items()}
     rejects = tables["rejects"]
     for column, dtype in COMTRADE_RAW_COLUMNS.items():  # raw columns keep the raw contract's dtypes
         rejects[column] = rejects[column].astype(dtype)

@@ -49,6 +49,7 @@ import pandas as pd
 import pyarrow as pa
 
 from assets.errors import RvcInputError
+from assets.tables import ARROW_TO_PANDAS
 
 FLAT_CIF_FOB_RATIO = 1.04
 CIF_FOB_CAP = 0.20  # the modelled margin (ratio − 1) is capped to [0, 20 %]
@@ -503,7 +504,8 @@ def reconcile_in_duckdb(
     return con.sql(_lines_sql("rc_priced", "rc_chosen", recon_digits))
 
 
-_ARROW_TO_PANDAS = {pa.bool_(): pd.BooleanDtype(), pa.int64(): pd.Int64Dtype(), pa.int32(): pd.Int64Dtype()}
+# DuckDB expressions may also give 32-bit integers; the outputs are Int64 all the same.
+_ARROW_TO_PANDAS = {**ARROW_TO_PANDAS, pa.int32(): pd.Int64Dtype()}
 
 
 def _to_pandas(relation: duckdb.DuckDBPyRelation, columns: list[str]) -> pd.DataFrame:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
-import pytest
 
 import assets.cleaning
 from checks.cleaning import comtrade_totals_schema

@@ -10,7 +10,8 @@ import pytest
 
 from assets.duckdb_session import duckdb_session, write_query_to_parquet
 from assets.errors import RvcInputError
-from assets.transforms.comtrade_cleaning import parquet_relation, to_frame
+from assets.tables import arrow_to_pandas
+from assets.transforms.comtrade_cleaning import parquet_relation
 from assets.transforms.country_codes import build_country_codes
 from assets.transforms.reconciliation import TRADE_FLOWS_COLUMNS
 from assets.transforms.trade_flows import build_trade_flows, trade_flows_in_duckdb
@@ -47,7 +48,7 @@ def test_the_stage_over_parquet_equals_the_frame_form(tmp_path: Path) -> None:
         built = trade_flows_in_duckdb(con, parquet_relation(source, with_position=True), WEIGHTS, codes)
         write_query_to_parquet(con, built.flows.sql_query(), out)
         assert validate_parquet(con, trade_flows_schema, out).empty
-    written = to_frame(pq.read_table(out))
+    written = arrow_to_pandas(pq.read_table(out))
     pd.testing.assert_frame_equal(written, expected.flows, check_dtype=False)
     pd.testing.assert_frame_equal(built.steps, expected.steps)
     steps = built.steps.set_index("step")

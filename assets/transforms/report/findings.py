@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from assets.transforms.report.panel_views import ASEAN_MEMBERS, default_variant, name, possessive, series
+from assets.transforms.report.panel_views import ASEAN_MEMBERS, default_variant, possessive, series
 
 
 def _direction(first: float, last: float) -> str:
