@@ -48,14 +48,14 @@ PIPELINE_STAGES: tuple[tuple[str, str, bool], ...] = (
     ("reference", "hs_concordance,product_groups,country_codes,regions", False),  # inputs of trade_flows
     ("weights", "hs_conversion_weights", False),  # input of trade_flows: H0 trade pooled over the stored years
     ("trade_flows", "trade_flows", True),
-    ("country_totals", "country_totals", True),  # planned with the DuckDB rewrite; no such asset yet
+    ("country_totals", "country_totals", True),
 )
 DEFAULT_STAGES = ("raw", "clean")
 # The plain plan's stages (benchmarks/plain_plan.py), by the same names.
 PLAIN_STAGES: tuple[str, ...] = ("raw", "clean")
 # Asset files whose rows are counted after a pipeline stage (<warehouse>/<asset>/<year>.parquet).
 STAGE_OUTPUTS = {"raw": ("comtrade_raw",), "clean": ("comtrade_clean", "comtrade_totals", "comtrade_rejects"),
-                 "trade_flows": ("trade_flows",)}
+                 "trade_flows": ("trade_flows",), "country_totals": ("country_totals",)}
 
 
 @dataclass
