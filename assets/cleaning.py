@@ -44,19 +44,16 @@ COMTRADE_SCHEMAS = {
             **validated_table_output(comtrade_clean_schema, "ComtradeClean"),
             description="Typed, totals-only reporter-side HS6 records (X, M, RX, RM) of the year: one release and one classification per reporter, flow, partner and heading.",
             kinds={"duckdb", "parquet"},
-            code_version="2",
         ),
         "comtrade_totals": dg.AssetOut(
             **validated_table_output(comtrade_totals_schema, "ComtradeTotals"),
             description="Reporter totals and aggregates (TOTAL, 2/4-digit, partner World): the RCA denominators.",
             kinds={"duckdb", "parquet"},
-            code_version="2",
         ),
         "comtrade_rejects": dg.AssetOut(
             **validated_table_output(comtrade_rejects_schema, "ComtradeRejects"),
             description="Every raw row kept out of comtrade_clean and comtrade_totals, with a reason code and message.",
             kinds={"duckdb", "parquet"},
-            code_version="2",
         ),
     },
     check_specs=[
@@ -127,13 +124,11 @@ def comtrade_cleaning(context: dg.AssetExecutionContext, rvc: RvcConfig, comtrad
             **validated_output(tiva_clean_schema, "TivaClean"),
             description="Canonical TiVA observations in USD million, codes harmonized across editions.",
             kinds={"pandas", "parquet"},
-            code_version="1",
         ),
         "tiva_rejects": dg.AssetOut(
             **validated_output(tiva_rejects_schema, "TivaRejects"),
             description="TiVA observations that cannot be used, with a reason code and message.",
             kinds={"pandas", "parquet"},
-            code_version="1",
         ),
     },
     check_specs=[

@@ -44,7 +44,6 @@ TRADE_FLOWS_LINEAGE = column_lineage(
         dg.AssetCheckSpec("conversion_conserves_value", asset="trade_flows", blocking=True,
                           description="Converting to HS1992 neither adds nor loses value (sum before = sum after)."),
     ],
-    code_version="3",
 )
 def trade_flows(
     context: dg.AssetExecutionContext,
@@ -89,7 +88,6 @@ def trade_flows(
     kinds={"pandas", "parquet"},
     partitions_def=yearly_partitions,
     **validated_output(value_added_schema, "ValueAdded"),
-    code_version="1",
 )
 def value_added(context: dg.AssetExecutionContext, tiva_clean: pd.DataFrame, country_codes: pd.DataFrame) -> pd.DataFrame:
     """TiVA measures (USD million) by country, partner or origin, and activity, on the pipeline's ISO3 and region codes."""
@@ -116,7 +114,6 @@ COUNTRY_TOTALS_LINEAGE = column_lineage(
     kinds={"duckdb", "pandas", "parquet"},
     partitions_def=yearly_partitions,
     **validated_output(country_totals_schema, "CountryTotals"),
-    code_version="1",
 )
 def country_totals(
     context: dg.AssetExecutionContext, rvc: RvcConfig, comtrade_totals: ParquetTable, country_codes: pd.DataFrame

@@ -66,7 +66,6 @@ def _indicator_check_results(asset: str, frame: pd.DataFrame, expected_countries
     partitions_def=yearly_partitions,
     **_with_catalog(validated_output(indicator_schema, "TradeIndicators")),
     check_specs=_indicator_checks("trade_indicators"),
-    code_version="2",
 )
 def trade_indicators(
     context: dg.AssetExecutionContext,
@@ -96,7 +95,6 @@ def trade_indicators(
     partitions_def=yearly_partitions,
     **_with_catalog(validated_output(indicator_schema, "VaIndicators")),
     check_specs=_indicator_checks("va_indicators"),
-    code_version="1",
 )
 def va_indicators(context: dg.AssetExecutionContext, value_added: pd.DataFrame, regions: pd.DataFrame):
     """Long-format value-added indicators of the year: domestic and foreign VA shares, VA by origin, GVC participation."""
@@ -115,7 +113,6 @@ def va_indicators(context: dg.AssetExecutionContext, value_added: pd.DataFrame, 
     **_with_catalog(validated_output(indicator_panel_schema, "IndicatorPanel")),
     # Rebuilt after any yearly refresh (schedule, sensor or backfill) once the summary_automation sensor is on.
     automation_condition=dg.AutomationCondition.eager(),
-    code_version="1",
 )
 def indicator_panel(context: dg.AssetExecutionContext, trade_indicators: pd.DataFrame, va_indicators: pd.DataFrame) -> pd.DataFrame:
     """All years stacked, trade and value added, with compound annual growth over 5-year periods and the whole span."""

@@ -25,7 +25,6 @@ from assets.sources.tiva_layouts import read_tiva_files
 from assets.tables import ParquetTable
 from checks.raw import comtrade_raw_schema
 from checks.tiva import tiva_raw_schema
-from pipelines.fingerprints import code_fingerprint
 from pipelines.io_managers import staged_output_path
 from pipelines.partitions import yearly_partitions
 from pipelines.resources import RvcConfig
@@ -34,24 +33,26 @@ from pipelines.validation import require_valid_table, validated_output, validate
 GROUP = "raw"
 
 
-def input_data_version(files: Iterable[tuple[str, str]]) -> dg.DataVersion:
-    """The partition's data version: the content hashes of the files it read (source_file, sha256), and the code.
+def input_data_version(files: Iterable[tuple[str, str]], code_version: str | None = None) -> dg.DataVersion:
+    """The partition's data version: the content hashes of the files it read (source_file, sha256), and the
+    asset's code version (pipelines/code_versions.py).
 
     Re-reading unchanged files with unchanged code gives the same version, so the UI does not mark
-    downstream assets stale; a changed file or code does.
+    downstream assets stale; a changed file or a change to the code this asset runs does.
     """
-    digest = hashlib.sha256(code_fingerprint().encode())
+    digest = hashlib.sha256((code_version or "").encode())
     for source_file, sha256 in sorted(files):
         digest.update(f"{source_file}\0{sha256}\n".encode())
     return dg.DataVersion(digest.hexdigest()[:32])
 
 
-def output_with_version(value: object, files: Iterable[tuple[str, str]]) -> dg.Output:
+def output_with_version(value: object, files: Iterable[tuple[str, str]], context: dg.AssetExecutionContext) -> dg.Output:
     # Output(data_version=...) is marked beta in Dagster 1.13; the warning on every partition says nothing
     # a user can act on, so it is silenced here (and only here).
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"Parameter `data_version`")
-        return dg.Output(value, data_version=input_data_version(files))
+        code_version = context.assets_def.code_versions_by_key.get(context.asset_key)
+        return dg.Output(value, data_version=input_data_version(files, code_version))
 
 
 def unreadable_files_text(entries: list[ManifestEntry]) -> str:
@@ -76,7 +77,6 @@ def _download_comtrade_year(rvc: RvcConfig, year: int, context: dg.AssetExecutio
     kinds={"duckdb", "parquet"},
     partitions_def=yearly_partitions,
     **validated_table_output(comtrade_raw_schema, "ComtradeRaw"),
-    code_version="2",
 )
 def comtrade_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output:
     """Every Comtrade extract row whose refYear is the partition year, under Comtrade+ names, with source file, sha256 and row."""
@@ -120,7 +120,7 @@ def comtrade_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output
         primary_value_usd=float(value),
         unreadable_files_years_unknown=unreadable_files_text(years_unknown) or "none",
     )
-    return output_with_version(table, [(e.source_file, e.sha256) for e in entries])
+    return output_with_version(table, [(e.source_file, e.sha256) for e in entries], context)
 
 
 @dg.asset(
@@ -128,7 +128,6 @@ def comtrade_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output
     kinds={"pandas", "parquet"},
     partitions_def=yearly_partitions,
     **validated_output(tiva_raw_schema, "TivaRaw"),
-    code_version="2",
 )
 def tiva_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output:
     """Every OECD TiVA observation of the partition year from the TiVA files below RVC_EXTRACTS, with its edition and provenance."""
@@ -145,4 +144,4 @@ def tiva_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output:
     rows, files = read_tiva_files([(e.path, tiva_root_of(e.source_file, extracts_dir)) for e in entries], years=[year])
     files = files[files["rows_kept"] > 0]
     context.add_output_metadata({"source_files": len(files), "files": md_table(files)})
-    return output_with_version(rows, zip(files["source_file"], files["source_sha256"]))
+    return output_with_version(rows, zip(files["source_file"], files["source_sha256"]), context)

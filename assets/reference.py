@@ -28,7 +28,6 @@ GROUP = "reference"
     group_name=GROUP,
     kinds={"pandas", "parquet"},
     **validated_output(hs_concordance_schema, "HsConcordance"),
-    code_version="1",
 )
 def hs_concordance(context: dg.AssetExecutionContext, rvc: RvcConfig) -> pd.DataFrame:
     """HS revision links H1..H6 → H0 (HS1992) at 6 digits, parsed from the UN correlation tables in RVC_REFERENCE."""
@@ -46,7 +45,6 @@ def hs_concordance(context: dg.AssetExecutionContext, rvc: RvcConfig) -> pd.Data
         dg.AssetCheckSpec("weights_conserve_value", asset="hs_conversion_weights", blocking=True,
                           description="The weights of every source code sum to exactly 1, so conversion neither adds nor loses value."),
     ],
-    code_version="1",
 )
 def hs_conversion_weights(
     context: dg.AssetExecutionContext, rvc: RvcConfig, hs_concordance: pd.DataFrame, comtrade_clean: ParquetPartitions
@@ -83,7 +81,6 @@ def hs_conversion_weights(
     kinds={"pandas", "parquet"},
     **validated_output(product_groups_schema, "ProductGroups"),
     check_specs=[dg.AssetCheckSpec("automotive_lines_grouped", asset="product_groups", blocking=True)],
-    code_version="1",
 )
 def product_groups(context: dg.AssetExecutionContext, rvc: RvcConfig, hs_concordance: pd.DataFrame):
     """HS6 (H0) → automotive product group and BEC stage (parts and components / capital / consumption)."""
@@ -102,7 +99,6 @@ def product_groups(context: dg.AssetExecutionContext, rvc: RvcConfig, hs_concord
     group_name=GROUP,
     kinds={"pandas", "parquet"},
     **validated_output(country_codes_schema, "CountryCodes"),
-    code_version="1",
 )
 def country_codes(context: dg.AssetExecutionContext, rvc: RvcConfig) -> pd.DataFrame:
     """Comtrade numeric and ISO codes → ISO3 by year, with areas n.e.s. kept apart (country_converter + overrides)."""
@@ -116,7 +112,6 @@ def country_codes(context: dg.AssetExecutionContext, rvc: RvcConfig) -> pd.DataF
     group_name=GROUP,
     kinds={"pandas", "parquet"},
     **validated_output(regions_schema, "Regions"),
-    code_version="1",
 )
 def regions(context: dg.AssetExecutionContext) -> pd.DataFrame:
     """Regions as data: ASEAN by accession year, fixed ASEAN-10, ASEAN-5, CLMV, East Asia, EU, World."""

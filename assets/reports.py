@@ -16,7 +16,6 @@ GROUP = "reports"
     group_name=GROUP,
     kinds={"matplotlib", "html", "markdown"},
     automation_condition=dg.AutomationCondition.eager(),
-    code_version="1",
 )
 def rvc_report(context: dg.AssetExecutionContext, rvc: RvcConfig, indicator_panel: pd.DataFrame) -> dg.MaterializeResult:
     """HTML and Markdown report on the Japan–ASEAN automotive value chain: charts and findings generated from the panel."""

@@ -11,6 +11,7 @@ import os
 import dagster as dg
 
 from assets import cleaning, harmonization, indicators, raw, reference, reports
+from pipelines.code_versions import code_version_of
 from pipelines.io_managers import ParquetIOManager
 from pipelines.jobs import ALL_JOBS
 from pipelines.resources import RvcConfig
@@ -40,10 +41,20 @@ def build_resources(settings: Settings) -> dict[str, object]:
     }
 
 
+def with_derived_code_version(assets_def: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    """The asset with its code version derived from the code it runs (pipelines/code_versions.py).
+
+    Every output of a multi-asset shares its function, so they share one version.
+    """
+    function = assets_def.node_def.compute_fn.decorated_fn
+    version = code_version_of(function.__module__, function.__name__)
+    return assets_def.map_asset_specs(lambda spec: spec.replace_attributes(code_version=version))
+
+
 def build_defs(settings: Settings | None = None, resource_overrides: dict[str, object] | None = None) -> dg.Definitions:
     settings = settings or load_settings()
     resources = build_resources(settings) | (resource_overrides or {})
-    asset_defs = dg.load_assets_from_modules(ASSET_MODULES)
+    asset_defs = [with_derived_code_version(a) for a in dg.load_assets_from_modules(ASSET_MODULES)]
     return dg.Definitions(
         assets=asset_defs,
         asset_checks=dg.load_asset_checks_from_modules(ASSET_MODULES),

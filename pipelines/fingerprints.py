@@ -1,16 +1,20 @@
-"""What a yearly run depends on, as one hash per year: its extract files, the reference tables and the code.
+"""What a yearly run depends on, as one hash per year: its extract files, the reference files, and the code
+versions of the assets the yearly jobs run and read.
 
 `rvc backfill` skips a year whose fingerprint matches the one recorded at its last successful run (and
-says so), so re-running with unchanged inputs does not redo the work; `--force` re-runs anyway. The raw
-assets report the same input hash as their Dagster data version, so the UI marks downstream assets stale
-when an input or the code changes.
+says so), so re-running with unchanged inputs does not redo the work; `--force` re-runs anyway. The code
+versions are Dagster's per-asset versions (pipelines/code_versions.py: a hash of the code each asset
+runs), so editing the report leaves every year as it is and editing a cleaning module re-runs them.
 
-The record `<warehouse>/.fingerprints.json` is shared by every process that runs years (two `rvc
-backfill` at once, the UI): each update is a read-modify-write under an exclusive lock on
-`.fingerprints.json.lock`, written through a unique temp file in the same folder and renamed into
-place, so the file is never torn and no update is lost. A record that is missing or unreadable
-anyway (a crash of an older version, an edit by hand) is no record: every year re-runs, with a
-warning, never a crash.
+The panel and report stack every stored year: `summary_inputs` hashes the yearly files they read, and
+the record of the hashes they were last built from says whether a year changed since (a run killed
+between a year and the panel leaves them stale; the next run sees it and rebuilds them).
+
+The records `<warehouse>/.fingerprints.json` and `<warehouse>/.summary_inputs.json` are shared by every
+process that runs years (two `rvc backfill` at once, the UI): each update is a read-modify-write under an
+exclusive lock on `<record>.lock`, written through a unique temp file in the same folder and renamed into
+place, so a record is never torn and no update is lost. A record that is missing or unreadable anyway (a
+crash of an older version, an edit by hand) is no record: every year re-runs, with a warning, never a crash.
 """
 
 from __future__ import annotations
@@ -19,30 +23,19 @@ import fcntl
 import hashlib
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 from assets.files import write_bytes_atomically
 from assets.sources.extract_inventory import file_sha256, inventory
 from assets.sources.manifest import load_manifest
-from pipelines.settings import REPO_ROOT, Settings
+from pipelines.settings import Settings
 
 LOGGER = logging.getLogger("rvc.fingerprints")
 
-CODE_FOLDERS = ("assets", "pipelines", "checks")
-CODE_SUFFIXES = (".py", ".csv")
-
-
-def code_fingerprint(repo_root: Path = REPO_ROOT) -> str:
-    """Hash of the pipeline's code and bundled data files (paths and contents)."""
-    digest = hashlib.sha256()
-    for folder in CODE_FOLDERS:
-        for path in sorted((repo_root / folder).rglob("*")):
-            if path.is_file() and path.suffix in CODE_SUFFIXES and "__pycache__" not in path.parts:
-                digest.update(path.relative_to(repo_root).as_posix().encode())
-                digest.update(file_sha256(path).encode())
-    return digest.hexdigest()
+YEARS_RECORD = ".fingerprints.json"
+SUMMARY_RECORD = ".summary_inputs.json"
 
 
 def files_by_year(settings: Settings) -> dict[int, dict[str, str]]:
@@ -58,27 +51,40 @@ def files_by_year(settings: Settings) -> dict[int, dict[str, str]]:
     }
 
 
-def year_fingerprints(settings: Settings) -> dict[int, str]:
-    """{year: hash of (its extract files, the reference folder, the code)}."""
-    shared = json.dumps({"reference": inventory(settings.reference_dir), "code": code_fingerprint()}, sort_keys=True)
+def year_fingerprints(settings: Settings, code_versions: Mapping[str, str]) -> dict[int, str]:
+    """{year: hash of (its extract files, the reference folder, `code_versions`)}.
+
+    `code_versions` is {asset key: code version} of the assets a yearly run executes or reads
+    (`pipelines.jobs.yearly_code_versions`).
+    """
+    shared = json.dumps({"reference": inventory(settings.reference_dir), "code": dict(code_versions)}, sort_keys=True)
     return {
         year: hashlib.sha256((json.dumps(files, sort_keys=True) + shared).encode()).hexdigest()
         for year, files in files_by_year(settings).items()
     }
 
 
-def _record_path(settings: Settings) -> Path:
-    return settings.warehouse_dir / ".fingerprints.json"
+def summary_inputs(settings: Settings, asset_keys: tuple[str, ...]) -> dict[str, str]:
+    """{"<asset>/<year>.parquet": sha256} of every stored partition of `asset_keys` (what the panel stacks)."""
+    found = {}
+    for key in asset_keys:
+        for path in sorted((settings.warehouse_dir / key).glob("*.parquet")):
+            found[f"{key}/{path.name}"] = file_sha256(path)
+    return found
+
+
+def _record_path(settings: Settings, name: str = YEARS_RECORD) -> Path:
+    return settings.warehouse_dir / name
 
 
 @contextmanager
-def _locked(settings: Settings, mode: int) -> Iterator[None]:
+def _locked(path: Path, mode: int) -> Iterator[None]:
     """Hold `mode` (fcntl.LOCK_SH or LOCK_EX) on the record's lock file; the lock file itself stays empty.
 
     A separate lock file, because the record is replaced by rename: a lock on the record would be on
     the old file.
     """
-    lock_path = _record_path(settings).with_name(".fingerprints.json.lock")
+    lock_path = path.with_name(path.name + ".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with lock_path.open("a") as lock:
         fcntl.flock(lock.fileno(), mode)
@@ -89,7 +95,7 @@ def _locked(settings: Settings, mode: int) -> Iterator[None]:
 
 
 def _read_record(path: Path) -> dict[str, str]:
-    """The record as {year: fingerprint}; {} when missing, and {} with a warning when unreadable."""
+    """The record as {key: hash}; {} when missing, and {} with a warning when unreadable."""
     try:
         content = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -99,25 +105,50 @@ def _read_record(path: Path) -> dict[str, str]:
     else:
         if isinstance(content, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in content.items()):
             return content
-        reason = "it is not a {year: fingerprint} mapping"
+        reason = "it is not a {key: hash} mapping"
     LOGGER.warning(
-        "%s: %s, probably torn by an interrupted write; ignoring it, so every year counts as changed and will "
-        "re-run (the record is rewritten as years succeed)", path, reason,
+        "%s: %s, probably torn by an interrupted write; ignoring it, so everything it records counts as changed and "
+        "will re-run (the record is rewritten as runs succeed)", path, reason,
     )
     return {}
 
 
+def _read_locked(path: Path) -> dict[str, str]:
+    if not path.parent.is_dir():
+        return {}
+    with _locked(path, fcntl.LOCK_SH):
+        return _read_record(path)
+
+
 def recorded_fingerprints(settings: Settings) -> dict[str, str]:
     """{year: fingerprint} of the last successful run of each year; {} when none is recorded or readable."""
-    if not _record_path(settings).parent.is_dir():
-        return {}
-    with _locked(settings, fcntl.LOCK_SH):
-        return _read_record(_record_path(settings))
+    return _read_locked(_record_path(settings))
 
 
 def record_fingerprint(settings: Settings, year: str, fingerprint: str) -> None:
     """Remember the inputs of a successful yearly run: read, update and replace the record under the lock."""
     path = _record_path(settings)
-    with _locked(settings, fcntl.LOCK_EX):
+    with _locked(path, fcntl.LOCK_EX):
         records = _read_record(path) | {year: fingerprint}
         write_bytes_atomically(path, json.dumps(dict(sorted(records.items())), indent=1).encode("utf-8"))
+
+
+def forget_fingerprint(settings: Settings, year: str) -> None:
+    """A year that failed or was killed part-way: its last record no longer describes what is stored."""
+    path = _record_path(settings)
+    with _locked(path, fcntl.LOCK_EX):
+        records = _read_record(path)
+        if records.pop(year, None) is not None:
+            write_bytes_atomically(path, json.dumps(dict(sorted(records.items())), indent=1).encode("utf-8"))
+
+
+def recorded_summary_inputs(settings: Settings) -> dict[str, str]:
+    """The yearly files (and their hashes) the panel and report were last built from; {} when unknown."""
+    return _read_locked(_record_path(settings, SUMMARY_RECORD))
+
+
+def record_summary_inputs(settings: Settings, inputs: Mapping[str, str]) -> None:
+    """Remember what a successful panel-and-report run stacked (replaces the whole record)."""
+    path = _record_path(settings, SUMMARY_RECORD)
+    with _locked(path, fcntl.LOCK_EX):
+        write_bytes_atomically(path, json.dumps(dict(sorted(inputs.items())), indent=1).encode("utf-8"))

@@ -46,3 +46,20 @@ summary_job = dg.define_asset_job(
     "panel_and_report", selection=SUMMARY_SELECTION, description="Stack all years into the panel and rebuild the report."
 )
 ALL_JOBS = [yearly_job, cleaning_job, weights_job, harmonization_job, reference_job, summary_job]
+
+# What a yearly run executes or reads: its code versions decide whether `rvc backfill` re-runs a year.
+YEARLY_CODE_SELECTION = REFERENCE_SELECTION | YEARLY_SELECTION
+
+
+def code_versions(defs: dg.Definitions, selection: dg.AssetSelection = YEARLY_CODE_SELECTION) -> dict[str, str]:
+    """{asset key: code version} of the selected assets (pipelines/code_versions.py derives them)."""
+    graph = defs.resolve_asset_graph()
+    return {key.to_user_string(): graph.get(key).code_version or "" for key in sorted(selection.resolve(graph))}
+
+
+def summary_stacked_keys(defs: dg.Definitions) -> tuple[str, ...]:
+    """The yearly assets the panel and report stack (their partitioned parents)."""
+    graph = defs.resolve_asset_graph()
+    summary = SUMMARY_SELECTION.resolve(graph)
+    parents = {parent for key in summary for parent in graph.get(key).parent_keys} - summary
+    return tuple(sorted(key.to_user_string() for key in parents if graph.get(key).is_partitioned))
