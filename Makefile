@@ -13,14 +13,19 @@ RVC_UI_PORT ?= 3000
 N ?= 1000000
 YEAR ?= 2019
 
-.PHONY: demo test ui backfill validate sample lock bench browser-deps clean help
+# A job and its options for `make launch` (dg launch), e.g. make launch JOB=yearly_refresh PARTITION=2019
+JOB ?= yearly_refresh
+PARTITION ?=
+
+.PHONY: demo test ui backfill validate launch sample lock bench browser-deps clean help
 
 help:
 	@echo "make demo      create .venv, install, run every asset on the bundled sample, print where results are"
 	@echo "make test      install dev extras and run the test suite"
-	@echo "make ui        Dagster UI + daemon on http://$(RVC_UI_HOST):$(RVC_UI_PORT) (workspace.yaml)"
-	@echo "make backfill FROM=1995 TO=2023   run a year range without the daemon"
-	@echo "make validate  dagster definitions validate"
+	@echo "make ui        Dagster UI + daemon (dg dev) on http://$(RVC_UI_HOST):$(RVC_UI_PORT), opening on the lineage"
+	@echo "make backfill FROM=1995 TO=2023   run a year range without the daemon (summary and exit status)"
+	@echo "make validate  dg check defs (load and validate the definitions)"
+	@echo "make launch JOB=yearly_refresh PARTITION=2019   dg launch: one job run in this process"
 	@echo "make bench N=1000000 YEAR=2019   pipeline stages vs a plain DuckDB plan (time, peak RSS)"
 
 $(BIN)/python:
@@ -53,11 +58,18 @@ test: $(VENV)/.installed-dev browser-deps
 browser-deps:
 	@bash scripts/ensure_chromium.sh
 
+# dg (dagster-dg-cli) reads [tool.dg] in pyproject.toml. The instance's tables are created before the UI
+# starts (pipelines/instance.py), so a backfill started at the same time does not race it for them.
 ui: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -w workspace.yaml -h $(RVC_UI_HOST) -p $(RVC_UI_PORT)
+	$(BIN)/python -m pipelines.instance
+	@echo "lineage: http://$(RVC_UI_HOST):$(RVC_UI_PORT)/asset-groups"
+	$(BIN)/dg dev --host $(RVC_UI_HOST) --port $(RVC_UI_PORT)
 
 validate: $(VENV)/.installed
-	$(BIN)/dagster definitions validate -w workspace.yaml
+	$(BIN)/dg check defs
+
+launch: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dg launch --job $(JOB) $(if $(PARTITION),--partition $(PARTITION))
 
 sample: $(VENV)/.installed
 	$(BIN)/python -m sample.generate

@@ -47,3 +47,7 @@ def open_instance(home: Path | None = None) -> dg.DagsterInstance:
         finally:
             fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
     return instance
+
+
+if __name__ == "__main__":  # `python -m pipelines.instance`: create the instance's folder and tables (make ui)
+    print(f"Dagster instance: {open_instance().root_directory}")
