@@ -113,6 +113,14 @@ def _read_record(path: Path) -> dict[str, str]:
     return {}
 
 
+def _write_locked(path: Path, records: Mapping[str, str]) -> None:
+    """Replace the record (the caller holds the exclusive lock). Temporaries of this record left by a killed
+    writer are removed first: under the lock, no other writer of it can be mid-write."""
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
+    write_bytes_atomically(path, json.dumps(dict(sorted(records.items())), indent=1).encode("utf-8"))
+
+
 def _read_locked(path: Path) -> dict[str, str]:
     if not path.parent.is_dir():
         return {}
@@ -129,8 +137,7 @@ def record_fingerprint(settings: Settings, year: str, fingerprint: str) -> None:
     """Remember the inputs of a successful yearly run: read, update and replace the record under the lock."""
     path = _record_path(settings)
     with _locked(path, fcntl.LOCK_EX):
-        records = _read_record(path) | {year: fingerprint}
-        write_bytes_atomically(path, json.dumps(dict(sorted(records.items())), indent=1).encode("utf-8"))
+        _write_locked(path, _read_record(path) | {year: fingerprint})
 
 
 def forget_fingerprint(settings: Settings, year: str) -> None:
@@ -139,7 +146,7 @@ def forget_fingerprint(settings: Settings, year: str) -> None:
     with _locked(path, fcntl.LOCK_EX):
         records = _read_record(path)
         if records.pop(year, None) is not None:
-            write_bytes_atomically(path, json.dumps(dict(sorted(records.items())), indent=1).encode("utf-8"))
+            _write_locked(path, records)
 
 
 def recorded_summary_inputs(settings: Settings) -> dict[str, str]:
@@ -151,4 +158,4 @@ def record_summary_inputs(settings: Settings, inputs: Mapping[str, str]) -> None
     """Remember what a successful panel-and-report run stacked (replaces the whole record)."""
     path = _record_path(settings, SUMMARY_RECORD)
     with _locked(path, fcntl.LOCK_EX):
-        write_bytes_atomically(path, json.dumps(dict(sorted(inputs.items())), indent=1).encode("utf-8"))
+        _write_locked(path, inputs)

@@ -55,3 +55,8 @@ def test_no_private_dagster_module_paths(name: str) -> None:
     text = (DEPLOY / name).read_text()
     assert not re.search(r"module:\s*dagster\._", text)
     assert "run_monitoring:" in text
+
+
+def test_the_first_ui_visit_shows_no_community_dialog(instance) -> None:
+    loaded, _ = instance
+    assert loaded.nux_enabled is False

@@ -62,3 +62,15 @@ def test_concurrent_writers_never_tear_the_file_nor_lose_an_update(tmp_path: Pat
     recorded = json.loads((tmp_path / ".fingerprints.json").read_text())  # whole JSON, not torn
     assert recorded == {f"{w}-{i:03d}": f"{w:02d}{i:062d}" for w in range(WORKERS) for i in range(YEARS_EACH)}
     assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # no temp file left behind
+
+
+def test_a_temporary_left_by_a_killed_writer_is_removed_by_the_next_write(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    record_fingerprint(settings, "2017", "a" * 64)
+    stale = tmp_path / "..fingerprints.json.0123abcd.tmp"  # assets.files.write_bytes_atomically names it so
+    stale.write_text('{"2017": "a')  # what a SIGKILL mid-write leaves
+    other = tmp_path / ".other.json.0123abcd.tmp"
+    other.write_text("not ours")
+    record_fingerprint(settings, "2018", "b" * 64)
+    assert not stale.exists() and other.exists()
+    assert recorded_fingerprints(settings) == {"2017": "a" * 64, "2018": "b" * 64}

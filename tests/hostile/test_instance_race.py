@@ -24,8 +24,7 @@ def _open(home: str, barrier) -> None:
     instance.dispose()
 
 
-@pytest.mark.parametrize("trial", range(2))
-def test_processes_opening_a_fresh_instance_at_once_all_succeed(tmp_path: Path, trial: int) -> None:
+def test_processes_opening_a_fresh_instance_at_once_all_succeed(tmp_path: Path) -> None:
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(PROCESSES)
     workers = [context.Process(target=_open, args=(str(tmp_path / "home"), barrier)) for _ in range(PROCESSES)]
