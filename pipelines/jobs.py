@@ -11,6 +11,11 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.run_outcomes import one_line_cause
+
+# Every job logs a failed step's cause as one line in its run log (the UI), as `rvc backfill` prints it.
+HOOKS = {one_line_cause}
+
 WEIGHTS_SELECTION = dg.AssetSelection.assets("hs_conversion_weights")
 # The reference tables that need no trade: built before any year.
 REFERENCE_SELECTION = dg.AssetSelection.groups("reference") - WEIGHTS_SELECTION
@@ -24,26 +29,26 @@ YEARLY_ASSET_KEYS = (*CLEANING_ASSET_KEYS, *HARMONIZATION_ASSET_KEYS)
 SUMMARY_SELECTION = dg.AssetSelection.assets("indicator_panel", "rvc_report")
 
 yearly_job = dg.define_asset_job(
-    "yearly_refresh",
+    "yearly_refresh", hooks=HOOKS,
     selection=YEARLY_SELECTION,
     description="One year end to end: raw → cleaning → HS conversion weights (pooled over every stored year) → harmonization → indicators.",
 )
 cleaning_job = dg.define_asset_job(
-    "yearly_cleaning", selection=CLEANING_SELECTION, description="Raw → cleaning for one year (one partition per run)."
+    "yearly_cleaning", hooks=HOOKS, selection=CLEANING_SELECTION, description="Raw → cleaning for one year (one partition per run)."
 )
 weights_job = dg.define_asset_job(
-    "conversion_weights", selection=WEIGHTS_SELECTION,
+    "conversion_weights", hooks=HOOKS, selection=WEIGHTS_SELECTION,
     description="HS conversion weights from the H0 trade of every cleaned year (run after cleaning, before harmonization).",
 )
 harmonization_job = dg.define_asset_job(
-    "yearly_harmonization", selection=HARMONIZATION_SELECTION,
+    "yearly_harmonization", hooks=HOOKS, selection=HARMONIZATION_SELECTION,
     description="Harmonization → indicators for one year, with the stored HS conversion weights.",
 )
 reference_job = dg.define_asset_job(
-    "reference_tables", selection=REFERENCE_SELECTION, description="HS concordance, product groups, country codes, regions."
+    "reference_tables", hooks=HOOKS, selection=REFERENCE_SELECTION, description="HS concordance, product groups, country codes, regions."
 )
 summary_job = dg.define_asset_job(
-    "panel_and_report", selection=SUMMARY_SELECTION, description="Stack all years into the panel and rebuild the report."
+    "panel_and_report", hooks=HOOKS, selection=SUMMARY_SELECTION, description="Stack all years into the panel and rebuild the report."
 )
 ALL_JOBS = [yearly_job, cleaning_job, weights_job, harmonization_job, reference_job, summary_job]
 

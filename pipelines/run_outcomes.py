@@ -95,3 +95,25 @@ def failure_from_exception(exc: BaseException, job: str, partition: str | None) 
 
     trace = "".join(traceback.format_exception(exc))
     return RunFailure(job, partition, None, one_line(f"{type(exc).__name__}: {exc}"), trace)
+
+
+def cause_of_exception(exc: BaseException | None) -> str:
+    """The one-line cause of a live exception, as `cause_of` gives it for a recorded one (for the run log)."""
+    chain = []
+    while exc is not None and len(chain) < 20:
+        chain.append(exc)
+        exc = exc.__cause__
+    user = next((e for e in chain if not type(e).__name__.startswith("Dagster")), chain[-1] if chain else None)
+    if user is None:
+        return "failed without an error message"
+    if isinstance(user, dg.Failure) and user.description:
+        return one_line(user.description)
+    name = type(user).__name__
+    return one_line(str(user) if name in EXPECTED_ERRORS else f"{name}: {user}")
+
+
+@dg.failure_hook(name="one_line_cause")
+def one_line_cause(context: dg.HookContext) -> None:
+    """Logs the failed step's cause as one line (file, row, what to do) in the run's log, which the UI shows
+    beside the step's error; the CLI prints the same line in its summary."""
+    context.log.error(f"{context.step_key} failed — {cause_of_exception(context.op_exception)}")
