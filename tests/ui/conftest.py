@@ -47,7 +47,7 @@ def dagster_ui(ui_harness: ModuleType, tmp_path_factory: pytest.TempPathFactory)
         errors = {name: message for name, message in status.items() if message}
         if errors or not status:
             pytest.fail(f"workspace.yaml code locations did not load: {errors or 'no location'}; "
-                        f"check with `dagster definitions validate -w workspace.yaml`", pytrace=False)
+                        f"check with `dg check defs` (make validate)", pytrace=False)
         yield server
     assert ui_harness.live_group_members(server.pid) == [], f"webserver process group {server.pid} outlived the test"
 
