@@ -1,7 +1,8 @@
 """The code location: `defs`, built by `build_defs` so tests can swap resources and folders.
 
-Named in workspace.yaml and [tool.dagster], so `dagster dev -w workspace.yaml` and
-`dagster asset materialize -m pipelines.definitions --select comtrade_raw --partition 2017` both work.
+Named in [tool.dg] (pyproject.toml), workspace.yaml and [tool.dagster], so `dg dev`, `dg check defs` and
+`dg launch --assets comtrade_raw --partition 2017` all load it. Each asset's code version is derived here
+from the code it runs (pipelines/code_versions.py), not written by hand in the asset modules.
 """
 
 from __future__ import annotations
