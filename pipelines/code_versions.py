@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import importlib.util
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -194,6 +193,3 @@ def code_version_of(module: str, function: str, root: Path = REPO_ROOT) -> str:
             digest.update(data_file.name.encode() + b"\0" + data_file.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
-
-def code_version_of_callable(fn: Callable[..., object]) -> str:
-    return code_version_of(fn.__module__, fn.__name__)

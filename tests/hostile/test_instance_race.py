@@ -37,7 +37,7 @@ def test_processes_opening_a_fresh_instance_at_once_all_succeed(tmp_path: Path) 
     assert "run_monitoring:" in (tmp_path / "home" / "dagster.yaml").read_text()
 
 
-def test_without_dagster_home_runs_go_to_the_projects_instance(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_dagster_home_runs_go_to_the_projects_instance() -> None:
     from pipelines.instance import PROJECT_HOME, instance_home
 
     assert instance_home({}) == PROJECT_HOME and PROJECT_HOME.name == ".dagster"
