@@ -139,7 +139,8 @@ def backfill(
 
     def fail(failure: RunFailure, year: str | None, stage: str) -> None:
         outcome.failures.append(failure)
-        step = f"{failure.step}: " if failure.step else ""
+        # The step's name, unless the cause already starts with it (the project's messages name their asset).
+        step = f"{failure.step}: " if failure.step and not failure.cause.startswith(failure.step) else ""
         if year is not None:
             outcome.years[year] = ("failed", f"{stage} — {step}{failure.cause}")
         progress.note(f"{'year ' + year + ' ' if year else ''}{stage} FAILED — {step}{failure.cause}")
