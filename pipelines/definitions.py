@@ -51,6 +51,11 @@ def build_defs(settings: Settings | None = None, resource_overrides: dict[str, o
         schedules=[monthly_refresh, yearly_refresh_march],
         sensors=[extract_files_sensor, comtrade_release_sensor, summary_automation],
         resources=resources,
+        # One process per run: each heavy step already uses every core through DuckDB under its own memory
+        # limit, so running steps side by side would only add their memory bounds up; and a step subprocess
+        # would load this code location a second time (about 1.5 s plus its memory) for every run and step.
+        # A deployment that spreads runs over workers sets its executor there (docs/performance.md).
+        executor=dg.in_process_executor,
     )
 
 
