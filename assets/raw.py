@@ -30,6 +30,7 @@ from pipelines.fingerprints import code_fingerprint
 from pipelines.io_managers import staged_output_path
 from pipelines.partitions import yearly_partitions
 from pipelines.resources import RvcConfig
+from pipelines.settings import SAMPLE_REFERENCE
 from pipelines.validation import require_valid_table, validated_output, validated_table_output
 
 GROUP = "raw"
@@ -60,10 +61,9 @@ def unreadable_files_text(entries: list[ManifestEntry]) -> str:
 
 
 def _country_table(rvc: RvcConfig) -> pd.DataFrame:
-    """The country code table API codes are resolved with (as the country_codes asset builds it)."""
-    from assets.transforms.country_codes import build_country_codes
+    from assets.sources.api_selection import api_country_table
 
-    return build_country_codes(rvc.reference_path if (rvc.reference_path / "country_codes").is_dir() else None)
+    return api_country_table(rvc.reference_path)
 
 
 _COMTRADE_API_FIELDS = {
@@ -86,6 +86,11 @@ def _download_comtrade_year(rvc: RvcConfig, year: int, context: dg.AssetExecutio
         {key: rvc.api_setting_name(name) for key, name in _COMTRADE_API_FIELDS.items()},
         year, _country_table(rvc), known_hs6, hs6_sources,
     )
+    if selection.expanded and rvc.reference_path.resolve() == SAMPLE_REFERENCE.resolve():
+        context.log.warning(
+            "Comtrade API: the HS6 lines within the headings come from the bundled SYNTHETIC sample reference "
+            f"({hs6_sources}), which lists only some codes; set RVC_REFERENCE to the UN tables to ask for every line"
+        )
     headings = ", ".join(f"{heading} → {n} HS6 lines" for heading, n in selection.expanded.items())
     context.log.info(
         f"Comtrade API {year}: {len(selection.reporters)} reporter(s), partners "

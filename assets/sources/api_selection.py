@@ -60,6 +60,14 @@ def split_codes(text: str | Iterable[object] | None) -> list[str]:
     return [item.strip().upper() for item in items if item.strip()]
 
 
+def api_country_table(reference_dir: Path) -> pd.DataFrame:
+    """The country code table codes are resolved with, built as the country_codes asset builds it:
+    with the Comtrade lists of `<reference_dir>/country_codes/` when that folder exists."""
+    from assets.transforms.country_codes import build_country_codes
+
+    return build_country_codes(reference_dir if (Path(reference_dir) / "country_codes").is_dir() else None)
+
+
 def _accepted_areas(world: bool) -> str:
     return (
         "ISO3 country codes (e.g. JPN, THA, DEU) or Comtrade M49 numeric codes (e.g. 392, 764, 276) from the "
