@@ -186,3 +186,19 @@ def test_tiva_raw_in_api_mode_downloads_saves_under_tiva_api_and_reads_back(tmp_
     empty = dg.materialize([tiva_raw], partition_key="2023", resources=resources, instance=instance)
     assert empty.success and len(empty.output_for_node("tiva_raw")) == 0
     assert any("no records for 2023" in m for m in run_messages(instance, empty))
+
+
+def test_the_release_sensor_asks_availability_for_iso3_reporters_as_m49(tmp_path: Path, server: HTTPServer) -> None:
+    from pipelines.sensors import comtrade_release_sensor
+
+    server.expect_request("/public/v1/getDA/C/A/HS").respond_with_data(
+        (FIXTURES / "comtrade_getDA_JPN_THA_2019-2020.json").read_bytes(), content_type="application/json"
+    )
+    rvc = RvcConfig(
+        extracts_dir=str(tmp_path / "extracts"), reference_dir=str(REFERENCE), warehouse_dir=str(tmp_path / "wh"),
+        comtrade_source="api", comtrade_api_base_url=server.url_for("/").rstrip("/"), comtrade_api_reporters="THA, JPN",
+    )
+
+    comtrade_release_sensor(dg.build_sensor_context(resources={"rvc": rvc}))
+
+    assert server.log[0][0].args["reporterCode"] == "392,764"

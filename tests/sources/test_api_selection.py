@@ -183,3 +183,15 @@ def test_a_missing_config_file_and_a_bad_switch_in_the_environment_are_refused(t
         load_api_settings({"RVC_API_CONFIG": str(tmp_path / "nowhere.toml")})
     with pytest.raises(ValueError, match=r"RVC_COMTRADE_COMMODITY_DETAIL must be one of hs6, as_given, got 'HS4'"):
         load_api_settings({"RVC_COMTRADE_COMMODITY_DETAIL": "HS4"})
+
+
+def test_the_default_commodities_ask_hs6_lines_engines_and_total() -> None:
+    # Hand-picked lines standing in for a nomenclature: two per heading where the heading has them.
+    known = {"870210", "870290", "870323", "870380", "870421", "870600", "870710", "870790", "870810", "870899",
+             "840733", "840734", "840820", "840721"}
+
+    codes, expanded = commodity_codes(split_codes(load_api_settings({}).comtrade_api_commodities), "hs6", known, "C")
+
+    assert codes == sorted(known - {"840721"}) + ["TOTAL"]  # 840721 is no heading's line; the engines are given
+    assert expanded == {"8702": 2, "8703": 2, "8704": 1, "8706": 1, "8707": 2, "8708": 2}
+    assert not any(len(code) == 4 for code in codes)  # no heading itself: its rows would all go to totals
