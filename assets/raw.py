@@ -9,6 +9,7 @@ year is stacked from the caches by DuckDB, so a 10–15 M-row year never passes 
 
 
 import hashlib
+import time
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -105,29 +106,27 @@ def _download_comtrade_year(rvc: RvcConfig, year: int, context: dg.AssetExecutio
     context.log.info(f"Comtrade API: {len(saved)} response file(s) for {year} saved under {client.api_dir}")
 
 
+_TIVA_API_FIELDS = {
+    "countries": "tiva_api_countries", "counterparts": "tiva_api_counterparts",
+    "measures": "tiva_api_measures", "industries": "tiva_api_industries",
+}
+
+
 def _download_tiva_year(rvc: RvcConfig, year: int, context: dg.AssetExecutionContext) -> str:
     """API mode: save the year's TiVA observations as SDMX-CSV under tiva/api/ (skipped when saved); what happened, in words."""
-    import time
-
-    from assets.sources.api_selection import is_all, sdmx_codes, split_codes, tiva_area_codes
+    from assets.sources.api_selection import tiva_selection
     from assets.sources.oecd_sdmx import TIVA_MAINLV_DATAFLOW, OecdSdmxClient, count_sdmx_rows, tiva_key
 
-    table = _country_table(rvc)
-    countries = tiva_area_codes(split_codes(rvc.tiva_api_countries), table, rvc.api_setting_name("tiva_api_countries"))
-    counterpart_values = split_codes(rvc.tiva_api_counterparts)
-    counterparts = None if is_all(counterpart_values) else tiva_area_codes(
-        counterpart_values, table, rvc.api_setting_name("tiva_api_counterparts")
+    selection = tiva_selection(
+        {key: getattr(rvc, name) for key, name in _TIVA_API_FIELDS.items()},
+        {key: rvc.api_setting_name(name) for key, name in _TIVA_API_FIELDS.items()},
+        _country_table(rvc),
     )
-    measures = sdmx_codes(split_codes(rvc.tiva_api_measures), rvc.api_setting_name("tiva_api_measures"), "measure")
-    industries = sdmx_codes(split_codes(rvc.tiva_api_industries), rvc.api_setting_name("tiva_api_industries"), "activity")
-    key = tiva_key(measures, countries, industries, counterparts)
+    key = tiva_key(selection.measures, selection.countries, selection.industries, selection.counterparts)
     client = OecdSdmxClient(rvc.tiva_api_base_url, extracts_dir=Path(rvc.extracts_dir))
     started = time.monotonic()
     fetched = client.fetch_tiva_file(TIVA_MAINLV_DATAFLOW, key, year, year, no_records_ok=True)
-    what = (
-        f"OECD TiVA query 1 of 1: countries {', '.join(countries)}, year {year}, measures {', '.join(measures)}, "
-        f"activities {', '.join(industries)}, counterparts {'all' if counterparts is None else ', '.join(counterparts)}"
-    )
+    what = f"OECD TiVA query 1 of 1: year {year}, {selection.describe()}"
     if fetched is None:
         outcome = f"{what} — no records for {year} (the OECD answered 'no records found'); nothing saved, asked again next run"
         context.log.warning(outcome)

@@ -327,3 +327,36 @@ def comtrade_selection(
     iso3_of = dict(zip(areas["code"], areas["iso3"], strict=True))
     labels = {code: str(iso3_of[code]) for code in [*reporters, *(partners or [])] if pd.notna(iso3_of.get(code))}
     return ComtradeSelection(reporters, partners, commodities, flows, labels, expanded)
+
+
+@dataclass(frozen=True)
+class TivaSelection:
+    """The TiVA API selection in OECD codes; `counterparts` None = every counterpart."""
+
+    countries: list[str]
+    counterparts: list[str] | None
+    measures: list[str]
+    industries: list[str]
+
+    def describe(self) -> str:
+        return (
+            f"countries {', '.join(self.countries)}, measures {', '.join(self.measures)}, activities "
+            f"{', '.join(self.industries)}, counterparts {'all' if self.counterparts is None else ', '.join(self.counterparts)}"
+        )
+
+
+def tiva_selection(texts: Mapping[str, str], names: Mapping[str, str], country_table: pd.DataFrame) -> TivaSelection:
+    """The settings' text (keys countries, counterparts, measures, industries) as OECD codes.
+
+    `names` gives, for the same keys, the setting to name in messages. Raises RvcInputError naming the
+    setting for an unknown area or a malformed measure or activity code.
+    """
+    counterpart_values = split_codes(texts["counterparts"])
+    return TivaSelection(
+        countries=tiva_area_codes(split_codes(texts["countries"]), country_table, names["countries"]),
+        counterparts=None if is_all(counterpart_values) else tiva_area_codes(
+            counterpart_values, country_table, names["counterparts"]
+        ),
+        measures=sdmx_codes(split_codes(texts["measures"]), names["measures"], "measure"),
+        industries=sdmx_codes(split_codes(texts["industries"]), names["industries"], "activity"),
+    )

@@ -176,7 +176,7 @@ def test_tiva_raw_in_api_mode_downloads_saves_under_tiva_api_and_reads_back(tmp_
         ("EXGR_DVA", "JPN", "W", 98765.4), ("EXGR_FVA", "THA", "JPN", 321.9),
     ]
     assert set(rows["source_file"]) == {f"api/{saved[0].name}"} and (rows["source_layout"] == "sdmx_csv_v1").all()
-    assert any(m.startswith("OECD TiVA query 1 of 1: countries JPN, THA, year 2020") and "2 rows" in m
+    assert any(m.startswith("OECD TiVA query 1 of 1: year 2020, countries JPN, THA, measures EXGR_DVA, EXGR_FVA, activities C29, counterparts all — 2 rows in ")
                for m in run_messages(instance, result))
 
     again = dg.materialize([tiva_raw], partition_key="2020", resources=resources)

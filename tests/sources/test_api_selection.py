@@ -20,6 +20,7 @@ from assets.sources.api_selection import (
     sdmx_codes,
     split_codes,
     tiva_area_codes,
+    tiva_selection,
 )
 from assets.transforms.country_codes import build_country_codes
 from pipelines.settings import DEFAULT_COMTRADE_REPORTERS, load_api_settings
@@ -195,3 +196,16 @@ def test_the_default_commodities_ask_hs6_lines_engines_and_total() -> None:
     assert codes == sorted(known - {"840721"}) + ["TOTAL"]  # 840721 is no heading's line; the engines are given
     assert expanded == {"8702": 2, "8703": 2, "8704": 1, "8706": 1, "8707": 2, "8708": 2}
     assert not any(len(code) == 4 for code in codes)  # no heading itself: its rows would all go to totals
+
+
+def test_tiva_selection_in_oecd_codes(table) -> None:
+    texts = {"countries": "JPN, 764", "counterparts": "all", "measures": "exgr_dva", "industries": "C29,_T"}
+    names = {key: f"<{key}>" for key in texts}
+
+    selection = tiva_selection(texts, names, table)
+
+    assert (selection.countries, selection.counterparts) == (["JPN", "THA"], None)
+    assert (selection.measures, selection.industries) == (["EXGR_DVA"], ["C29", "_T"])
+    assert tiva_selection({**texts, "counterparts": "WLD,OECD,156"}, names, table).counterparts == ["W", "OECD", "CHN"]
+    with pytest.raises(RvcInputError, match=r"<counterparts>: unknown TiVA area code\(s\) 'ZZZ'"):
+        tiva_selection({**texts, "counterparts": "ZZZ"}, names, table)
