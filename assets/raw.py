@@ -67,6 +67,15 @@ def _country_table(rvc: RvcConfig) -> pd.DataFrame:
     return api_country_table(rvc.reference_path)
 
 
+def _require_download_folder(rvc: RvcConfig, switch: str) -> None:
+    """API mode saves into RVC_EXTRACTS; without it that would be the bundled sample folder of the repository."""
+    if rvc.uses_sample:
+        raise RvcInputError(
+            f"{switch}=api downloads into RVC_EXTRACTS, which is not set (the pipeline is reading the bundled sample "
+            f"at {rvc.extracts_dir}). What to do: set RVC_EXTRACTS to the folder the downloads should go to, then run again."
+        )
+
+
 _COMTRADE_API_FIELDS = {
     "reporters": "comtrade_api_reporters", "partners": "comtrade_api_partners",
     "commodities": "comtrade_api_commodities", "commodity_detail": "comtrade_api_commodity_detail",
@@ -79,6 +88,7 @@ def _download_comtrade_year(rvc: RvcConfig, year: int, context: dg.AssetExecutio
     from assets.sources.api_selection import comtrade_selection, load_known_hs6
     from assets.sources.comtrade_api import ComtradeClient
 
+    _require_download_folder(rvc, "RVC_COMTRADE_SOURCE")
     known_hs6, hs6_sources = (
         load_known_hs6(rvc.reference_path) if rvc.comtrade_api_commodity_detail == "hs6" else (set(), [])
     )
@@ -117,6 +127,7 @@ def _download_tiva_year(rvc: RvcConfig, year: int, context: dg.AssetExecutionCon
     from assets.sources.api_selection import tiva_selection
     from assets.sources.oecd_sdmx import TIVA_MAINLV_DATAFLOW, OecdSdmxClient, count_sdmx_rows, tiva_key
 
+    _require_download_folder(rvc, "RVC_TIVA_SOURCE")
     selection = tiva_selection(
         {key: getattr(rvc, name) for key, name in _TIVA_API_FIELDS.items()},
         {key: rvc.api_setting_name(name) for key, name in _TIVA_API_FIELDS.items()},

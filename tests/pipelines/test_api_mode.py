@@ -202,3 +202,15 @@ def test_the_release_sensor_asks_availability_for_iso3_reporters_as_m49(tmp_path
     comtrade_release_sensor(dg.build_sensor_context(resources={"rvc": rvc}))
 
     assert server.log[0][0].args["reporterCode"] == "392,764"
+
+
+def test_api_mode_without_rvc_extracts_refuses_to_download_into_the_bundled_sample(server: HTTPServer, tmp_path: Path) -> None:
+    settings = load_settings({
+        "RVC_WAREHOUSE": str(tmp_path / "wh"), "RVC_TIVA_SOURCE": "api", "RVC_OECD_API_URL": server.url_for("/").rstrip("/"),
+    })
+
+    result = dg.materialize([tiva_raw], partition_key="2020", resources=build_resources(settings), raise_on_error=False)
+
+    assert not result.success and len(server.log) == 0
+    error = result.failure_data_for_node("tiva_raw").error
+    assert "RVC_TIVA_SOURCE=api downloads into RVC_EXTRACTS, which is not set" in (error.cause or error).message
