@@ -137,7 +137,9 @@ def _read_api_config(path: Path) -> dict[str, tuple[str, str]]:
             setting = by_key.get((section, key))
             if setting is None:
                 known = ", ".join(s.key for s in API_SETTINGS if s.section == section)
-                raise ValueError(f"{path}: unknown key {key!r} in [{section}]; known keys: {known}")
+                # A key in a file would end up in backups and commits: credentials come from the environment only.
+                secret = " (the API key is read from the environment only: COMTRADE_API_KEY)" if "key" in key.lower() else ""
+                raise ValueError(f"{path}: unknown key {key!r} in [{section}]{secret}; known keys: {known}")
             found[setting.field] = (_config_text(value, setting, path), f"`{key}` in [{section}] of {path}")
     return found
 

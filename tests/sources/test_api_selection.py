@@ -165,11 +165,12 @@ def test_config_file_sets_values_and_the_environment_overrides_it(tmp_path: Path
     [
         ('[comtrade]\nreporter = ["JPN"]\n', r"unknown key 'reporter' in \[comtrade\]; known keys: source, base_url, reporters"),
         ('[comtrade]\ncommodities = [8703]\n', r"commodity 8703 is a number; write commodity codes as strings"),
+        ('[comtrade]\napi_key = "abc"\n', r"unknown key 'api_key' in \[comtrade\] \(the API key is read from the environment only: COMTRADE_API_KEY\)"),
         ("[oecd]\nsource = 'api'\n", r"unexpected top-level entry 'oecd'"),
         ('[tiva]\nsource = "web"\n', r"`source` in \[tiva\] of .* must be one of files, api, got 'web'"),
         ("[comtrade\n", r"is not valid TOML"),
     ],
-    ids=["unknown-key", "int-commodity", "unknown-table", "bad-source", "bad-toml"],
+    ids=["unknown-key", "int-commodity", "key-in-file", "unknown-table", "bad-source", "bad-toml"],
 )
 def test_a_bad_config_file_is_refused_naming_the_file_and_entry(tmp_path: Path, text: str, expected: str) -> None:
     config = tmp_path / "api.toml"
