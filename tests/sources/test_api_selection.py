@@ -210,3 +210,10 @@ def test_tiva_selection_in_oecd_codes(table) -> None:
     assert tiva_selection({**texts, "counterparts": "WLD,OECD,156"}, names, table).counterparts == ["W", "OECD", "CHN"]
     with pytest.raises(RvcInputError, match=r"<counterparts>: unknown TiVA area code\(s\) 'ZZZ'"):
         tiva_selection({**texts, "counterparts": "ZZZ"}, names, table)
+
+
+def test_settings_and_selection_agree_on_the_commodity_details() -> None:
+    from assets.sources import api_selection
+    from pipelines import settings
+
+    assert settings.COMMODITY_DETAILS == api_selection.COMMODITY_DETAILS
