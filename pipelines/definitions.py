@@ -30,7 +30,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
             reference_dir=str(settings.reference_dir),
             warehouse_dir=warehouse,
             uses_sample=settings.uses_sample,
-            comtrade_source=os.environ.get("RVC_COMTRADE_SOURCE", "files"),
+            **settings.api.resource_fields(),  # API mode: RVC_COMTRADE_* / RVC_TIVA_* or the RVC_API_CONFIG file
             # Read from the environment at run time; the value never appears in run config or the UI.
             # A key of only whitespace (an empty line in a .env file) is no key; the client strips the rest.
             comtrade_api_key=dg.EnvVar("COMTRADE_API_KEY") if os.environ.get("COMTRADE_API_KEY", "").strip() else None,
