@@ -20,7 +20,7 @@ import pandas as pd
 from assets.duckdb_session import duckdb_session, sql_string
 from assets.errors import RvcInputError
 from assets.metadata import md_table
-from assets.sources.comtrade_readers import cache_comtrade_file, read_query_sidecar
+from assets.sources.comtrade_readers import FileLocation, cache_comtrade_file, read_query_sidecar
 from assets.sources.comtrade_year import CachedExtract, write_raw_year
 from assets.sources.manifest import ManifestEntry, load_manifest, tiva_root_of
 from assets.sources.tiva_layouts import read_tiva_files
@@ -174,10 +174,12 @@ def comtrade_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output
     if years_unknown:
         context.log.warning(f"unreadable extract files whose years are unknown (not in {year}'s data): {unreadable_files_text(years_unknown)}")
     entries = manifest.files_for_year(year, "comtrade")
-    extracts = [
-        CachedExtract(cache_comtrade_file(entry.path, entry.sha256, rvc.cache_dir), entry.source_file, *read_query_sidecar(entry.path))
-        for entry in entries
-    ]
+    extracts = []
+    for entry in entries:
+        location = FileLocation(entry.source_file, *read_query_sidecar(entry.path))
+        cache = cache_comtrade_file(entry.path, entry.sha256, rvc.cache_dir, location)
+        extracts.append(CachedExtract(cache, location.source_file, location.api_query, location.retrieved_at,
+                                      located=True, years=tuple(sorted(entry.rows_by_year))))
     staged = staged_output_path(rvc.warehouse_dir, "comtrade_raw", context.partition_key)
     try:
         with duckdb_session(rvc.spill_dir, rvc.duckdb_memory_limit) as con:
