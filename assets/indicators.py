@@ -66,7 +66,7 @@ def _indicator_check_results(asset: str, frame: pd.DataFrame, expected_countries
     partitions_def=yearly_partitions,
     **_with_catalog(validated_output(indicator_schema, "TradeIndicators")),
     check_specs=_indicator_checks("trade_indicators"),
-    code_version="2",
+    code_version="3",
 )
 def trade_indicators(
     context: dg.AssetExecutionContext,
@@ -77,7 +77,7 @@ def trade_indicators(
 ):
     """Long-format trade indicators of the year: values, balance, Grubel-Lloyd, two-way types, RCA, shares, unit values."""
     year = int(context.partition_key)
-    # Totals from country_totals (reported TOTAL/World, else mirrored TOTAL declarations; FOB for both flows).
+    # Totals and the world of rca/shares from country_totals only (reported TOTAL/World, else mirrored; FOB).
     frame = compute_trade_indicators(trade_flows, product_groups, country_totals, regions, year)
     yield dg.Output(
         frame,
@@ -96,7 +96,7 @@ def trade_indicators(
     partitions_def=yearly_partitions,
     **_with_catalog(validated_output(indicator_schema, "VaIndicators")),
     check_specs=_indicator_checks("va_indicators"),
-    code_version="1",
+    code_version="2",
 )
 def va_indicators(context: dg.AssetExecutionContext, value_added: pd.DataFrame, regions: pd.DataFrame):
     """Long-format value-added indicators of the year: domestic and foreign VA shares, VA by origin, GVC participation."""
@@ -115,7 +115,7 @@ def va_indicators(context: dg.AssetExecutionContext, value_added: pd.DataFrame, 
     **_with_catalog(validated_output(indicator_panel_schema, "IndicatorPanel")),
     # Rebuilt after any yearly refresh (schedule, sensor or backfill) once the summary_automation sensor is on.
     automation_condition=dg.AutomationCondition.eager(),
-    code_version="1",
+    code_version="2",
 )
 def indicator_panel(context: dg.AssetExecutionContext, trade_indicators: pd.DataFrame, va_indicators: pd.DataFrame) -> pd.DataFrame:
     """All years stacked, trade and value added, with compound annual growth over 5-year periods and the whole span."""

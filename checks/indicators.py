@@ -23,6 +23,7 @@ from assets.transforms.indicators.common import (
     NOTE_MISSING_ENDPOINT,
     NOTE_MISSING_INPUT,
     NOTE_NEGATIVE_VALUE,
+    NOTE_NO_COUNTRY_TOTAL,
     NOTE_NO_QUANTITY,
     NOTE_NO_REFERENCE,
     NOTE_NOT_REPORTED,
@@ -41,6 +42,7 @@ NOTES = (
     NOTE_NO_REFERENCE,
     NOTE_MISSING_ENDPOINT,
     NOTE_NEGATIVE_VALUE,
+    NOTE_NO_COUNTRY_TOTAL,
 )
 PRODUCT_GROUPS = tuple(TRADE_GROUPS) + tuple(ACTIVITY_GROUPS.values())
 
@@ -94,6 +96,8 @@ def _columns(indicator_names: pd.Series) -> dict[str, pa.Column]:
                            checks=pa.Check(lambda s: ~np.isinf(s), name="finite_or_nan", error="no inf values")),
         "unit": pa.Column(str, nullable=False, checks=text),
         "note": pa.Column(str, nullable=True, checks=pa.Check.isin(NOTES)),
+        "world_countries": pa.Column("Int64", nullable=True, checks=pa.Check.ge(0)),
+        "world_coverage_share": pa.Column("float64", nullable=True, checks=pa.Check.in_range(0.0, 1.0 + 1e-9)),
     }
 
 

@@ -111,7 +111,7 @@ def compute_trade_indicators(
     partner_sets = partner_sets_for(members)
 
     flows = prepare_flows(trade_flows, membership)
-    totals = total_merchandise(country_totals, flows, year)
+    totals = total_merchandise(country_totals, set(flows["exporter"]) | set(flows["importer"]), year)
     grouped = group_flows(flows, membership)
     frames: list[pd.DataFrame] = total_merchandise_values(totals, year)
     if grouped.empty:
@@ -135,7 +135,7 @@ def compute_trade_indicators(
     frames += trade_values(rows, aggregates, year)
     frames += revealed_comparative_advantage(aggregates, totals, year)
     frames.append(import_source_share(rows, year))
-    frames.append(trade_intensity(rows, year))
+    frames.append(trade_intensity(rows, totals, year))
     frames.append(partner_hhi(pairs, aggregates, year))
     frames.append(intra_asean_share(grouped, members, year))
     frames.append(parts_to_vehicles_ratio(rows, year))
