@@ -28,6 +28,7 @@ class RvcConfig(dg.ConfigurableResource):
     comtrade_api_commodities: str = DEFAULT_API_COMMODITIES
     cif_fob_method: str = "flat"  # or "chapter_median" (assets/transforms/reconciliation.py)
     duckdb_memory_limit: str = "2GB"  # per heavy step; DuckDB spills the rest under <warehouse>/.spill
+    scope_path: str = ""  # the study's scope file (RVC_SCOPE); empty = scopes/automotive.yaml
 
     @property
     def comtrade_dir(self) -> Path:

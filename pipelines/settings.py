@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from assets.transforms.scope import DEFAULT_SCOPE_PATH
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_EXTRACTS = REPO_ROOT / "sample" / "extracts"
 SAMPLE_REFERENCE = REPO_ROOT / "sample" / "reference"
@@ -38,6 +40,8 @@ class Settings:
     start_year: int
     uses_sample: bool
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    # The study's scope file (product groups, focus countries, regions): README "Scope".
+    scope_path: Path = DEFAULT_SCOPE_PATH
 
     @property
     def comtrade_dir(self) -> Path:
@@ -57,7 +61,7 @@ class Settings:
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    """Read RVC_EXTRACTS, RVC_WAREHOUSE, RVC_REFERENCE, RVC_START_YEAR and RVC_DUCKDB_MEMORY_LIMIT (all optional)."""
+    """Read RVC_EXTRACTS, RVC_WAREHOUSE, RVC_REFERENCE, RVC_START_YEAR, RVC_DUCKDB_MEMORY_LIMIT and RVC_SCOPE (all optional)."""
     env = os.environ if environ is None else environ
     extracts = Path(env["RVC_EXTRACTS"]).expanduser() if env.get("RVC_EXTRACTS") else SAMPLE_EXTRACTS
     warehouse = Path(env.get("RVC_WAREHOUSE") or "warehouse").expanduser()
@@ -72,4 +76,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         start_year=int(start_text),
         uses_sample=not env.get("RVC_EXTRACTS"),
         duckdb_memory_limit=env.get("RVC_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT,
+        scope_path=Path(env["RVC_SCOPE"]).expanduser().resolve() if env.get("RVC_SCOPE") else DEFAULT_SCOPE_PATH,
     )

@@ -29,7 +29,7 @@ PRODUCT_GROUPS = pd.DataFrame(
         "product_group": ["passenger_cars", "parts_accessories", "engines", "commercial_vehicles", "bodies_chassis", "other"],
         "bec_stage": ["consumption", "parts_and_components", "parts_and_components", "capital", "parts_and_components",
                       "consumption"],
-        "is_automotive": [True, True, True, True, True, False],
+        "in_scope": [True, True, True, True, True, False],
     }
 )
 REGIONS = pd.DataFrame(

@@ -18,7 +18,7 @@ Table shapes used below:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
@@ -32,13 +32,7 @@ from assets.transforms.indicators.common import (
     long_rows,
     safe_ratio,
 )
-from assets.transforms.indicators.trade_base import (
-    ALL_AUTOMOTIVE,
-    COMPONENT_GROUPS,
-    LINE_GROUPS,
-    TOTAL_MERCHANDISE,
-    VEHICLE_GROUPS,
-)
+from assets.transforms.scope import TOTAL_MERCHANDISE, Scope
 
 VARIANT_COUNTRY_TOTALS = "country_totals"
 # intra_asean_share: region code → variant naming its membership rule.
@@ -224,12 +218,15 @@ def partner_hhi(pairs: pd.DataFrame, aggregates: pd.DataFrame, year: int) -> pd.
                      variant=DEFAULT_TRADE_VARIANT, note=note)
 
 
-def intra_asean_share(grouped_flows: pd.DataFrame, members: Mapping[str, set[str]], year: int) -> pd.DataFrame:
+def intra_asean_share(
+    grouped_flows: pd.DataFrame, members: Mapping[str, set[str]], line_groups: Sequence[str], year: int
+) -> pd.DataFrame:
     """Share of the members' trade (exports + imports) in the group that is with other members.
 
     2 · intra / (X_R + M_R): intra = Σ flows member → member, X_R the members' exports, M_R their
     imports (ADB ARIC intra-regional trade share). One row per region in `members` that has a variant
-    in INTRA_REGIONAL_VARIANTS and per line group; country = partner = the region code.
+    in INTRA_REGIONAL_VARIANTS and per line group of the scope (`line_groups`); country = partner = the
+    region code.
     """
     frames = []
     for region, member_set in members.items():
@@ -245,7 +242,7 @@ def intra_asean_share(grouped_flows: pd.DataFrame, members: Mapping[str, set[str
                 "product_group": grouped_flows["product_group"],
             }
         ).groupby("product_group").sum()
-        by_group = by_group.reindex(list(LINE_GROUPS), fill_value=0.0).reset_index()
+        by_group = by_group.reindex(list(line_groups), fill_value=0.0).reset_index()
         by_group["country"] = region
         by_group["partner"] = region
         share, note = safe_ratio(2.0 * by_group["intra"], by_group["exports"] + by_group["imports"])
@@ -254,20 +251,23 @@ def intra_asean_share(grouped_flows: pd.DataFrame, members: Mapping[str, set[str
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def parts_to_vehicles_ratio(rows: pd.DataFrame, year: int) -> pd.DataFrame:
-    """Imports of components / (components + vehicles) from a partner, reported as all_automotive.
+def parts_to_vehicles_ratio(rows: pd.DataFrame, scope: Scope, year: int) -> pd.DataFrame:
+    """Imports of components / (components + finished goods) from a partner, reported for the all-lines group.
 
-    Components: parts_accessories, bodies_chassis, engines; vehicles: passenger_cars,
-    commercial_vehicles. Rows for every country-partner (pairs and aggregates) trading automotive goods.
+    Components and finished goods are the scope's groups with stage "component" and "final" (automotive:
+    parts_accessories, bodies_chassis, engines vs passenger_cars, commercial_vehicles). Rows for every
+    country-partner (pairs and aggregates) trading the scope's goods; none when the scope lacks either stage.
     """
+    if not scope.component_groups or not scope.final_groups:
+        return pd.DataFrame()
     imports = rows.pivot_table(index=["country", "partner"], columns="product_group", values="imports",
                                aggfunc="sum", fill_value=0.0, sort=True)
-    imports = imports.reindex(columns=list(LINE_GROUPS), fill_value=0.0)
-    anchor = rows[rows["product_group"] == ALL_AUTOMOTIVE][["country", "partner"]].drop_duplicates()
+    imports = imports.reindex(columns=list(scope.line_groups), fill_value=0.0)
+    anchor = rows[rows["product_group"] == scope.all_group][["country", "partner"]].drop_duplicates()
     imports = imports.reindex(pd.MultiIndex.from_frame(anchor), fill_value=0.0)
-    components = imports[list(COMPONENT_GROUPS)].sum(axis=1)
-    vehicles = imports[list(VEHICLE_GROUPS)].sum(axis=1)
-    ratio, note = safe_ratio(components, components + vehicles)
-    out = anchor.reset_index(drop=True).assign(product_group=ALL_AUTOMOTIVE)
+    components = imports[list(scope.component_groups)].sum(axis=1)
+    finished = imports[list(scope.final_groups)].sum(axis=1)
+    ratio, note = safe_ratio(components, components + finished)
+    out = anchor.reset_index(drop=True).assign(product_group=scope.all_group)
     return long_rows(out, year=year, indicator="parts_to_vehicles_ratio", value=ratio.reset_index(drop=True),
                      unit="share", variant=DEFAULT_TRADE_VARIANT, note=note.reset_index(drop=True))
