@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from assets.errors import RvcInputError
@@ -306,15 +307,18 @@ def check_regions_exist(scope: Scope, region_codes: set[str]) -> None:
         )
 
 
-def scope_summary(scope: Scope) -> dict[str, object]:
+def scope_summary(scope: Scope, regions: pd.DataFrame | None = None) -> dict[str, object]:
     """What a report needs to describe the active scope, as plain data.
 
     Keys: name, title; groups (list of {group, label, hs, stage}); all_group, parts_components_group (each
     {group, label}); tiva_activities (code → group); focus_countries, partners, reference_exporter;
     partner_regions; trend_region (the fixed-membership region trend statements are about, e.g. ASEAN10);
-    members_region; region_labels (code → label).
+    members_region; region_labels (code → label). With `regions` (the regions table: region, iso3,
+    from_year, to_year) also region_members (code → sorted ISO3 of every member in any year) and
+    membership_by_year (code → True when members join or leave over the years, as ASEAN by accession: a
+    trend over such a region must say so, or use the fixed trend_region).
     """
-    return {
+    summary: dict[str, object] = {
         "name": scope.name,
         "title": scope.title,
         "groups": [{"group": g.group, "label": g.label, "hs": list(g.hs_prefixes), "stage": g.stage} for g in scope.groups],
@@ -329,3 +333,13 @@ def scope_summary(scope: Scope) -> dict[str, object]:
         "members_region": scope.members_region,
         "region_labels": dict(scope.region_labels),
     }
+    if regions is not None:
+        named = [*scope.partner_regions, scope.trend_region, scope.members_region]
+        rows = regions[regions["region"].isin(named)]
+        check_regions_exist(scope, set(regions["region"].astype("str")))
+        summary["region_members"] = {
+            code: sorted(rows.loc[rows["region"] == code, "iso3"].astype("str").unique()) for code in dict.fromkeys(named)
+        }
+        dated = rows["from_year"].notna() | rows["to_year"].notna()
+        summary["membership_by_year"] = {code: bool(dated[rows["region"] == code].any()) for code in dict.fromkeys(named)}
+    return summary

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from assets.errors import RvcInputError
+from assets.transforms.country_codes import load_regions
 from assets.transforms.indicator_catalog import catalog_product_groups, load_indicator_catalog
 from assets.transforms.scope import DEFAULT_SCOPE_PATH, SCOPES_DIR, load_scope, scope_summary
 from pipelines.settings import load_settings
@@ -64,6 +65,21 @@ def test_scope_summary_gives_what_a_report_needs():
                                     "hs": ["8542"], "stage": "component"}
     assert summary["trend_region"] == "ASEAN10"
     assert summary["region_labels"]["ASEAN10"] == "ASEAN-10 (fixed membership)"
+    assert "region_members" not in summary
+
+
+def test_scope_summary_with_the_regions_table_says_which_membership_moves():
+    summary = scope_summary(load_scope(), load_regions())
+    assert summary["region_members"]["ASEAN10"] == ["BRN", "IDN", "KHM", "LAO", "MMR", "MYS", "PHL", "SGP", "THA", "VNM"]
+    assert "TLS" in summary["region_members"]["ASEAN"]  # joined 2025: in ASEAN by accession, never in ASEAN10
+    assert summary["membership_by_year"] == {"ASEAN": True, "ASEAN10": False}
+
+
+def test_a_scope_naming_an_unknown_region_fails_against_the_regions_table(tmp_path: Path):
+    path = tmp_path / "asean6.yaml"
+    path.write_text(GOOD.replace("trend_region: ASEAN10", "trend_region: ASEAN6"), encoding="utf-8")
+    with pytest.raises(RvcInputError, match=r"regions: \['ASEAN6'\] are not in the regions table"):
+        scope_summary(load_scope(path), load_regions())
 
 
 GOOD = """
