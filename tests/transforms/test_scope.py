@@ -127,3 +127,18 @@ def test_a_good_hand_written_scope_loads_and_bad_yaml_or_no_file_fail(tmp_path: 
         load_scope(path)
     with pytest.raises(RvcInputError, match=r"does not exist; set RVC_SCOPE"):
         load_scope(tmp_path / "missing.yaml")
+
+
+def test_pandera_checks_take_their_groups_from_the_active_scope(monkeypatch):
+    from pandera.errors import SchemaErrors
+
+    from assets.transforms.product_groups import build_product_groups
+    from checks.reference import product_groups_schema
+
+    electronics = build_product_groups(["854231", "870323"], scope=load_scope(ELECTRONICS))
+    assert list(electronics["product_group"]) == ["integrated_circuits", "other"]
+    monkeypatch.delenv("RVC_SCOPE", raising=False)
+    with pytest.raises(SchemaErrors, match="group_of_the_scope"):
+        product_groups_schema.validate(electronics, lazy=True)  # the automotive scope has no integrated_circuits
+    monkeypatch.setenv("RVC_SCOPE", str(ELECTRONICS))
+    product_groups_schema.validate(electronics, lazy=True)

@@ -107,7 +107,9 @@ def heading_flows(
     self_trade = ~no_partner & (rows["exporter"] == rows["importer"])
     no_partner = no_partner | self_trade
 
-    hs6 = trade_flows[["exporter", "importer", "hs6"]].astype("str")
+    # Only the lines of the scope's headings matter: a full year of trade_flows holds millions of other lines.
+    of_headings = trade_flows["hs6"].astype("str").str.slice(0, 4).isin(list(headings))
+    hs6 = trade_flows.loc[of_headings, ["exporter", "importer", "hs6"]].astype("str")
     covered = set(zip(hs6["exporter"], hs6["importer"], hs6["hs6"].str.slice(0, 4)))
     has_lines = pd.Series([key in covered for key in zip(rows["exporter"], rows["importer"], rows["heading"])],
                           index=rows.index, dtype="bool") & ~no_partner
