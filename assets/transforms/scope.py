@@ -149,12 +149,13 @@ def _name(value: object, source: str, key: str) -> str:
     return text
 
 
-def _codes(values: object, source: str, key: str, *, pattern: str = "ISO3") -> tuple[str, ...]:
+def _codes(values: object, source: str, key: str) -> tuple[str, ...]:
+    """A non-empty list of ISO3 codes."""
     if not isinstance(values, list) or not values:
-        raise _fail(source, key, f"expected a non-empty list of {pattern} codes, found {values!r}")
+        raise _fail(source, key, f"expected a non-empty list of ISO3 codes, found {values!r}")
     codes = tuple(str(v) for v in values)
     bad = [c for c in codes if not (len(c) == 3 and c.isalpha() and c.isupper())]
-    if pattern == "ISO3" and bad:
+    if bad:
         raise _fail(source, key, f"expected ISO3 codes such as JPN, found {bad}")
     return codes
 
