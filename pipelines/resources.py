@@ -37,6 +37,7 @@ class RvcConfig(dg.ConfigurableResource):
     api_setting_origins: dict[str, str] = {}  # field -> where its value came from, for error messages
     cif_fob_method: str = "flat"  # or "chapter_median" (assets/transforms/reconciliation.py)
     duckdb_memory_limit: str = "2GB"  # per heavy step; DuckDB spills the rest under <warehouse>/.spill
+    scope_path: str = ""  # the study's scope file (RVC_SCOPE); empty = scopes/automotive.yaml
 
     def api_setting_name(self, field: str) -> str:
         """The setting behind an API field, for messages: where its value came from, or how to set it."""

@@ -13,6 +13,8 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from assets.transforms.scope import DEFAULT_SCOPE_PATH
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_EXTRACTS = REPO_ROOT / "sample" / "extracts"
 SAMPLE_REFERENCE = REPO_ROOT / "sample" / "reference"
@@ -173,6 +175,8 @@ class Settings:
     uses_sample: bool
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     api: ApiSettings = field(default_factory=ApiSettings)
+    # The study's scope file (product groups, focus countries, regions): README "Scope".
+    scope_path: Path = DEFAULT_SCOPE_PATH
 
     @property
     def comtrade_dir(self) -> Path:
@@ -192,8 +196,8 @@ class Settings:
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    """Read RVC_EXTRACTS, RVC_WAREHOUSE, RVC_REFERENCE, RVC_START_YEAR, RVC_DUCKDB_MEMORY_LIMIT and the API
-    settings (`load_api_settings`); all optional."""
+    """Read RVC_EXTRACTS, RVC_WAREHOUSE, RVC_REFERENCE, RVC_START_YEAR, RVC_DUCKDB_MEMORY_LIMIT, RVC_SCOPE and the
+    API settings (`load_api_settings`); all optional."""
     env = os.environ if environ is None else environ
     extracts = Path(env["RVC_EXTRACTS"]).expanduser() if env.get("RVC_EXTRACTS") else SAMPLE_EXTRACTS
     warehouse = Path(env.get("RVC_WAREHOUSE") or "warehouse").expanduser()
@@ -209,4 +213,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         uses_sample=not env.get("RVC_EXTRACTS"),
         duckdb_memory_limit=env.get("RVC_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT,
         api=load_api_settings(env),
+        scope_path=Path(env["RVC_SCOPE"]).expanduser().resolve() if env.get("RVC_SCOPE") else DEFAULT_SCOPE_PATH,
     )

@@ -170,7 +170,7 @@ def test_no_total_rows_give_an_empty_valid_table(country_codes):
 
 PRODUCT_GROUPS = pd.DataFrame({"hs6": ["870899", "870323"], "hs4": ["8708", "8703"],
                                "product_group": ["parts_accessories", "passenger_cars"],
-                               "bec_stage": ["parts_and_components", "consumption"], "is_automotive": [True, True]})
+                               "bec_stage": ["parts_and_components", "consumption"], "in_scope": [True, True]})
 
 
 def flows_frame() -> pd.DataFrame:
