@@ -8,6 +8,7 @@ makes its partition appear. RVC_END_YEAR overrides the end (e.g. API mode before
 from __future__ import annotations
 
 import os
+import warnings
 
 import dagster as dg
 
@@ -40,3 +41,21 @@ def build_yearly_partitions(settings: Settings) -> dg.TimeWindowPartitionsDefini
 
 
 yearly_partitions = build_yearly_partitions(load_settings())
+
+
+def yearly_check_spec(name: str, *, asset: str, description: str | None = None, blocking: bool = False) -> dg.AssetCheckSpec:
+    """An asset check of a yearly-partitioned asset, partitioned like it, so each result names its year.
+
+    Without a partitions definition a check of a partitioned asset records results that belong to no
+    partition (the UI shows one result for all years, and a failure does not say which year failed).
+    Dagster 1.13 takes `partitions_def` on AssetCheckSpec ("Must be either None or the same as the
+    PartitionsDefinition of the asset specified by `asset`", dagster/_core/definitions/asset_checks/
+    asset_check_spec.py); the AssetCheckResult yielded while a partition materializes is then recorded
+    for that partition. The parameter is marked preview in 1.13: its warning says nothing a user can act
+    on, so it is silenced here (and only here).
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*partitions_def on an AssetCheckSpec")
+        return dg.AssetCheckSpec(
+            name, asset=asset, description=description, blocking=blocking, partitions_def=yearly_partitions
+        )
