@@ -2,7 +2,8 @@
 
 What belongs here: the query that stacks the cached extracts of a year (files in name order, rows in file
 order) under the comtrade_raw contract, with each file's location facts (relative name, API query, retrieval
-time), which are not part of its cached content. Converting extracts to the cache is `comtrade_readers`'
+time), which are not part of its cached content, and, for the files this year quarantines, their rows of
+implausible years (year_range), which cleaning then rejects as `year_implausible`. Converting extracts to the cache is `comtrade_readers`'
 job; which files hold which year is the manifest's.
 """
 
@@ -14,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from assets.duckdb_session import sql_string, write_query_to_parquet
+from assets.sources.year_range import implausible_year_sql
 from checks.raw import COMTRADE_RAW_COLUMNS
 
 # pandas dtype of the contract → DuckDB type written to Parquet (read back by pyarrow as the same Arrow type).
@@ -24,12 +26,15 @@ LOCATION_COLUMNS = ("source_file", "api_query", "retrieved_at")
 @dataclass(frozen=True)
 class CachedExtract:
     """An extract file's cached canonical rows and where the file sits (`source_file`, relative to the
-    extracts folder) and how it was fetched (`api_query`, `retrieved_at` from its query sidecar)."""
+    extracts folder) and how it was fetched (`api_query`, `retrieved_at` from its query sidecar).
+    `quarantine_implausible`: this year also takes the file's rows of implausible years (they belong to no
+    partition; the manifest picks one year per file to carry them into comtrade_rejects)."""
 
     cache_path: Path
     source_file: str
     api_query: str | None = None
     retrieved_at: str | None = None
+    quarantine_implausible: bool = False
 
 
 def _select(extract: CachedExtract, year: int) -> str:
@@ -39,7 +44,10 @@ def _select(extract: CachedExtract, year: int) -> str:
         value = location[name] if name in LOCATION_COLUMNS else None
         expression = (sql_string(value) if value is not None else "NULL") if name in LOCATION_COLUMNS else f'"{name}"'
         columns.append(f'CAST({expression} AS {DUCKDB_TYPES[dtype]}) AS "{name}"')
-    return f"SELECT {', '.join(columns)} FROM read_parquet({sql_string(extract.cache_path)}) WHERE refYear = {int(year)}"
+    rows = f"refYear = {int(year)}"
+    if extract.quarantine_implausible:
+        rows += f" OR {implausible_year_sql('refYear')}"
+    return f"SELECT {', '.join(columns)} FROM read_parquet({sql_string(extract.cache_path)}) WHERE {rows}"
 
 
 def raw_year_query(extracts: list[CachedExtract], year: int) -> str:

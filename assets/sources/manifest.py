@@ -38,10 +38,13 @@ from assets.sources.comtrade_layouts import (
 )
 from assets.sources.comtrade_readers import PARSER_VERSION, QUERY_SIDECAR_SUFFIX, is_comtrade_file_name, whole_years
 from assets.sources.extract_inventory import file_sha256
+from assets.sources.year_range import YEAR_IMPLAUSIBLE, is_plausible_year
 
 COMTRADE, TIVA, SKIPPED = "comtrade", "tiva", "skipped"
 FAMILIES = (COMTRADE, TIVA, SKIPPED)
 MANIFEST_FILE_NAME = "manifest.json"
+# Why rows of a readable file belong to no partition (RowsOutsidePartitions.why).
+BEFORE_FIRST_YEAR, AFTER_LAST_YEAR = "before_first_partition_year", "after_last_partition_year"
 # Bump when the classification or counting rules change: every entry is then computed again.
 MANIFEST_VERSION = f"3/comtrade-parser-{PARSER_VERSION}"  # 2: broken files keep the years of their readable rows; 3: files anywhere, by content
 
@@ -71,20 +74,66 @@ class ManifestEntry:
 
 
 @dataclass(frozen=True)
+class RowsOutsidePartitions:
+    """Rows of one year of one readable file that no partition reads.
+
+    `why` is YEAR_IMPLAUSIBLE (outside year_range's plausible years: never a partition), BEFORE_FIRST_YEAR
+    or AFTER_LAST_YEAR (a plausible year outside RVC_START_YEAR..RVC_END_YEAR). `quarantined_in` is the
+    partition whose Comtrade run puts the rows into comtrade_rejects (reason YEAR_IMPLAUSIBLE), None when
+    none does (the rows are then only counted and named).
+    """
+
+    source_file: str
+    family: str
+    year: int
+    rows: int
+    why: str
+    quarantined_in: int | None
+
+
+@dataclass(frozen=True)
 class Manifest:
     extracts_dir: Path
     entries: list[ManifestEntry]
 
     def years(self, family: str | None = None) -> list[int]:
-        """Years with at least one row (of `family` when given), ascending. An unreadable file's years count
-        too, so the partitions it would feed exist and fail naming it rather than silently lacking it."""
+        """Plausible years (year_range) with at least one row (of `family` when given), ascending. An unreadable
+        file's years count too, so the partitions it would feed exist and fail naming it rather than silently
+        lacking it. Implausible years (2099 in a 2017 file) never make a partition: see rows_outside_partitions."""
         return sorted({
             year
             for entry in self.entries
             if family is None or entry.family == family
             for year, rows in entry.rows_by_year.items()
-            if rows > 0
+            if rows > 0 and is_plausible_year(year)
         })
+
+    def quarantine_year(self, entry: ManifestEntry, first_year: int, last_year: int) -> int | None:
+        """The partition whose Comtrade run quarantines `entry`'s rows of implausible years: the earliest year of
+        the file within first_year..last_year. None when the file has no such rows, or no year in the range."""
+        if entry.family != COMTRADE or not entry.readable:
+            return None
+        if all(is_plausible_year(year) for year in entry.rows_by_year):
+            return None
+        return min((year for year in entry.rows_by_year if first_year <= year <= last_year), default=None)
+
+    def rows_outside_partitions(self, first_year: int, last_year: int) -> list[RowsOutsidePartitions]:
+        """Rows of readable files whose year no partition of first_year..last_year reads, by file and year.
+        (Unreadable files are not here: their errors name them.)"""
+        found = []
+        for entry in sorted(self.entries, key=lambda e: e.source_file):
+            if not entry.readable:
+                continue
+            quarantine = self.quarantine_year(entry, first_year, last_year)
+            for year, rows in sorted(entry.rows_by_year.items()):
+                if rows <= 0 or (first_year <= year <= last_year and is_plausible_year(year)):
+                    continue
+                if not is_plausible_year(year):
+                    why, where = YEAR_IMPLAUSIBLE, quarantine
+                else:
+                    why, where = (BEFORE_FIRST_YEAR if year < first_year else AFTER_LAST_YEAR), None
+                found.append(RowsOutsidePartitions(entry.source_file, entry.family, year, rows, why, where))
+        return found
 
     def files_for_year(self, year: int, family: str) -> list[ManifestEntry]:
         """Readable files of `family` holding rows of `year`, by source_file."""
