@@ -107,7 +107,7 @@ def comtrade_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output
     if years_unknown:
         context.log.warning(f"unreadable extract files whose years are unknown (not in {year}'s data): {unreadable_files_text(years_unknown)}")
     entries = manifest.files_for_year(year, "comtrade")
-    first_year, last_year = first_and_last_year(context.partitions_def)
+    first_year, last_year = first_and_last_year(context.assets_def.partitions_def)
     quarantining = {e.source_file for e in entries if manifest.quarantine_year(e, first_year, last_year) == year}
     extracts = [
         CachedExtract(
@@ -163,7 +163,7 @@ def tiva_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output:
     entries = manifest.files_for_year(year, "tiva")
     rows, files = read_tiva_files([(e.path, tiva_root_of(e.source_file, extracts_dir)) for e in entries], years=[year])
     files = files[files["rows_kept"] > 0]
-    outside = rows_outside_partitions(manifest, "tiva", *first_and_last_year(context.partitions_def))
+    outside = rows_outside_partitions(manifest, "tiva", *first_and_last_year(context.assets_def.partitions_def))
     context.add_output_metadata({
         "source_files": len(files),
         "files": md_table(files),
