@@ -154,12 +154,16 @@ def tiva_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output:
     year = int(context.partition_key)
     extracts_dir = Path(rvc.extracts_dir)
     manifest = load_manifest(extracts_dir, rvc.cache_dir)
-    holding_year = [entry for entry in manifest.bad_files_for_year(year, "tiva") if entry.rows_by_year]
+    bad = manifest.bad_files_for_year(year, "tiva")
+    holding_year = [entry for entry in bad if entry.rows_by_year]
+    years_unknown = [entry for entry in bad if not entry.rows_by_year]
     if holding_year:
         raise RvcInputError(
             f"tiva_raw {year}: {len(holding_year)} TiVA file(s) holding {year} cannot be read — "
             f"{unreadable_files_text(holding_year)}. Fix or remove them (see `rvc years`) and run {year} again."
         )
+    if years_unknown:
+        context.log.warning(f"unreadable TiVA files whose years are unknown (not in {year}'s data): {unreadable_files_text(years_unknown)}")
     entries = manifest.files_for_year(year, "tiva")
     rows, files = read_tiva_files([(e.path, tiva_root_of(e.source_file, extracts_dir)) for e in entries], years=[year])
     files = files[files["rows_kept"] > 0]
@@ -167,6 +171,9 @@ def tiva_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output:
     context.add_output_metadata({
         "source_files": len(files),
         "files": md_table(files),
+        # A TiVA file that cannot be read at all (UTF-16 without byte-order mark, a row without year, a cut
+        # gzip) has no known years: every partition names it, so it is never a silent skip.
+        "unreadable_files_years_unknown": unreadable_files_text(years_unknown) or "none",
         "rows_outside_partitions": int(outside["rows"].sum()),
         "rows_outside_partitions_by_file": md_table(outside) if len(outside) else "none",
     })
