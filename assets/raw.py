@@ -55,7 +55,7 @@ def output_with_version(value: object, files: Iterable[tuple[str, str]]) -> dg.O
 
 
 def unreadable_files_text(entries: list[ManifestEntry]) -> str:
-    return "; ".join(f"{entry.source_file}: {entry.error}" for entry in entries)
+    return "; ".join(f"{entry.source_file}: {(entry.error or '').rstrip('.')}" for entry in entries)
 
 
 def rows_outside_partitions(manifest: Manifest, family: str, first_year: int, last_year: int) -> pd.DataFrame:

@@ -158,7 +158,7 @@ def sniff_file(path: Path) -> FileSniff:
         return FileSniff("parquet", gzipped, header=tuple(_parquet_columns(path, gzipped)))
     if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
         return FileSniff("json", gzipped, json_document=_load_json(path))
-    return _sniff_delimited(path, head, at_end, gzipped)
+    return sniff_delimited_head(path, head, at_end, gzipped)
 
 
 def _parquet_columns(path: Path, gzipped: bool) -> list[str]:
@@ -201,7 +201,9 @@ def _decode_head(head: bytes, at_end: bool) -> tuple[str, str]:
     raise AssertionError("latin-1 decodes any byte")
 
 
-def _sniff_delimited(path: Path, head: bytes, at_end: bool, gzipped: bool) -> FileSniff:
+def sniff_delimited_head(path: Path, head: bytes, at_end: bool, gzipped: bool) -> FileSniff:
+    """The sniff of delimited text from its first bytes (`at_end`: they are the whole content): encoding,
+    delimiter, header and the first data row's width. RvcInputError when there is no header line to read."""
     if not at_end and b"\n" not in head:
         raise RvcInputError(
             f"{path}: the first {len(head) >> 20} MiB hold no line break, so there is no header row; expected "

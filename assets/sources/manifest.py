@@ -14,11 +14,14 @@ others; a torn or unreadable manifest.json is treated as empty and rebuilt.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -28,9 +31,11 @@ import pyarrow.compute as pc
 from assets.errors import RvcInputError
 from assets.files import write_bytes_atomically
 from assets.sources.comtrade_layouts import (
-    open_content,
+    GZIP_MAGIC,
+    sniff_delimited_head,
     column_mapping,
     consume_delimited,
+    is_gzipped,
     layout_of,
     read_source_text,
     sniff_file,
@@ -46,7 +51,7 @@ MANIFEST_FILE_NAME = "manifest.json"
 # Why rows of a readable file belong to no partition (RowsOutsidePartitions.why).
 BEFORE_FIRST_YEAR, AFTER_LAST_YEAR = "before_first_partition_year", "after_last_partition_year"
 # Bump when the classification or counting rules change: every entry is then computed again.
-MANIFEST_VERSION = f"3/comtrade-parser-{PARSER_VERSION}"  # 2: broken files keep the years of their readable rows; 3: files anywhere, by content
+MANIFEST_VERSION = f"4/comtrade-parser-{PARSER_VERSION}"  # 2: broken files keep the years of their readable rows; 3: files anywhere, by content; 4: also gzips cut within their first MiB, JSON count checked
 
 
 @dataclass(frozen=True)
@@ -215,33 +220,86 @@ def comtrade_rows_by_year(path: Path) -> tuple[str, dict[int, int]]:
     return layout, counted
 
 
+def _decompressed_prefix(path: Path, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+    """The file's bytes, un-gzipped when its content is gzip, as far as they go: a cut or damaged gzip stream
+    ends the iteration where it breaks instead of raising, so the rows before the break can still be counted."""
+    with open(path, "rb") as raw:
+        if raw.read(2) != GZIP_MAGIC:
+            raw.seek(0)
+            while chunk := raw.read(chunk_size):
+                yield chunk
+            return
+        raw.seek(0)
+        inflate = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        while chunk := raw.read(chunk_size):
+            try:
+                data = inflate.decompress(chunk)
+            except zlib.error:
+                return
+            if data:
+                yield data
+            if inflate.eof:
+                return
+
+
+def _text_lines(chunks: Iterator[bytes], encoding: str) -> Iterator[str]:
+    """Lines of a byte stream for csv.reader, decoded incrementally (a file object opened with newline="" would
+    give the same lines); a partial last line is kept."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    pending = ""
+    for chunk in chunks:
+        pending += decoder.decode(chunk)
+        cut = pending.rfind("\n") + 1
+        if cut:
+            yield from io.StringIO(pending[:cut], newline="")
+            pending = pending[cut:]
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        yield from io.StringIO(pending, newline="")
+
+
 def years_despite_errors(path: Path) -> dict[int, int]:
     """{year: rows} of the rows that do parse in a delimited Comtrade file that cannot be read whole (a malformed
-    row, a cut gzip), so its failure lands on the partitions of the years it holds instead of on none or all.
-    Python's csv module, one row at a time: slow, but only for broken files. {} when even that fails."""
+    row, a cut or damaged gzip, even one cut within its first MiB), so its failure lands on the partitions of the
+    years it holds instead of on none or all. Python's csv module, one row at a time: slow, but only for broken
+    files. {} when even that fails."""
     counts: Counter[int] = Counter()
     try:
-        sniff = sniff_file(path)
+        head = b""
+        for chunk in _decompressed_prefix(path):
+            head += chunk
+            if len(head) >= (1 << 20):
+                break
+        sniff = sniff_delimited_head(path, head, at_end=len(head) < (1 << 20), gzipped=is_gzipped(path))
         layout = layout_of(path, sniff)
-        if sniff.container != "csv":
-            return {}
         mapping = column_mapping(path, sniff.header, layout)
         year_column = next(name for name, target in mapping.items() if target == "refYear")
         index = list(sniff.header).index(year_column)
-        with open_content(path) as stream:
-            text = io.TextIOWrapper(stream, encoding=sniff.encoding or "utf-8", errors="replace", newline="")
-            rows = csv.reader(text, delimiter=sniff.delimiter or ",")
-            next(rows, None)
+        lines = _text_lines(_decompressed_prefix(path), "utf-8-sig" if sniff.encoding == "utf-8" else sniff.encoding or "utf-8")
+        rows = csv.reader(lines, delimiter=sniff.delimiter or ",")
+        next(rows, None)
+        with _fields_of_any_length():
             try:
                 for row in rows:
                     value = row[index].strip() if len(row) > index else ""
                     if value.removesuffix(".0").isdigit():
                         counts[int(value.removesuffix(".0"))] += 1
-            except (EOFError, OSError, csv.Error):
-                pass  # a cut file: the rows before the cut still say which years it holds
+            except csv.Error:
+                pass  # a malformed row: the rows before it still say which years the file holds
     except (RvcInputError, StopIteration, ValueError, OSError):
         return dict(counts)
     return dict(sorted(counts.items()))
+
+
+@contextmanager
+def _fields_of_any_length() -> Iterator[None]:
+    # A broken file may hold a huge field (an unbalanced quote swallows the rest): count what parses.
+    previous = csv.field_size_limit()
+    csv.field_size_limit(1 << 30)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
 
 
 def tiva_rows_by_year(path: Path, tiva_root: Path) -> tuple[str, dict[int, int]]:

@@ -76,6 +76,21 @@ def test_a_gzip_without_its_trailer_is_refused_naming_the_file(tmp_path: Path, c
 
     for message in refused(path, tmp_path):
         assert "no_trailer.csv.gz" in message and "ends early" in message and "Download the file again" in message
+    # Its years are still known from the rows before the break, so the 2017 partition fails naming it.
+    entry = load_manifest(tmp_path / "extracts", tmp_path / ".cache" / "extracts").entries[0]
+    assert entry.rows_by_year == {2017: 2}
+
+
+def test_a_gzip_cut_within_its_first_mib_still_says_which_years_it_holds(tmp_path: Path) -> None:
+    rows = [row(refYear=str(year), period=str(year), primaryValue=str(n)) for n in range(300) for year in (2016, 2017)]
+    whole = gzip.compress(delimited(rows).encode())
+    path = write(tmp_path / "extracts" / "comtrade" / "cut.csv.gz", whole[: len(whole) // 2])
+
+    entry = load_manifest(tmp_path / "extracts", tmp_path / ".cache" / "extracts").entries[0]
+
+    assert entry.source_file == "comtrade/cut.csv.gz" and not entry.readable and "ends early" in entry.error
+    assert set(entry.rows_by_year) == {2016, 2017} and 0 < sum(entry.rows_by_year.values()) < 600
+    assert str(path) in entry.error
 
 
 def envelope(records: list[dict], count: object) -> str:
