@@ -146,18 +146,19 @@ def test_a_valid_file_with_a_4_mib_field_reads_both_ways(tmp_path: Path) -> None
 def test_files_with_suffixes_no_reader_reads_are_listed_as_skipped_with_the_reason(tmp_path: Path, name: str) -> None:
     extracts = tmp_path / "extracts"
     write(extracts / "comtrade" / "good.csv", GOOD)
-    write(extracts / "comtrade" / name, b"PK\x03\x04 not read")
-    write(extracts / "elsewhere" / name, b"PK\x03\x04 not read")
+    for folder in ("comtrade", "tiva", "elsewhere"):
+        write(extracts / folder / name, b"PK\x03\x04 not read")
     settings = load_settings({"RVC_EXTRACTS": str(extracts), "RVC_WAREHOUSE": str(tmp_path / "wh")})
 
     manifest = load_manifest(extracts, settings.cache_dir)
     skipped = {e.source_file: e.error for e in manifest.skipped()}
     suffix = "".join(Path(name).suffixes) or "(none)"
-    assert set(skipped) == {f"comtrade/{name}", f"elsewhere/{name}"}
+    assert set(skipped) == {f"comtrade/{name}", f"tiva/{name}", f"elsewhere/{name}"}
     assert all(f"suffix {suffix!r} is not one the" in reason and "unpack or convert it" in reason for reason in skipped.values())
     out = io.StringIO()
     describe_extracts(settings, out=out)
     text = out.getvalue()
     assert "skipped files (no reader reads them):" in text
-    assert f"  comtrade/{name}: suffix {suffix!r}" in text and f"  elsewhere/{name}: suffix {suffix!r}" in text
+    for folder in ("comtrade", "tiva", "elsewhere"):
+        assert f"  {folder}/{name}: suffix {suffix!r}" in text
     assert all(e.family != SKIPPED for e in manifest.entries if e.source_file == "comtrade/good.csv")
