@@ -89,7 +89,11 @@ def _download_comtrade_year(rvc: RvcConfig, year: int, context: dg.AssetExecutio
     code_version="2",
 )
 def comtrade_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output:
-    """Every Comtrade extract row whose refYear is the partition year, under Comtrade+ names, with source file, sha256 and row."""
+    """Every Comtrade extract row whose refYear is the partition year, under Comtrade+ names, with source file, sha256 and row.
+
+    Also the rows of implausible years (2099 in a file holding this year) of the files whose earliest year this
+    is, so that cleaning quarantines them as `year_implausible` (docs/reject_reasons.md): they belong to no
+    partition. The metadata counts every row no partition reads, by file and year."""
     year = int(context.partition_key)
     if rvc.comtrade_source == "api":
         _download_comtrade_year(rvc, year, context)

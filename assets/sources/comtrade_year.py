@@ -2,9 +2,9 @@
 
 What belongs here: the query that stacks the cached extracts of a year (files in name order, rows in file
 order) under the comtrade_raw contract, with each file's location facts (relative name, API query, retrieval
-time), which are not part of its cached content, and, for the files this year quarantines, their rows of
-implausible years (year_range), which cleaning then rejects as `year_implausible`. Converting extracts to the cache is `comtrade_readers`'
-job; which files hold which year is the manifest's.
+time), which are not part of its cached content; and, for the files this year quarantines, their rows of
+implausible years (`year_range`), which cleaning then rejects as `year_implausible`. Converting extracts to
+the cache is `comtrade_readers`' job; which files hold which year is the manifest's.
 """
 
 from __future__ import annotations
