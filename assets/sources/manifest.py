@@ -37,6 +37,7 @@ from assets.sources.comtrade_layouts import (
     consume_delimited,
     is_gzipped,
     layout_of,
+    plus_key,
     read_source_text,
     sniff_file,
     stream_parquet,
@@ -265,6 +266,8 @@ def years_despite_errors(path: Path) -> dict[int, int]:
     files. {} when even that fails."""
     counts: Counter[int] = Counter()
     try:
+        if (json_years := _api_response_years(path)) is not None:
+            return json_years
         head = b""
         for chunk in _decompressed_prefix(path):
             head += chunk
@@ -288,6 +291,25 @@ def years_despite_errors(path: Path) -> dict[int, int]:
                 pass  # a malformed row: the rows before it still say which years the file holds
     except (RvcInputError, StopIteration, ValueError, OSError):
         return dict(counts)
+    return dict(sorted(counts.items()))
+
+
+def _api_response_years(path: Path) -> dict[int, int] | None:
+    """{year: records} of a parseable Comtrade+ API envelope that cannot be read (its `count` disagrees with its
+    `data`), counted from the records' refYear; None for any other file."""
+    try:
+        sniff = sniff_file(path)
+    except RvcInputError:
+        return None
+    document = sniff.json_document
+    if sniff.container != "json" or not isinstance(document, dict) or not isinstance(document.get("data"), list):
+        return None
+    counts: Counter[int] = Counter()
+    for record in document["data"]:
+        if isinstance(record, dict):
+            value = next((v for k, v in record.items() if plus_key(str(k)) == "refyear"), None)
+            if str(value).removesuffix(".0").isdigit():
+                counts[int(str(value).removesuffix(".0"))] += 1
     return dict(sorted(counts.items()))
 
 

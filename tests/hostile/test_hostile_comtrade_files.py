@@ -106,6 +106,9 @@ def test_a_json_envelope_whose_count_differs_from_its_data_is_refused(tmp_path: 
 
     for message in refused(path, tmp_path):
         assert "answer.json" in message and expected in message and "Fetch the file again" in message
+    # Its records still say which year it holds, so that partition fails naming it (not every year warns).
+    entry = load_manifest(tmp_path / "extracts", tmp_path / ".cache" / "extracts").entries[0]
+    assert entry.rows_by_year == {2017: 1}
 
 
 @pytest.mark.parametrize("count", [1, "1", None])
