@@ -168,6 +168,8 @@ def test_an_unreadable_tiva_file_is_named_in_every_tiva_raw_partition(tmp_path: 
     write(extracts / "tiva" / "tiva2025_good.csv", GOOD.encode("utf-8"))
     write(extracts / "tiva" / "tiva2025_utf16le.csv", GOOD.encode("utf-16-le"))
     write(extracts / "tiva" / "tiva2025_no_year.csv", (GOOD + f"{FLOW},EXGR,THA,C29,USA,USD_EXC,,99.5\r\n").encode("utf-8"))
+    # And a readable file with a year typed as 2099: no partition reads that row, every partition counts it.
+    write(extracts / "tiva" / "tiva2025_typo.csv", (HEADER + f"{FLOW},EXGR,THA,C29,USA,USD_EXC,2099,7.5\r\n").encode("utf-8"))
     settings = load_settings({"RVC_EXTRACTS": str(extracts), "RVC_WAREHOUSE": str(tmp_path / "wh")})
     job = build_defs(settings).resolve_implicit_global_asset_job_def().get_subset(asset_selection={dg.AssetKey("tiva_raw")})
 
@@ -182,3 +184,6 @@ def test_an_unreadable_tiva_file_is_named_in_every_tiva_raw_partition(tmp_path: 
     assert "tiva/tiva2025_utf16le.csv" in named and "UTF-16" in named
     assert "tiva/tiva2025_no_year.csv" in named and "row 3: TIME_PERIOD is blank" in named
     assert event.materialization.metadata["source_files"].value == 1
+    assert event.materialization.metadata["rows_outside_partitions"].value == 1
+    by_file = event.materialization.metadata["rows_outside_partitions_by_file"].value
+    assert "tiva/tiva2025_typo.csv" in by_file and "2099" in by_file and "year_implausible" in by_file
