@@ -22,15 +22,10 @@ from tests.hostile.comtrade_files import delimited, row, write
 GOOD = delimited([row(), row(cmdCode="870324", primaryValue="17950567092")])
 
 
-def read_both_ways(path: Path, tmp_path: Path) -> None:
-    """The two ways a file is read: whole (read_comtrade_file) and streamed into the per-file cache."""
-    read_comtrade_file(path, path.parent)
-    cache_comtrade_file(path, file_sha256(path), tmp_path / "cache")
-
-
 def refused(path: Path, tmp_path: Path) -> list[str]:
+    """The error texts of the two ways a file is read — whole (read_comtrade_file) and streamed into the per-file
+    cache — and of its manifest entry (what `rvc years` and the partitions show)."""
     extracts = tmp_path / "extracts"
-    """The error texts of both reading paths and of the manifest entry (what `rvc years` and the partitions show)."""
     messages = []
     for read in (lambda: read_comtrade_file(path, path.parent), lambda: cache_comtrade_file(path, file_sha256(path), tmp_path / "cache")):
         with pytest.raises(RvcInputError) as excinfo:
