@@ -20,7 +20,7 @@ from assets.transforms.trade_indicators import (
 )
 from assets.transforms.va_indicators import compute_va_indicators
 from checks.indicators import indicator_panel_schema, indicator_schema
-from pipelines.partitions import yearly_partitions
+from pipelines.partitions import yearly_check_spec, yearly_partitions
 from pipelines.resources import RvcConfig
 from pipelines.validation import validated_output
 
@@ -52,9 +52,9 @@ VA_LINEAGE = column_lineage(
 
 def _indicator_checks(asset: str) -> list[dg.AssetCheckSpec]:
     return [
-        dg.AssetCheckSpec("values_in_range", asset=asset, description="Shares, GL, TBI and RCA within their ranges (catalog)."),
-        dg.AssetCheckSpec("no_silent_gaps", asset=asset, description="No catalog indicator silently missing for a country-year with data."),
-        dg.AssetCheckSpec("finite_or_explained", asset=asset, description="No inf; a missing value carries a reason in `note`."),
+        yearly_check_spec("values_in_range", asset=asset, description="Shares, GL, TBI and RCA within their ranges (catalog)."),
+        yearly_check_spec("no_silent_gaps", asset=asset, description="No catalog indicator silently missing for a country-year with data."),
+        yearly_check_spec("finite_or_explained", asset=asset, description="No inf; a missing value carries a reason in `note`."),
     ]
 
 

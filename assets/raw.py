@@ -22,14 +22,14 @@ from assets.errors import RvcInputError
 from assets.metadata import md_table
 from assets.sources.comtrade_readers import FileLocation, cache_comtrade_file, read_query_sidecar
 from assets.sources.comtrade_year import CachedExtract, write_raw_year
-from assets.sources.manifest import ManifestEntry, load_manifest, tiva_root_of
+from assets.sources.manifest import Manifest, ManifestEntry, load_manifest, tiva_root_of
 from assets.sources.tiva_layouts import read_tiva_files
 from assets.tables import ParquetTable
 from checks.raw import comtrade_raw_schema
 from checks.tiva import tiva_raw_schema
 from pipelines.fingerprints import code_fingerprint
 from pipelines.io_managers import staged_output_path
-from pipelines.partitions import yearly_partitions
+from pipelines.partitions import first_and_last_year, yearly_partitions
 from pipelines.resources import RvcConfig
 from pipelines.settings import SAMPLE_REFERENCE
 from pipelines.validation import require_valid_table, validated_output, validated_table_output
@@ -58,7 +58,17 @@ def output_with_version(value: object, files: Iterable[tuple[str, str]]) -> dg.O
 
 
 def unreadable_files_text(entries: list[ManifestEntry]) -> str:
-    return "; ".join(f"{entry.source_file}: {entry.error}" for entry in entries)
+    return "; ".join(f"{entry.source_file}: {(entry.error or '').rstrip('.')}" for entry in entries)
+
+
+def rows_outside_partitions(manifest: Manifest, family: str, first_year: int, last_year: int) -> pd.DataFrame:
+    """The `family` rows no partition reads (implausible years, years outside the partition range), by file
+    and year, for every partition's metadata: rows that would otherwise vanish without a trace."""
+    found = [r for r in manifest.rows_outside_partitions(first_year, last_year) if r.family == family]
+    return pd.DataFrame(
+        [(r.source_file, r.year, r.rows, r.why, "" if r.quarantined_in is None else str(r.quarantined_in)) for r in found],
+        columns=["source_file", "year", "rows", "why", "quarantined_in_partition"],
+    )
 
 
 def _country_table(rvc: RvcConfig) -> pd.DataFrame:
@@ -156,7 +166,11 @@ def _download_tiva_year(rvc: RvcConfig, year: int, context: dg.AssetExecutionCon
     code_version="2",
 )
 def comtrade_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output:
-    """Every Comtrade extract row whose refYear is the partition year, under Comtrade+ names, with source file, sha256 and row."""
+    """Every Comtrade extract row whose refYear is the partition year, under Comtrade+ names, with source file, sha256 and row.
+
+    Also the rows of implausible years (2099 in a file holding this year) of the files whose earliest year this
+    is, so that cleaning quarantines them as `year_implausible` (docs/reject_reasons.md): they belong to no
+    partition. The metadata counts every row no partition reads, by file and year."""
     year = int(context.partition_key)
     if rvc.comtrade_source == "api":
         _download_comtrade_year(rvc, year, context)
@@ -174,12 +188,17 @@ def comtrade_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output
     if years_unknown:
         context.log.warning(f"unreadable extract files whose years are unknown (not in {year}'s data): {unreadable_files_text(years_unknown)}")
     entries = manifest.files_for_year(year, "comtrade")
+    first_year, last_year = first_and_last_year(context.assets_def.partitions_def)
+    quarantining = {e.source_file for e in entries if manifest.quarantine_year(e, first_year, last_year) == year}
     extracts = []
     for entry in entries:
         location = FileLocation(entry.source_file, *read_query_sidecar(entry.path))
         cache = cache_comtrade_file(entry.path, entry.sha256, rvc.cache_dir, location)
-        extracts.append(CachedExtract(cache, location.source_file, location.api_query, location.retrieved_at,
-                                      located=True, years=tuple(sorted(entry.rows_by_year))))
+        extracts.append(CachedExtract(
+            cache, location.source_file, location.api_query, location.retrieved_at, located=True,
+            years=tuple(sorted(entry.rows_by_year)), quarantine_implausible=entry.source_file in quarantining,
+        ))
+    outside = rows_outside_partitions(manifest, "comtrade", first_year, last_year)
     staged = staged_output_path(rvc.warehouse_dir, "comtrade_raw", context.partition_key)
     try:
         with duckdb_session(rvc.spill_dir, rvc.duckdb_memory_limit) as con:
@@ -198,6 +217,9 @@ def comtrade_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output
         files=md_table(files),
         primary_value_usd=float(value),
         unreadable_files_years_unknown=unreadable_files_text(years_unknown) or "none",
+        rows_quarantined_implausible_year=int(outside.loc[outside["quarantined_in_partition"] == str(year), "rows"].sum()),
+        rows_outside_partitions=int(outside["rows"].sum()),
+        rows_outside_partitions_by_file=md_table(outside) if len(outside) else "none",
     )
     return output_with_version(table, [(e.source_file, e.sha256) for e in entries])
 
@@ -219,16 +241,28 @@ def tiva_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output:
         raise ValueError(f"tiva_source must be 'files' or 'api', got {rvc.tiva_source!r}")
     extracts_dir = Path(rvc.extracts_dir)
     manifest = load_manifest(extracts_dir, rvc.cache_dir)
-    holding_year = [entry for entry in manifest.bad_files_for_year(year, "tiva") if entry.rows_by_year]
+    bad = manifest.bad_files_for_year(year, "tiva")
+    holding_year = [entry for entry in bad if entry.rows_by_year]
+    years_unknown = [entry for entry in bad if not entry.rows_by_year]
     if holding_year:
         raise RvcInputError(
             f"tiva_raw {year}: {len(holding_year)} TiVA file(s) holding {year} cannot be read — "
             f"{unreadable_files_text(holding_year)}. Fix or remove them (see `rvc years`) and run {year} again."
         )
+    if years_unknown:
+        context.log.warning(f"unreadable TiVA files whose years are unknown (not in {year}'s data): {unreadable_files_text(years_unknown)}")
     entries = manifest.files_for_year(year, "tiva")
     rows, files = read_tiva_files([(e.path, tiva_root_of(e.source_file, extracts_dir)) for e in entries], years=[year])
     files = files[files["rows_kept"] > 0]
-    context.add_output_metadata(
-        {"source_files": len(files), "files": md_table(files), **({"api_query": api_outcome} if api_outcome else {})}
-    )
+    outside = rows_outside_partitions(manifest, "tiva", *first_and_last_year(context.assets_def.partitions_def))
+    context.add_output_metadata({
+        "source_files": len(files),
+        "files": md_table(files),
+        # A TiVA file that cannot be read at all (UTF-16 without byte-order mark, a row without year, a cut
+        # gzip) has no known years: every partition names it, so it is never a silent skip.
+        "unreadable_files_years_unknown": unreadable_files_text(years_unknown) or "none",
+        "rows_outside_partitions": int(outside["rows"].sum()),
+        "rows_outside_partitions_by_file": md_table(outside) if len(outside) else "none",
+        **({"api_query": api_outcome} if api_outcome else {}),
+    })
     return output_with_version(rows, zip(files["source_file"], files["source_sha256"]))

@@ -2,8 +2,9 @@
 
 What belongs here: the query that stacks the cached extracts of a year (files in name order, rows in file
 order) under the comtrade_raw contract, with each file's location facts (relative name, API query, retrieval
-time), which are not part of its cached content. Converting extracts to the cache is `comtrade_readers`'
-job; which files hold which year is the manifest's.
+time), which are not part of its cached content; and, for the files this year quarantines, their rows of
+implausible years (`year_range`), which cleaning then rejects as `year_implausible`. Converting extracts to
+the cache is `comtrade_readers`' job; which files hold which year is the manifest's.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from assets.duckdb_session import sql_string, write_query_to_parquet
+from assets.sources.year_range import implausible_year_sql
 from checks.raw import COMTRADE_RAW_COLUMNS
 
 # pandas dtype of the contract → DuckDB type written to Parquet (read back by pyarrow as the same Arrow type).
@@ -28,7 +30,9 @@ class CachedExtract:
     extracts folder) and how it was fetched (`api_query`, `retrieved_at` from its query sidecar).
 
     `located`: the cache file already carries those location columns (a cache built with a FileLocation);
-    `years`: the refYears its rows hold, when known (the manifest's)."""
+    `years`: the refYears its rows hold, when known (the manifest's);
+    `quarantine_implausible`: this year also takes the file's rows of implausible years (they belong to no
+    partition; the manifest picks one year per file to carry them into comtrade_rejects)."""
 
     cache_path: Path
     source_file: str
@@ -36,6 +40,7 @@ class CachedExtract:
     retrieved_at: str | None = None
     located: bool = False
     years: tuple[int, ...] = ()
+    quarantine_implausible: bool = False
 
 
 def _select(extract: CachedExtract, year: int) -> str:
@@ -45,7 +50,10 @@ def _select(extract: CachedExtract, year: int) -> str:
         value = location[name] if name in LOCATION_COLUMNS else None
         expression = (sql_string(value) if value is not None else "NULL") if name in LOCATION_COLUMNS else f'"{name}"'
         columns.append(f'CAST({expression} AS {DUCKDB_TYPES[dtype]}) AS "{name}"')
-    return f"SELECT {', '.join(columns)} FROM read_parquet({sql_string(extract.cache_path)}) WHERE refYear = {int(year)}"
+    rows = f"refYear = {int(year)}"
+    if extract.quarantine_implausible:
+        rows += f" OR {implausible_year_sql('refYear')}"
+    return f"SELECT {', '.join(columns)} FROM read_parquet({sql_string(extract.cache_path)}) WHERE {rows}"
 
 
 def raw_year_query(extracts: list[CachedExtract], year: int) -> str:
@@ -63,8 +71,9 @@ def write_raw_year(con: duckdb.DuckDBPyConnection, extracts: list[CachedExtract]
     one reporter set) is that cache file already — same columns, types, rows and order as the stacking query
     gives — so it is copied rather than rewritten (a 15 M-row rewrite costs about as long as the conversion).
     """
-    if len(extracts) == 1 and extracts[0].located and extracts[0].years == (int(year),):
+    only = extracts[0] if len(extracts) == 1 else None
+    if only is not None and only.located and only.years == (int(year),) and not only.quarantine_implausible:
         destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(extracts[0].cache_path, destination)  # a new file: permissions follow the umask
+        shutil.copyfile(only.cache_path, destination)  # a new file: permissions follow the umask
         return int(con.execute(f"SELECT count(*) FROM read_parquet({sql_string(destination)})").fetchone()[0])
     return write_query_to_parquet(con, raw_year_query(extracts, year), destination)
