@@ -322,7 +322,7 @@ def _fit_effects(con: duckdb.DuckDBPyConnection) -> int:
             SELECT c.importer, sum(c.w * (c.y - x.a)) / sum(c.w) AS b FROM cells c JOIN fx_next x USING (exporter) GROUP BY c.importer""")
         moved = con.execute("""SELECT greatest(
             (SELECT coalesce(max(abs(n.a - o.a)), 0) FROM fx_next n JOIN fx o USING (exporter)),
-            (SELECT coalesce(max(abs(n.b - o.b)), 0) FROM fm_next n JOIN fm o USING (importer)))""").fetchone()[0]
+            (SELECT coalesce(max(abs(n.b - o.b)), 0) FROM fm_next n JOIN fm o USING (importer)))""").fetchall()[0][0]
         con.execute("CREATE OR REPLACE TEMP TABLE fx AS SELECT * FROM fx_next")
         con.execute("CREATE OR REPLACE TEMP TABLE fm AS SELECT * FROM fm_next")
         if moved < FIT_TOLERANCE:
@@ -470,8 +470,8 @@ def trade_flows_stage(con: duckdb.DuckDBPyConnection, clean: Path, weights: Path
     x_line, m_line, w = "coalesce(p.value_exporter_fob_usd, 0)", "coalesce(p.value_importer_fob_usd, 0)", "c.exporter_weight"
     take_x_qty = f"(p.x_qty IS NOT NULL AND ({w} >= 0.5 OR p.m_qty IS NULL))"
     take_x_kg = f"(p.x_net_kg IS NOT NULL AND ({w} >= 0.5 OR p.m_net_kg IS NULL))"
-    vintages = "array_to_string(list_sort(list_distinct(string_split(coalesce(p.x_hs_vintage, ''), '|') " \
-               "|| string_split(coalesce(p.m_hs_vintage, ''), '|')).list_filter(v -> v <> '')), '|')"
+    vintages = "array_to_string(list_sort(list_filter(list_distinct(string_split(coalesce(p.x_hs_vintage, ''), '|') " \
+               "|| string_split(coalesce(p.m_hs_vintage, ''), '|')), lambda v: v <> '')), '|')"
     flows = f"""
     SELECT p.year, p.exporter, p.importer, p.hs6,
            CASE WHEN {w} = 1.0 THEN {x_line} WHEN {w} = 0.0 THEN {m_line} WHEN c.value_g = 0 THEN 0.0
@@ -497,7 +497,7 @@ def trade_flows_stage(con: duckdb.DuckDBPyConnection, clean: Path, weights: Path
     return {"trade_flows": sum(n for _, n, _ in by_rule), "set_aside": set_aside,
             "rows_by_rule": {rule: n for rule, n, _ in by_rule},
             "value_usd": sum(v or 0.0 for _, _, v in by_rule), "fit_rounds": rounds,
-            "fit_countries": con.execute("SELECT (SELECT count(*) FROM fx) + (SELECT count(*) FROM fm)").fetchone()[0]}
+            "fit_countries": con.execute("SELECT (SELECT count(*) FROM fx) + (SELECT count(*) FROM fm)").fetchall()[0][0]}
 
 
 def main(argv: list[str] | None = None) -> None:
