@@ -30,9 +30,9 @@ simplifications, none of which changes the amount of work by more than a small t
   raises when they disagree); a code absent from the table stops the stage, as in the pipeline;
 - a code the weights do not list passes unchanged (weight 1), without the pipeline's check that it is a
   valid H0 code; only the flat CIF/FOB ratio (the pipeline's default), not `chapter_median`;
-- the reporter fit runs as SQL statements over the small exporter × importer table until the effects move
-  less than 1e-10 (the pipeline: numpy, 1e-13), and the free constant is set over all countries at once
-  rather than per connected set (the same when, as in practice, all countries trade with each other);
+- the reporter fit (alternating weighted means over the small exporter × importer table, in numpy as in
+  the pipeline) sets its free constant over all countries at once rather than per connected set (the same
+  when, as in practice, all countries trade with each other);
 - a side's hs_vintage lists its smallest and largest vintage (a reporter uses one vintage per year and flow);
 - no steps table or conservation check as Dagster metadata: the JSON line counts the rows set aside per
   step, the rows per rule and the total value instead, and the pipeline's output validation is not redone.
@@ -47,6 +47,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import numpy as np
 
 STR_FIELDS = (
     "typeCode", "freqCode", "period", "reporterCode", "reporterISO", "reporterDesc", "flowCode", "flowDesc",
@@ -266,7 +267,7 @@ MIN_FLOW_USD = 10_000.0  # groups below this on either side do not inform reliab
 DISCREPANCY_FACTOR = 10.0  # group totals further apart than this: the more reliable side's lines as declared
 MIN_OBSERVATIONS = 20  # a reporter with fewer observations in a direction gets that direction's median σ
 SIGMA_FLOOR, DEFAULT_SIGMA = 0.01, 1.0
-FIT_TOLERANCE, FIT_MAX_ROUNDS = 1e-10, 2000
+FIT_TOLERANCE, FIT_MAX_ROUNDS = 1e-13, 10_000
 CLEAN_INPUT = ("year", "reporter_code", "partner_code", "flow", "classification", "cmd_code", "value_usd",
                "fob_usd", "qty", "qty_unit", "net_kg", "qty_estimated", "partner_is_nes")
 CODES_INPUT = ("code", "iso3", "valid_from", "valid_to")
@@ -310,27 +311,30 @@ def _iso3_lookup(con: duckdb.DuckDBPyConnection, clean: Path, codes: Path) -> No
 def _fit_effects(con: duckdb.DuckDBPyConnection) -> int:
     """Exporter effects fx(exporter, a) and importer effects fm(importer, b) of |ln(M/X)| by alternating
     value-weighted means over `cells` (exporter, importer, w, y = weighted mean |d|); returns the rounds run.
-    The model fixes a + b only: the constant is set so that the smallest a equals the smallest b."""
-    con.execute("CREATE TEMP TABLE fx AS SELECT DISTINCT exporter, 0.0::DOUBLE AS a FROM cells")
-    con.execute("CREATE TEMP TABLE fm AS SELECT DISTINCT importer, 0.0::DOUBLE AS b FROM cells")
-    rounds = 0
+    The model fixes a + b only: the constant is set so that the smallest a equals the smallest b.
+
+    The one step that is not SQL: an iterative fit is a loop, and the table is small (countries², not
+    rows), so it is fetched as arrays and iterated in numpy, as any plain script would."""
+    exporters, importers, w, y = con.execute(
+        "SELECT exporter, importer, w, y FROM cells ORDER BY exporter, importer").fetchnumpy().values()
+    x_names, e = np.unique(exporters.astype(str), return_inverse=True)
+    m_names, i = np.unique(importers.astype(str), return_inverse=True)
+    w, y = np.asarray(w, dtype="float64"), np.asarray(y, dtype="float64")
+    w_e, w_i = np.bincount(e, w, len(x_names)), np.bincount(i, w, len(m_names))
+    a, b, rounds = np.zeros(len(x_names)), np.zeros(len(m_names)), 0
     while rounds < FIT_MAX_ROUNDS:
         rounds += 1
-        con.execute("""CREATE OR REPLACE TEMP TABLE fx_next AS
-            SELECT c.exporter, sum(c.w * (c.y - m.b)) / sum(c.w) AS a FROM cells c JOIN fm m USING (importer) GROUP BY c.exporter""")
-        con.execute("""CREATE OR REPLACE TEMP TABLE fm_next AS
-            SELECT c.importer, sum(c.w * (c.y - x.a)) / sum(c.w) AS b FROM cells c JOIN fx_next x USING (exporter) GROUP BY c.importer""")
-        moved = con.execute("""SELECT greatest(
-            (SELECT coalesce(max(abs(n.a - o.a)), 0) FROM fx_next n JOIN fx o USING (exporter)),
-            (SELECT coalesce(max(abs(n.b - o.b)), 0) FROM fm_next n JOIN fm o USING (importer)))""").fetchall()[0][0]
-        con.execute("CREATE OR REPLACE TEMP TABLE fx AS SELECT * FROM fx_next")
-        con.execute("CREATE OR REPLACE TEMP TABLE fm AS SELECT * FROM fm_next")
+        a_next = np.bincount(e, w * (y - b[i]), len(x_names)) / w_e
+        b_next = np.bincount(i, w * (y - a_next[e]), len(m_names)) / w_i
+        moved = max(np.abs(a_next - a).max(initial=0.0), np.abs(b_next - b).max(initial=0.0))
+        a, b = a_next, b_next
         if moved < FIT_TOLERANCE:
             break
-    con.execute("""CREATE OR REPLACE TEMP TABLE shift AS
-        SELECT coalesce(((SELECT min(b) FROM fm) - (SELECT min(a) FROM fx)) / 2, 0) AS s""")
-    con.execute("UPDATE fx SET a = a + (SELECT s FROM shift)")
-    con.execute("UPDATE fm SET b = b - (SELECT s FROM shift)")
+    if len(a) and len(b):
+        shift = (b.min() - a.min()) / 2
+        a, b = a + shift, b - shift
+    con.execute("CREATE OR REPLACE TEMP TABLE fx AS SELECT unnest($1::VARCHAR[]) AS exporter, unnest($2::DOUBLE[]) AS a", [list(x_names), list(a)])
+    con.execute("CREATE OR REPLACE TEMP TABLE fm AS SELECT unnest($1::VARCHAR[]) AS importer, unnest($2::DOUBLE[]) AS b", [list(m_names), list(b)])
     return rounds
 
 
