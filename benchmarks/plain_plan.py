@@ -292,7 +292,7 @@ def _iso3_lookup(con: duckdb.DuckDBPyConnection, clean: Path, codes: Path) -> No
     CREATE TEMP TABLE iso AS
     WITH wanted AS (
       SELECT DISTINCT year, code FROM (
-        SELECT year, reporter_code AS code FROM read_parquet('{clean}') WHERE flow IN ('X', 'M')
+        SELECT year, reporter_code AS code FROM read_parquet('{clean}') WHERE flow IN ('X', 'M') AND NOT coalesce(partner_is_nes, false)
         UNION ALL
         SELECT year, partner_code FROM read_parquet('{clean}') WHERE flow IN ('X', 'M') AND NOT coalesce(partner_is_nes, false))
     )
