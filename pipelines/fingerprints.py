@@ -52,12 +52,18 @@ def files_by_year(settings: Settings) -> dict[int, dict[str, str]]:
 
 
 def year_fingerprints(settings: Settings, code_versions: Mapping[str, str]) -> dict[int, str]:
-    """{year: hash of (its extract files, the reference folder, `code_versions`)}.
+    """{year: hash of (its extract files, the reference folder, the scope file, `code_versions`)}.
 
     `code_versions` is {asset key: code version} of the assets a yearly run executes or reads
     (`pipelines.jobs.yearly_code_versions`).
     """
-    shared = json.dumps({"reference": inventory(settings.reference_dir), "code": dict(code_versions)}, sort_keys=True)
+    scope = settings.scope_path
+    shared = json.dumps({
+        "reference": inventory(settings.reference_dir),
+        # The study's scope file decides product groups and indicators: another scope re-runs every year.
+        "scope": file_sha256(scope) if scope.is_file() else str(scope),
+        "code": dict(code_versions),
+    }, sort_keys=True)
     return {
         year: hashlib.sha256((json.dumps(files, sort_keys=True) + shared).encode()).hexdigest()
         for year, files in files_by_year(settings).items()
