@@ -115,3 +115,12 @@ def test_the_backfill_fingerprint_follows_the_yearly_code_versions(tmp_path: Pat
     changed = year_fingerprints(settings, versions | {"comtrade_clean": "0" * 16})
     assert same.keys() == changed.keys() and all(same[y] != changed[y] for y in same)
     assert "rvc_report" not in versions and "indicator_panel" not in versions
+
+
+def test_another_scope_file_changes_every_years_fingerprint(tmp_path: Path) -> None:
+    versions = code_versions(defs)
+    automotive = year_fingerprints(load_settings({"RVC_WAREHOUSE": str(tmp_path / "wh")}), versions)
+    electronics = year_fingerprints(
+        load_settings({"RVC_WAREHOUSE": str(tmp_path / "wh"), "RVC_SCOPE": str(REPO_ROOT / "scopes" / "electronics.yaml")}), versions
+    )
+    assert automotive.keys() == electronics.keys() and all(automotive[y] != electronics[y] for y in automotive)
