@@ -81,7 +81,8 @@ def hs_conversion_weights(
     group_name=GROUP,
     kinds={"pandas", "parquet"},
     **validated_output(product_groups_schema, "ProductGroups"),
-    check_specs=[dg.AssetCheckSpec("automotive_lines_grouped", asset="product_groups", blocking=True)],
+    check_specs=[dg.AssetCheckSpec("scope_lines_grouped", asset="product_groups", blocking=True,
+                                   description="Every HS6 line of the scope's groups carries its group (scope file, RVC_SCOPE).")],
 )
 def product_groups(context: dg.AssetExecutionContext, rvc: RvcConfig, hs_concordance: pd.DataFrame):
     """HS6 (H0) → product group of the study's scope (RVC_SCOPE file) and BEC stage (parts and components / capital / consumption)."""
