@@ -86,9 +86,10 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     commands.add_parser("views", help="rebuild warehouse/rvc.duckdb: one SQL view per asset (after moving the warehouse)")
 
 
-def run(args: argparse.Namespace, settings: Settings | None = None, out=sys.stdout, err=sys.stderr) -> int:
+def run(args: argparse.Namespace, settings: Settings | None = None, out=None, err=None) -> int:
     """Run `rvc export` or `rvc views`; a request the warehouse cannot answer is one line on stderr, exit status 2."""
     settings = settings or load_settings()
+    out, err = out or sys.stdout, err or sys.stderr  # resolved at call time (tests capture them)
     if args.command == "views":
         path = build_views_database(settings.warehouse_dir)
         print(f"views: {path} (open with `duckdb {path}`, then e.g. `select * from trade_flows limit 5`)", file=out)
@@ -109,8 +110,8 @@ def run(args: argparse.Namespace, settings: Settings | None = None, out=sys.stdo
     return 0
 
 
-def refresh_after_run(settings: Settings, out=sys.stdout) -> None:
+def refresh_after_run(settings: Settings, out=None) -> None:
     """Rebuild warehouse/rvc.duckdb after `rvc demo`/`rvc backfill` (also when nothing re-ran: the folder may have moved)."""
     path = build_views_database(settings.warehouse_dir)
-    print(f"sql:       {path} (`duckdb {path}`)", file=out)
+    print(f"sql:       {path} (`duckdb {path}`)", file=out or sys.stdout)
 
