@@ -17,7 +17,7 @@ from pathlib import Path
 from assets.duckdb_session import duckdb_session
 from assets.exports.dictionary import data_dictionary, indicator_dictionary
 from assets.exports.selection import ExportRequest, ExportRequestError, select_rows
-from assets.exports.warehouse_views import build_views_database
+from assets.exports.warehouse_views import build_views_database, stored_assets
 from assets.exports.writers import ExportLimitError, write_selection
 from pipelines.settings import Settings, load_settings
 
@@ -92,7 +92,9 @@ def run(args: argparse.Namespace, settings: Settings | None = None, out=None, er
     out, err = out or sys.stdout, err or sys.stderr  # resolved at call time (tests capture them)
     if args.command == "views":
         path = build_views_database(settings.warehouse_dir)
+        names = [asset.name for asset in stored_assets(settings.warehouse_dir)]
         print(f"views: {path} (open with `duckdb {path}`, then e.g. `select * from trade_flows limit 5`)", file=out)
+        print(f"  {', '.join(names) or 'none: the warehouse holds no asset yet (run `rvc demo`)'}", file=out)
         return 0
     try:
         request = ExportRequest(

@@ -6,8 +6,8 @@ place, so a failed export leaves no half file. Not here: which rows (selection.p
 CSV and Parquet are written by DuckDB straight from the Parquet warehouse (a 10 M-row year of trade_flows never
 passes through pandas). Stata and Excel files are built in memory by pandas, so they are refused above the
 formats' limits, naming the limit and the filters that shrink the selection:
-- Excel: 1,048,576 rows per sheet including the header row, 16,384 columns (Microsoft, "Excel specifications
-  and limits").
+- Excel: 1,048,576 rows per sheet including the header row, 16,384 columns, 32,767 characters in a cell
+  (Microsoft, "Excel specifications and limits").
 - Stata .dta format 118 (Stata 14+, UTF-8): at most 32,767 variables, 2,147,483,647 observations; variable names
   of 1–32 characters, letters, digits and underscores, not starting with a digit, not a reserved word; variable
   labels up to 80 characters; strings up to 2,045 bytes as str#, longer ones as strL (Stata manual, [P] file
@@ -31,6 +31,7 @@ from assets.exports.selection import Selection
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".dta": "stata", ".xlsx": "excel"}
 EXCEL_MAX_ROWS = 1_048_576 - 1  # one row is the header
 EXCEL_MAX_COLUMNS = 16_384
+EXCEL_MAX_CELL_CHARS = 32_767
 STATA_MAX_ROWS = 2_147_483_647
 STATA_MAX_VARIABLES = 32_767
 STATA_NAME_LENGTH = 32
@@ -149,8 +150,20 @@ def _write_stata(frame: pd.DataFrame, dictionary: pd.DataFrame, selection: Selec
     return dictionary.assign(stata_name=dictionary["column"].map(names))
 
 
+def _check_excel_cells(frame: pd.DataFrame, selection: Selection) -> None:
+    for column in frame.columns:
+        if pd.api.types.is_string_dtype(frame[column]):
+            lengths = frame[column].dropna().map(lambda v: len(str(v)))
+            if len(lengths) and lengths.max() > EXCEL_MAX_CELL_CHARS:
+                raise ExportLimitError(
+                    f"{selection.asset.name}: column {column} has a value of {lengths.max():,} characters; an Excel cell "
+                    f"holds at most {EXCEL_MAX_CELL_CHARS:,} — leave the column out with --columns, or write .csv or .parquet"
+                )
+
+
 def _write_excel(frame: pd.DataFrame, dictionary: pd.DataFrame, indicators: pd.DataFrame, selection: Selection,
                  path: Path) -> None:
+    _check_excel_cells(frame, selection)
     def write(tmp: Path) -> None:
         with pd.ExcelWriter(tmp, engine="openpyxl") as book:
             frame.to_excel(book, sheet_name=selection.asset.name[:31], index=False)

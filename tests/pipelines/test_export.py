@@ -242,6 +242,15 @@ def test_excel_and_stata_refuse_above_their_limits_and_name_the_filters(small_wa
         _export(small_warehouse, tmp_path / "all.dta", asset="trade_flows", years=(2016,))
 
 
+def test_excel_refuses_a_value_longer_than_a_cell_holds(small_warehouse, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(writers, "EXCEL_MAX_CELL_CHARS", 1000)  # the remark of the first flow has 1,500 characters
+    with pytest.raises(ExportLimitError, match=r"column remark has a value of 1,500 characters; an Excel cell holds at most 1,000"):
+        _export(small_warehouse, tmp_path / "flows.xlsx", asset="trade_flows", years=(2016,))
+    assert not (tmp_path / "flows.xlsx").exists()
+    _export(small_warehouse, tmp_path / "flows.xlsx", asset="trade_flows", years=(2016,), columns=("year", "hs6"))
+    assert pd.read_excel(tmp_path / "flows.xlsx", dtype={"hs6": "str"})["hs6"].tolist() == ["870899", "870321", "870899"]
+
+
 def test_unknown_output_format_is_refused(small_warehouse: Path, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"unknown output format .sav; name the file .csv, .parquet, .dta or .xlsx"):
         _export(small_warehouse, tmp_path / "x.sav", asset="trade_flows")
@@ -450,7 +459,8 @@ def test_views_command_rebuilds_for_a_copied_warehouse(demo_warehouse: Path, tmp
     assert not views_are_current(copy)
     monkeypatch.setenv("RVC_WAREHOUSE", str(copy))
     assert cli.main(["views"]) == 0
-    assert str(copy / DATABASE_NAME) in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert str(copy / DATABASE_NAME) in printed and "trade_flows, trade_indicators" in printed
     assert views_are_current(copy)
     with duckdb.connect(str(copy / DATABASE_NAME), read_only=True) as con:
         assert "comtrade_raw" not in {r[0] for r in con.execute("SELECT view_name FROM rvc_views").fetchall()}
