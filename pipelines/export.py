@@ -76,13 +76,13 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         description="Write an asset of the warehouse to a file, filtered; <out>.dictionary.csv describes every column "
                     "(and <out>.indicators.csv every indicator). Lists may be space- or comma-separated.")
     export.add_argument("asset", help="asset name, e.g. trade_flows, trade_indicators, indicator_panel (`rvc views` lists them)")
-    export.add_argument("--out", required=True, type=Path, help="output file; its suffix picks the format: .csv .parquet .dta .xlsx")
-    export.add_argument("--years", nargs="+", help="years or ranges: 2017, 2016,2017, 2010-2015")
-    export.add_argument("--countries", nargs="+", help="ISO3 codes of the country, exporter or reporter column")
-    export.add_argument("--partners", nargs="+", help="ISO3 or region codes of the partner or importer column")
-    export.add_argument("--product-groups", nargs="+", help="product groups, e.g. parts_accessories passenger_cars all_automotive")
-    export.add_argument("--indicators", nargs="+", help="indicator names from the indicator catalog")
-    export.add_argument("--columns", nargs="+", help="columns to keep, in this order (default: all)")
+    export.add_argument("--out", required=True, type=Path, metavar="FILE", help="output file; its suffix picks the format: .csv .parquet .dta .xlsx")
+    export.add_argument("--years", nargs="+", metavar="YEAR", help="years or ranges: 2017, 2016,2017, 2010-2015")
+    export.add_argument("--countries", nargs="+", metavar="ISO3", help="ISO3 codes of the country, exporter or reporter column")
+    export.add_argument("--partners", nargs="+", metavar="CODE", help="ISO3 or region codes of the partner or importer column")
+    export.add_argument("--product-groups", nargs="+", metavar="GROUP", help="product groups, e.g. parts_accessories passenger_cars all_automotive")
+    export.add_argument("--indicators", nargs="+", metavar="NAME", help="indicator names from the indicator catalog")
+    export.add_argument("--columns", nargs="+", metavar="COLUMN", help="columns to keep, in this order (default: all)")
     commands.add_parser("views", help="rebuild warehouse/rvc.duckdb: one SQL view per asset (after moving the warehouse)")
 
 

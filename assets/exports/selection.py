@@ -203,6 +203,9 @@ def select_rows(con: duckdb.DuckDBPyConnection, warehouse: Path, request: Export
         column = _require_column(asset.name, "product_groups", GROUP_COLUMNS, available)
         conditions.append(_group_condition(con, warehouse, asset.name, source, column, list(request.product_groups)))
         used["product_groups"] = column
+    repeated = sorted({c for c in request.columns if request.columns.count(c) > 1})
+    if repeated:
+        raise ExportRequestError(f"--columns names {', '.join(repeated)} more than once; name each column once")
     unknown_columns = [c for c in request.columns if c not in available]
     if unknown_columns:
         raise ExportRequestError(

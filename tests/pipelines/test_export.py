@@ -140,6 +140,7 @@ def test_indicator_filter_and_years_of_an_unpartitioned_asset(small_warehouse: P
         (ExportRequest("trade_flow"), r"no asset 'trade_flow' in the warehouse .*stored assets: indicator_panel, "
                                       r"product_groups, trade_flows, trade_indicators$"),
         (ExportRequest("trade_flows", columns=("value", "hs6")), r"trade_flows has no column value \(--columns\); its columns: year,"),
+        (ExportRequest("trade_flows", columns=("hs6", "year", "hs6")), r"--columns names hs6 more than once"),
         (ExportRequest("trade_flows", years=(2016, 2030)), r"trade_flows has no year 2030; stored years: 2016–2017 \(2 years\).*"
                                                             r"rvc backfill --from 2030 --to 2030"),
         (ExportRequest("trade_flows", countries=("JAP",)), r"no row has exporter = JAP \(--countries\).*values there: JPN, KOR, THA"),
