@@ -10,8 +10,8 @@ formats' limits, naming the limit and the filters that shrink the selection:
   (Microsoft, "Excel specifications and limits").
 - Stata .dta format 118 (Stata 14+, UTF-8): at most 32,767 variables, 2,147,483,647 observations; variable names
   of 1–32 characters, letters, digits and underscores, not starting with a digit, not a reserved word; variable
-  labels up to 80 characters; strings up to 2,045 bytes as str#, longer ones as strL (Stata manual, [P] file
-  formats .dta; [D] limits).
+  labels up to 80 characters; strings up to 2,045 bytes as str# (pandas sizes each column to its longest value),
+  longer ones as strL, which pandas chooses by itself for format 118 (Stata manual, [P] file formats .dta; [D] limits).
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ STATA_MAX_ROWS = 2_147_483_647
 STATA_MAX_VARIABLES = 32_767
 STATA_NAME_LENGTH = 32
 STATA_LABEL_LENGTH = 80
-STATA_STR_MAX_BYTES = 2045  # longer strings are written as strL
 STATA_DTA_VERSION = 118
 # Stata's reserved names (Stata User's Guide, [U] 11.3 Naming conventions).
 STATA_RESERVED = frozenset({
@@ -126,25 +125,13 @@ def _frame(con: duckdb.DuckDBPyConnection, selection: Selection) -> pd.DataFrame
     return con.execute(selection.sql).df()
 
 
-def _strl_columns(frame: pd.DataFrame) -> list[str]:
-    """Text columns with a value longer than a str# holds (2,045 bytes in UTF-8): written as strL."""
-    long_text = []
-    for column in frame.columns:
-        values = frame[column].dropna()
-        if pd.api.types.is_string_dtype(frame[column]) and len(values):
-            if values.map(lambda v: len(str(v).encode("utf-8"))).max() > STATA_STR_MAX_BYTES:
-                long_text.append(column)
-    return long_text
-
-
 def _write_stata(frame: pd.DataFrame, dictionary: pd.DataFrame, selection: Selection, path: Path) -> pd.DataFrame:
     names = stata_names(list(frame.columns))
     labels = {names[row.column]: _label(row.description) for row in dictionary.itertuples(index=False)}
     frame = frame.rename(columns=names)
-    long_text = _strl_columns(frame)
     filters = "; ".join(f"{k}: {v}" for k, v in selection.request.filters().items())
     _replace_atomically(path, lambda tmp: frame.to_stata(
-        tmp, write_index=False, version=STATA_DTA_VERSION, variable_labels=labels, convert_strl=long_text,
+        tmp, write_index=False, version=STATA_DTA_VERSION, variable_labels=labels,
         data_label=_label(f"rvc-pipeline {selection.asset.name}" + (f" ({filters})" if filters else "")),
     ))
     return dictionary.assign(stata_name=dictionary["column"].map(names))
