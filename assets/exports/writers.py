@@ -37,11 +37,14 @@ STATA_MAX_VARIABLES = 32_767
 STATA_NAME_LENGTH = 32
 STATA_LABEL_LENGTH = 80
 STATA_DTA_VERSION = 118
-# Stata's reserved names (Stata User's Guide, [U] 11.3 Naming conventions).
-STATA_RESERVED = frozenset({
-    "_all", "_b", "byte", "_coef", "_cons", "double", "float", "if", "in", "int", "long", "_n", "_N", "_pi",
-    "_pred", "_rc", "_skip", "strL", "using", "with",
-})
+# Stata's reserved names ([U] 11.3 Naming conventions) and Mata's reserved words, the list pandas renames
+# (it would rename such a column on its own, and the dictionary's stata_name would then be wrong).
+STATA_RESERVED = frozenset(
+    "_all _b byte _coef _cons double float if in int long _n _N _pi _pred _rc _se _skip str# strL using with "
+    "aggregate array boolean break case catch class colvector complex const continue default delegate delete do "
+    "else eltypedef end enum explicit export external for friend function global goto inline local NULL pragma "
+    "protected quad rowvector short typedef typename virtual".split()
+)
 
 
 class ExportLimitError(ValueError):
@@ -151,6 +154,7 @@ def _check_excel_cells(frame: pd.DataFrame, selection: Selection) -> None:
 def _write_excel(frame: pd.DataFrame, dictionary: pd.DataFrame, indicators: pd.DataFrame, selection: Selection,
                  path: Path) -> None:
     _check_excel_cells(frame, selection)
+
     def write(tmp: Path) -> None:
         with pd.ExcelWriter(tmp, engine="openpyxl") as book:
             frame.to_excel(book, sheet_name=selection.asset.name[:31], index=False)

@@ -212,10 +212,15 @@ def test_stata_round_trip_with_names_labels_and_long_strings(small_warehouse: Pa
     assert dictionary.set_index("column").loc[LONG_NAME, "stata_name"] == short
 
 
-def test_stata_names_are_valid_and_unique() -> None:
-    names = stata_names(["a" * 40, "a" * 35, "2017_value", "in", "value-usd", "ok"])
+def test_stata_names_are_valid_and_unique(tmp_path: Path) -> None:
+    names = stata_names(["a" * 40, "a" * 35, "2017_value", "in", "global", "value-usd", "ok"])
     assert names == {"a" * 40: "a" * 32, "a" * 35: "a" * 30 + "_2", "2017_value": "_2017_value", "in": "_in",
-                     "value-usd": "value_usd", "ok": "ok"}
+                     "global": "_global", "value-usd": "value_usd", "ok": "ok"}
+    # pandas writes them unchanged (it would rename an invalid one by itself, and the dictionary would be wrong).
+    frame = pd.DataFrame({name: [1.0] for name in names.values()})
+    path = tmp_path / "names.dta"
+    frame.to_stata(path, write_index=False, version=118)
+    assert list(pd.read_stata(path).columns) == list(names.values())
 
 
 def test_excel_round_trip_with_dictionary_and_indicator_sheets(small_warehouse: Path, tmp_path: Path) -> None:
