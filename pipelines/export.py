@@ -19,6 +19,7 @@ from assets.exports.dictionary import data_dictionary, indicator_dictionary
 from assets.exports.selection import ExportRequest, ExportRequestError, select_rows
 from assets.exports.warehouse_views import build_views_database, stored_assets
 from assets.exports.writers import ExportLimitError, write_selection
+from assets.transforms.scope import load_scope
 from pipelines.settings import Settings, load_settings
 
 
@@ -37,11 +38,13 @@ def schema_descriptions(asset: str) -> dict[str, str]:
 
 
 def export_table(warehouse: Path, request: ExportRequest, out: Path, descriptions: dict[str, str] | None = None,
-                 memory_limit: str | None = None) -> tuple[int, list[Path]]:
-    """Write the rows `request` selects to `out` with the data dictionary beside it; (rows, files written)."""
+                 memory_limit: str | None = None, scope_path: Path | None = None) -> tuple[int, list[Path]]:
+    """Write the rows `request` selects to `out` with the data dictionary beside it; (rows, files written).
+    `scope_path`: the study's scope file, which defines the product groups of HS6 lines (default scope if None)."""
     descriptions = schema_descriptions(request.asset) if descriptions is None else descriptions
     with duckdb_session(memory_limit=memory_limit) as con:
-        selection = select_rows(con, warehouse, request)
+        scope = load_scope(scope_path) if request.product_groups else None  # only product groups need it
+        selection = select_rows(con, warehouse, request, scope)
         dictionary = data_dictionary(request.asset, selection.types, descriptions)
         names: list[str] = []
         if "indicator" in selection.columns:
@@ -102,7 +105,8 @@ def run(args: argparse.Namespace, settings: Settings | None = None, out=None, er
             partners=_values(args.partners), product_groups=_values(args.product_groups),
             indicators=_values(args.indicators), columns=_values(args.columns),
         )
-        rows, written = export_table(settings.warehouse_dir, request, args.out, memory_limit=settings.duckdb_memory_limit)
+        rows, written = export_table(settings.warehouse_dir, request, args.out, memory_limit=settings.duckdb_memory_limit,
+                                     scope_path=settings.scope_path)
     except (ExportRequestError, ExportLimitError, ValueError) as error:
         print(f"rvc export: {error}", file=err)
         return 2

@@ -6,8 +6,8 @@ empty file), and the SELECT that reads only the requested years' files with the 
 Not here: writing files (writers.py), the command line (pipelines/export.py).
 
 Product groups on `hs6` (trade_flows): the HS6 lines of a group are those the indicators use
-(`assets.transforms.indicators.trade_base.group_membership` over the stored `product_groups` table), so an
-export of `parts_accessories` flows adds up to the `parts_accessories` indicators.
+(`assets.transforms.indicators.trade_base.group_membership` over the stored `product_groups` table and the
+study's scope, RVC_SCOPE), so an export of `parts_accessories` flows adds up to the `parts_accessories` indicators.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ import pandas as pd
 
 from assets.duckdb_session import sql_string
 from assets.exports.warehouse_views import StoredAsset, find_asset
-from assets.transforms.indicators.trade_base import LINE_GROUPS, group_membership
+from assets.transforms.indicators.trade_base import group_membership
+from assets.transforms.scope import Scope, load_scope
 
 # The first column of each list that an asset has is the one the filter applies to.
 YEAR_COLUMNS = ("year", "refYear")
@@ -144,7 +145,7 @@ def _check_values(con, asset: str, source: str, column: str, wanted: Sequence[st
         )
 
 
-def register_group_membership(con: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
+def register_group_membership(con: duckdb.DuckDBPyConnection, warehouse: Path, scope: Scope) -> None:
     """The HS6 lines of each product group, as the indicators define them, as a DuckDB view."""
     groups_file = Path(warehouse) / "product_groups.parquet"
     if not groups_file.is_file():
@@ -152,27 +153,28 @@ def register_group_membership(con: duckdb.DuckDBPyConnection, warehouse: Path) -
             f"{groups_file} is missing: --product-groups on hs6 needs the product_groups table; run `rvc demo` or "
             "`dagster asset materialize -m pipelines.definitions --select product_groups`"
         )
-    membership = group_membership(pd.read_parquet(groups_file))
+    membership = group_membership(pd.read_parquet(groups_file), scope)
     con.register(MEMBERSHIP_VIEW, membership[["hs6", "product_group"]])
 
 
-def _group_condition(con, warehouse: Path, asset: str, source: str, column: str, groups: Sequence[str]) -> str:
+def _group_condition(con, warehouse: Path, scope: Scope, asset: str, source: str, column: str, groups: Sequence[str]) -> str:
     if column == "product_group":
         _check_values(con, asset, source, column, groups, "product-groups")
         return f"product_group IN ({_quoted_list(groups)})"
-    unknown = [g for g in groups if g not in LINE_GROUPS]
+    unknown = [g for g in groups if g not in scope.line_groups]
     if unknown:
         raise ExportRequestError(
-            f"{asset}: unknown product group {', '.join(unknown)} (--product-groups); groups of HS6 lines: "
-            f"{', '.join(LINE_GROUPS)} (total_merchandise is every line: leave --product-groups out)"
+            f"{asset}: unknown product group {', '.join(unknown)} (--product-groups); groups of HS6 lines in the "
+            f"{scope.name} scope: {', '.join(scope.line_groups)} (total_merchandise is every line: leave --product-groups out)"
         )
-    register_group_membership(con, warehouse)
+    register_group_membership(con, warehouse, scope)
     return f"hs6 IN (SELECT hs6 FROM {MEMBERSHIP_VIEW} WHERE product_group IN ({_quoted_list(groups)}))"
 
 
-def select_rows(con: duckdb.DuckDBPyConnection, warehouse: Path, request: ExportRequest) -> Selection:
+def select_rows(con: duckdb.DuckDBPyConnection, warehouse: Path, request: ExportRequest, scope: Scope | None = None) -> Selection:
     """Check `request` against the warehouse and return the SQL of its rows (stored order: years ascending,
-    each file's rows as written). Raises ExportRequestError naming what is unknown and what exists."""
+    each file's rows as written). `scope` defines the product groups of HS6 lines (default: the default scope
+    file). Raises ExportRequestError naming what is unknown and what exists."""
     try:
         asset = find_asset(warehouse, request.asset)
     except LookupError as error:
@@ -201,7 +203,8 @@ def select_rows(con: duckdb.DuckDBPyConnection, warehouse: Path, request: Export
             used[name] = column
     if request.product_groups:
         column = _require_column(asset.name, "product_groups", GROUP_COLUMNS, available)
-        conditions.append(_group_condition(con, warehouse, asset.name, source, column, list(request.product_groups)))
+        scope = scope or load_scope()
+        conditions.append(_group_condition(con, warehouse, scope, asset.name, source, column, list(request.product_groups)))
         used["product_groups"] = column
     repeated = sorted({c for c in request.columns if request.columns.count(c) > 1})
     if repeated:

@@ -74,7 +74,7 @@ def small_warehouse(tmp_path: Path) -> Path:
         "hs6": ["090111", "840733", "870321", "870840", "870899"],
         "product_group": ["other", "engines", "passenger_cars", "parts_accessories", "parts_accessories"],
         "bec_stage": ["intermediate", "parts_and_components", "mixed", "parts_and_components", "parts_and_components"],
-        "is_automotive": [False, True, True, True, True],
+        "in_scope": [False, True, True, True, True],
     }).to_parquet(root / "product_groups.parquet", index=False)
     indicators = pd.DataFrame({
         "year": pd.array([2017, 2017, 2017], dtype="Int64"), "country": ["THA", "THA", "JPN"],
