@@ -6,6 +6,8 @@
                                   every year of the range that can run; a failed year does not stop the others;
                                   ends with a table of years done, skipped and failed (exit status 1 if any failed)
     rvc years                     rows per year in the extracts, unreadable and skipped files, the partition years
+    rvc export ASSET --out FILE   an asset, filtered, to .csv/.parquet/.dta/.xlsx with a data dictionary beside it
+    rvc views                     rebuild warehouse/rvc.duckdb (one SQL view per asset)
 
 Runs are recorded in the Dagster instance in DAGSTER_HOME, or in the project's .dagster when DAGSTER_HOME is
 not set, so `make ui` (dg dev) shows their history either way.
@@ -17,6 +19,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from pipelines import export
 from pipelines.settings import Settings, load_settings
 
 
@@ -122,6 +125,7 @@ def _years(args: argparse.Namespace, settings: Settings) -> int:
 def _print_where(settings: Settings) -> None:
     print(f"warehouse: {settings.warehouse_dir}")
     print(f"report:    {settings.warehouse_dir / 'rvc_report' / 'index.html'}")
+    export.refresh_after_run(settings)  # warehouse/rvc.duckdb: one SQL view per asset
 
 
 # One function per subcommand: it registers its arguments and names its handler.
@@ -147,7 +151,7 @@ def add_years(commands) -> None:
     years.set_defaults(handler=_years)
 
 
-SUBCOMMANDS = (add_demo, add_backfill, add_years)
+SUBCOMMANDS = (add_demo, add_backfill, add_years, export.add_parsers)  # export.add_parsers: `export` and `views`
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -160,6 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command in ("export", "views"):  # read the warehouse only: the extracts folder does not matter
+        return export.run(args)
     settings = load_settings()
     problem = extracts_problem(settings)
     if problem is not None:

@@ -107,7 +107,9 @@ def test_bounds_partitions_and_scale_invariance_hold_for_any_world(rows, exponen
     two_way = out[out["indicator"] == "two_way_trade_share"].dropna(subset=["value"])
     assert np.allclose(two_way.groupby(["country", "partner", "product_group"])["value"].sum(), 1.0)
     market = out[out["indicator"] == "world_market_share"].dropna(subset=["value"])
-    assert not market.empty
+    in_scope = set(PRODUCT_GROUPS.loc[PRODUCT_GROUPS["in_scope"], "hs6"])
+    # Market shares exist exactly when the world trades some good of the scope (a world of other goods has none).
+    assert market.empty != any(row[2] in in_scope for row in rows)
     assert np.allclose(market.groupby("product_group")["value"].sum(), 1.0)
 
     # Scaling every value by a power of two is exact: shares and indices must not move, levels scale.
