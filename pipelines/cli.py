@@ -106,13 +106,15 @@ def backfill(first: int, last: int, summary: bool = True, force: bool = False, o
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     keys = available_years()
     status = backfill(int(keys[0]), int(keys[-1]), force=args.force)
-    _print_where(settings)
+    if status != 2:  # 2: nothing ran (a bad range)
+        _print_where(settings)
     return status
 
 
 def _backfill(args: argparse.Namespace, settings: Settings) -> int:
     status = backfill(args.first, args.last, summary=not args.no_summary, force=args.force)
-    _print_where(settings)
+    if status != 2:  # 2: nothing ran (a bad range)
+        _print_where(settings)
     return status
 
 
@@ -125,7 +127,8 @@ def _years(args: argparse.Namespace, settings: Settings) -> int:
 def _print_where(settings: Settings) -> None:
     print(f"warehouse: {settings.warehouse_dir}")
     print(f"report:    {settings.warehouse_dir / 'rvc_report' / 'index.html'}")
-    export.refresh_after_run(settings)  # warehouse/rvc.duckdb: one SQL view per asset
+    if export.stored_assets(settings.warehouse_dir):  # nothing stored yet (a first run that failed early): no views
+        export.refresh_after_run(settings)  # warehouse/rvc.duckdb: one SQL view per asset
 
 
 # One function per subcommand: it registers its arguments and names its handler.
