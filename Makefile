@@ -13,7 +13,7 @@ RVC_UI_PORT ?= 3000
 N ?= 1000000
 YEAR ?= 2019
 
-.PHONY: demo test ui backfill validate sample lock bench browser-deps clean help
+.PHONY: demo test ui backfill validate sample lock bench browser-deps cluster-deps cluster-demo clean help
 
 help:
 	@echo "make demo      create .venv, install, run every asset on the bundled sample, print where results are"
@@ -46,12 +46,16 @@ demo: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 backfill: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/rvc backfill --from $(FROM) --to $(TO)
 
-test: $(VENV)/.installed-dev browser-deps
+test: $(VENV)/.installed-dev browser-deps cluster-deps
 	$(BIN)/python -m pytest
 
 # The browser test drives Debian's chromium; installed here so a fresh CI machine has it.
 browser-deps:
 	@bash scripts/ensure_chromium.sh
+
+# The cluster test and demo start Debian's postgresql and redis-server (throwaway instances on 127.0.0.1).
+cluster-deps:
+	@bash scripts/ensure_cluster_services.sh
 
 ui: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml -h $(RVC_UI_HOST) -p $(RVC_UI_PORT)
