@@ -31,15 +31,15 @@ def _dagster(*args: str) -> list[str]:
     return [str(Path(sys.executable).with_name("dagster")), *args]
 
 
-def submit(job: str, years: list[str] | None, env: dict[str, str] | None = None) -> str:
+def submit(job: str, years: list[str] | None, workspace: Path = WORKSPACE) -> str:
     """Queue `job` (one run per year of `years` as a backfill, else one run); returns the batch tag value."""
     batch = uuid.uuid4().hex[:12]
     tags = json.dumps({BATCH_TAG: batch})
     if years:
-        command = _dagster("job", "backfill", "-w", str(WORKSPACE), "-j", job, "--partitions", ",".join(years), "--tags", tags, "--noprompt")
+        command = _dagster("job", "backfill", "-w", str(workspace), "-j", job, "--partitions", ",".join(years), "--tags", tags, "--noprompt")
     else:
-        command = _dagster("job", "launch", "-w", str(WORKSPACE), "-j", job, "--tags", tags)
-    done = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
+        command = _dagster("job", "launch", "-w", str(workspace), "-j", job, "--tags", tags)
+    done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"cluster backfill: submitting {job} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
     return batch
@@ -71,22 +71,31 @@ def wait(job: str, batch: str, expected_runs: int, timeout: float) -> list[str]:
         return [run.run_id for run in runs]
 
 
-def run_backfill(first: int, last: int, summary: bool = True, timeout: float = 1800.0, out=sys.stdout) -> dict[str, list[str]]:
-    """The whole sequence for years first..last; returns the run ids of each job."""
-    years = [str(year) for year in range(first, last + 1)]
+def backfill_plan(years: list[str], through: str = "panel_and_report") -> list[tuple[str, list[str] | None]]:
+    """The jobs in order (with their partitions, None for an unpartitioned job), up to and including `through`."""
     plan: list[tuple[str, list[str] | None]] = [
         ("reference_tables", None),
         ("yearly_cleaning", years),
         ("conversion_weights", None),
         ("yearly_harmonization", years),
+        ("panel_and_report", None),
     ]
-    if summary:
-        plan.append(("panel_and_report", None))
+    names = [job for job, _ in plan]
+    if through not in names:
+        raise ValueError(f"through={through!r}: expected one of {', '.join(names)}")
+    return plan[: names.index(through) + 1]
+
+
+def run_backfill(
+    first: int, last: int, through: str = "panel_and_report", timeout: float = 1800.0, workspace: Path = WORKSPACE, out=sys.stdout
+) -> dict[str, list[str]]:
+    """The sequence for years first..last up to the job `through`; returns the run ids of each job."""
+    plan = backfill_plan([str(year) for year in range(first, last + 1)], through)
     ran: dict[str, list[str]] = {}
     for job, partitions in plan:
         started = time.monotonic()
         print(f"{job}{' ' + ','.join(partitions) if partitions else ''} …", file=out, flush=True)
-        batch = submit(job, partitions)
+        batch = submit(job, partitions, workspace)
         ran[job] = wait(job, batch, len(partitions or [None]), timeout)
         print(f"  {len(ran[job])} run(s) succeeded in {time.monotonic() - started:.0f} s", file=out, flush=True)
     return ran
@@ -97,8 +106,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--from", dest="first", type=int, required=True)
     parser.add_argument("--to", dest="last", type=int, required=True)
     parser.add_argument("--no-summary", action="store_true", help="skip the panel and report")
+    parser.add_argument("-w", "--workspace", type=Path, default=WORKSPACE, help="workspace file (default: deploy/workspace.cluster.yaml)")
     args = parser.parse_args(argv)
-    run_backfill(args.first, args.last, summary=not args.no_summary)
+    through = "yearly_harmonization" if args.no_summary else "panel_and_report"
+    run_backfill(args.first, args.last, through=through, workspace=args.workspace)
     return 0
 
 

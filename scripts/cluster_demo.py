@@ -28,7 +28,7 @@ REPO_ROOT = SCRIPTS.parent
 sys.path.insert(0, str(SCRIPTS))
 
 from cluster_backfill import run_backfill  # noqa: E402
-from cluster_services import S3_BUCKET, LocalCluster, ServiceUnavailable  # noqa: E402
+from cluster_services import S3_BUCKET, LocalCluster, ServiceUnavailable, free_port, wait_for_port  # noqa: E402
 
 WORKERS = ("worker-1", "worker-2")
 
@@ -59,9 +59,31 @@ def start_cluster(cluster: LocalCluster, warehouse_prefix: str = "demo", workers
     for name in workers:
         # Each worker its own working folder (staging, spill, extracts cache), as on separate hosts.
         cluster.start_celery_worker(name, REPO_ROOT / "deploy" / "celery.yaml", env | {"RVC_STAGING": str(cluster.root / "staging" / name)})
-    cluster.start_process("dagster-daemon", [str(Path(sys.executable).with_name("dagster-daemon")), "run", "-w", "deploy/workspace.cluster.yaml"], env)
+    # One code server for the daemon, the CLI and the UI (as on a cluster), so none of them reloads the code.
+    workspace = start_code_server(cluster, env)
+    cluster.variables["RVC_CLUSTER_WORKSPACE"] = str(workspace)
+    env = cluster.env()
+    cluster.start_process("dagster-daemon", [str(Path(sys.executable).with_name("dagster-daemon")), "run", "-w", str(workspace)], env)
     wait_for_workers(cluster, len(workers))
     return env
+
+
+def start_code_server(cluster: LocalCluster, env: dict[str, str]) -> Path:
+    """`dagster api grpc` serving deploy/cluster_definitions.py on 127.0.0.1; returns a workspace file naming it."""
+    port = free_port()
+    server = cluster.start_process(
+        "code-server",
+        [str(Path(sys.executable).with_name("dagster")), "api", "grpc", "-h", "127.0.0.1", "-p", str(port),
+         "-f", "deploy/cluster_definitions.py", "-d", str(REPO_ROOT), "-a", "defs", "--location-name", "rvc_pipeline_cluster"],
+        env,
+    )
+    wait_for_port(port, "Dagster code server", server, timeout=120, log=cluster.logs / "code-server.log")
+    workspace = cluster.root / "workspace.yaml"
+    workspace.write_text(
+        "load_from:\n  - grpc_server:\n      host: 127.0.0.1\n"
+        f"      port: {port}\n      location_name: rvc_pipeline_cluster\n"
+    )
+    return workspace
 
 
 def wait_for_workers(cluster: LocalCluster, count: int, timeout: float = 120.0) -> None:
@@ -103,12 +125,12 @@ def main(argv: list[str] | None = None) -> int:
                 first, last = first or int(keys[0]), last or int(keys[-1])
             print(f"services up (logs in {cluster.logs}); warehouse {env['RVC_WAREHOUSE']} on {env['AWS_ENDPOINT_URL']}")
             started = time.monotonic()
-            run_backfill(first, last)
+            run_backfill(first, last, workspace=Path(env["RVC_CLUSTER_WORKSPACE"]))
             print(f"backfill {first}–{last} done in {time.monotonic() - started:.0f} s on {len(WORKERS)} Celery workers")
-            ui = f"DAGSTER_HOME={env['DAGSTER_HOME']} dagster dev -w deploy/workspace.cluster.yaml -h 127.0.0.1 -p {args.port}"
+            ui = f"DAGSTER_HOME=<instance folder> dagster-webserver -w deploy/workspace.cluster.yaml -h 127.0.0.1 -p {args.port}"
             if args.ui:
                 webserver = str(Path(sys.executable).with_name("dagster-webserver"))
-                cluster.start_process("dagster-webserver", [webserver, "-w", "deploy/workspace.cluster.yaml", "-h", "127.0.0.1", "-p", str(args.port)], env)
+                cluster.start_process("dagster-webserver", [webserver, "-w", env["RVC_CLUSTER_WORKSPACE"], "-h", "127.0.0.1", "-p", str(args.port)], env)
                 print(f"Dagster UI on http://127.0.0.1:{args.port} (runs, backfills, assets of this cluster); Ctrl-C stops everything")
                 while True:
                     time.sleep(3600)

@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import AbstractContextManager
@@ -85,6 +86,8 @@ class LocalCluster(AbstractContextManager):
         self.processes: list[tuple[str, subprocess.Popen]] = []
         self.stops: list[tuple[str, list[str]]] = []
         self.variables: dict[str, str] = {}
+        self.cleanups: list[Path] = []  # folders outside `root` to remove on stop
+        self.pg_log: Path | None = None
         self.logs = root / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
 
@@ -119,6 +122,11 @@ class LocalCluster(AbstractContextManager):
         for _name, command in reversed(self.stops):
             subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         self.stops.clear()
+        if self.pg_log is not None and self.pg_log.exists() and not self.pg_log.is_relative_to(self.root):
+            shutil.copyfile(self.pg_log, self.logs / "postgres.log")  # keep the log with the others
+        for folder in self.cleanups:
+            shutil.rmtree(folder, ignore_errors=True)
+        self.cleanups.clear()
 
     # ------------------------------------------------------------------------------------------- services
 
@@ -156,20 +164,20 @@ class LocalCluster(AbstractContextManager):
                 f"127.0.0.1:{PG_PORT} is taken (deploy/dagster.postgres.yaml names that port): stop the PostgreSQL using it first"
             )
         bin_dir = postgres_bin_dir()
-        data = self.root / "pgdata"
-        sockets = self.root / "pgsocket"
-        sockets.mkdir(exist_ok=True)
         as_user: list[str] = []
-        if os.geteuid() == 0:  # initdb and postgres refuse to run as root
+        pg_root = self.root / "postgres"
+        if os.geteuid() == 0:  # initdb and postgres refuse to run as root: Debian's `postgres` user runs them
             as_user = [required_binary("runuser"), "-u", "postgres", "--"]
-            for folder in (self.root, sockets):
-                shutil.chown(folder, user="postgres")
-            os.chmod(self.root, 0o755)
-        log = self.logs / "postgres.log"
-        if as_user:
-            shutil.chown(self.logs, user="postgres")
-            if log.exists():
-                shutil.chown(log, user="postgres")
+            # In a folder of its own under the system temp dir: `postgres` cannot enter root's private folders.
+            pg_root = Path(tempfile.mkdtemp(prefix="rvc-pg-"))
+            self.cleanups.append(pg_root)
+            shutil.chown(pg_root, user="postgres")
+        pg_root.mkdir(exist_ok=True)
+        data = pg_root / "data"
+        sockets = pg_root / "socket"
+        log = pg_root / "postgres.log"
+        self.pg_log = log
+        subprocess.run([*as_user, "mkdir", "-p", str(sockets)], check=True)
         initdb = subprocess.run(
             [*as_user, str(bin_dir / "initdb"), "-D", str(data), "-U", PG_USER, "--auth=trust", "-E", "UTF8", "--no-sync"],
             capture_output=True, text=True, check=False,
