@@ -37,6 +37,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
             comtrade_api_key=dg.EnvVar("COMTRADE_API_KEY") if os.environ.get("COMTRADE_API_KEY", "").strip() else None,
             cif_fob_method=os.environ.get("RVC_CIF_FOB_METHOD", "flat"),
             duckdb_memory_limit=settings.duckdb_memory_limit,
+            warehouse_url=settings.warehouse_url,
         ),
     }
 

@@ -54,6 +54,28 @@ def upload_file(local: Path, remote: UPath) -> None:
     remote.fs.put_file(str(local), remote.path)
 
 
+def publish_folder(local: Path, remote: UPath, last: tuple[str, ...] = ("index.html",)) -> list[UPath]:
+    """Upload every file under `local` to the same relative key under `remote`; returns the objects written.
+
+    Each file is one whole-object upload (never visible half-written). The folder as a whole is not one
+    object, so the files named in `last` (the page that links to the others) go up after everything they
+    link to: a reader never follows a link to an object that is not there yet. Objects under `remote` that
+    the new folder no longer has are removed afterwards (a chart dropped from the report)."""
+    files = sorted(p for p in local.rglob("*") if p.is_file())
+    files.sort(key=lambda p: p.relative_to(local).as_posix() in last)
+    written = []
+    for path in files:
+        target = remote.joinpath(*path.relative_to(local).parts)
+        upload_file(path, target)
+        written.append(target)
+    keep = {target.path for target in written}
+    if remote.exists():
+        for stale in remote.fs.find(remote.path):
+            if stale not in keep:
+                remote.fs.rm_file(stale)
+    return written
+
+
 def local_copy(remote: UPath, cache_dir: Path) -> Path:
     """A local copy of `remote` under `cache_dir`, downloaded only when the object changed since the last copy.
 

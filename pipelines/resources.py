@@ -28,6 +28,9 @@ class RvcConfig(dg.ConfigurableResource):
     comtrade_api_commodities: str = DEFAULT_API_COMMODITIES
     cif_fob_method: str = "flat"  # or "chapter_median" (assets/transforms/reconciliation.py)
     duckdb_memory_limit: str = "2GB"  # per heavy step; DuckDB spills the rest under <warehouse>/.spill
+    # The object-store URL of the warehouse (RVC_WAREHOUSE=s3://…), where files an asset writes itself (the
+    # report) are published; warehouse_dir is then the local working folder. None for a local warehouse.
+    warehouse_url: str | None = None
 
     @property
     def comtrade_dir(self) -> Path:

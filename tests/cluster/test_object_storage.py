@@ -160,3 +160,29 @@ def test_all_partitions_are_listed_once_and_copied_locally_refreshed_when_replac
     assert _read(f"{s3_warehouse}/pooled.parquet")["value_usd"].tolist() == [1.5, 2.0, 7.0, 2.0]
     copies = sorted(p.name.split(".")[0] for p in (tmp_path / "work" / "copies").rglob("*.parquet"))
     assert copies == ["2016", "2017"]  # the stale copy of 2017 was removed
+
+
+def test_a_published_folder_uploads_the_linking_page_last_and_drops_stale_objects(
+    s3_warehouse: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, object_keys
+) -> None:
+    report = tmp_path / "rvc_report"
+    (report / "charts").mkdir(parents=True)
+    (report / "charts" / "a.png").write_bytes(b"png-a")
+    (report / "charts" / "b.png").write_bytes(b"png-b")
+    (report / "index.html").write_text("<img src='charts/a.png'>")
+    uploaded: list[str] = []
+    real_upload = object_storage.upload_file
+
+    def recording_upload(local: Path, remote: UPath) -> None:
+        uploaded.append(str(remote).removeprefix(s3_warehouse + "/"))
+        real_upload(local, remote)
+
+    monkeypatch.setattr(object_storage, "upload_file", recording_upload)
+    object_storage.publish_folder(report, UPath(s3_warehouse) / "rvc_report")
+    assert uploaded == ["rvc_report/charts/a.png", "rvc_report/charts/b.png", "rvc_report/index.html"]
+
+    (report / "charts" / "b.png").unlink()  # the next report has no chart b
+    object_storage.publish_folder(report, UPath(s3_warehouse) / "rvc_report")
+    assert object_keys(s3_warehouse) == ["rvc_report/charts/a.png", "rvc_report/index.html"]
+    fs = s3fs.S3FileSystem(skip_instance_cache=True, endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+    assert fs.cat_file(f"{s3_warehouse.removeprefix('s3://')}/rvc_report/charts/a.png") == b"png-a"
