@@ -33,8 +33,21 @@ from cluster_services import S3_BUCKET, LocalCluster, ServiceUnavailable, free_p
 WORKERS = ("worker-1", "worker-2")
 
 
+def check_environment() -> None:
+    """Fail early, saying what to do, when the installed packages do not match the cluster extra's pins."""
+    import sqlalchemy
+
+    major, minor = (int(part) for part in sqlalchemy.__version__.split(".")[:2])
+    if (major, minor) >= (2, 1):
+        raise RuntimeError(
+            f"SQLAlchemy {sqlalchemy.__version__} is installed, but dagster-postgres needs < 2.1 (psycopg2; see "
+            "docs/deploy.md): run `pip install -c constraints.txt -e '.[dev]'` (make test does)"
+        )
+
+
 def start_cluster(cluster: LocalCluster, warehouse_prefix: str = "demo", workers: tuple[str, ...] = WORKERS) -> dict[str, str]:
     """Start every service and the workers in `cluster`; returns the environment for Dagster commands."""
+    check_environment()
     cluster.start_postgres()
     broker = cluster.start_redis()
     cluster.start_s3()
