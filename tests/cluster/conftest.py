@@ -20,6 +20,15 @@ sys.path.insert(0, str(REPO_ROOT / "scripts"))
 import cluster_services  # noqa: E402  (a script folder, not a package)
 
 
+@pytest.fixture(autouse=True)
+def _no_remote_filesystems_left_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB sessions register the object-store filesystems a test's IO manager loaded from (a process-wide
+    list); each test starts and ends with none, so no other test's sessions see this session's S3 server."""
+    from assets import duckdb_session
+
+    monkeypatch.setattr(duckdb_session, "_REMOTE_FILESYSTEMS", {})
+
+
 @pytest.fixture(scope="session")
 def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """moto's S3 server on 127.0.0.1 with the bucket `rvc-warehouse`; AWS_* variables point s3fs at it."""
