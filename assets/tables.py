@@ -7,6 +7,7 @@ a `ParquetTable`; the IO manager moves the file into the warehouse, and downstre
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -48,7 +49,7 @@ class ParquetTable:
 
     def to_pandas(self, columns: list[str] | None = None) -> pd.DataFrame:
         """The table as pandas (only for tables known to be small, and for tests)."""
-        if not isinstance(self.path, Path):  # a stored table in object storage (a UPath): read through fsspec
+        if not isinstance(self.path, (str, os.PathLike)):  # in object storage (a UPath): read through fsspec
             with self.path.open("rb") as handle:
                 return arrow_to_pandas(pq.read_table(handle, columns=columns))
         return arrow_to_pandas(pq.read_table(self.path, columns=columns))

@@ -54,6 +54,7 @@ def test_frames_and_tables_are_stored_as_whole_objects_and_read_back(s3_warehous
     def big(context: dg.AssetExecutionContext, flows: ParquetTable) -> ParquetTable:
         # A heavy stage: DuckDB reads the stored object through fsspec and writes a local staged file.
         seen["input"] = flows
+        seen["as_pandas"] = flows.to_pandas()  # a small table read back through fsspec
         staged = tmp_path / "work" / "big" / f".{context.partition_key}.x.parquet.tmp"
         staged.parent.mkdir(parents=True, exist_ok=True)
         with duckdb_session() as con:
@@ -73,6 +74,7 @@ def test_frames_and_tables_are_stored_as_whole_objects_and_read_back(s3_warehous
     assert summed["year"].tolist() == [2017] and summed["value_usd"].tolist() == [3.5]  # 1.5 + 2.0
     assert str(seen["input"].path) == f"{s3_warehouse}/flows/2017.parquet" and seen["input"].rows == 2
     assert isinstance(seen["input"].path, UPath)
+    assert seen["as_pandas"].to_dict("list") == {"year": [2017, 2017], "hs6": ["870323", "870899"], "value_usd": [1.5, 2.0]}
     meta = result.asset_materializations_for_node("big")[0].metadata
     assert meta["path"].value == f"{s3_warehouse}/big/2017.parquet" and meta["dagster/row_count"].value == 1
     # Staged temporaries were uploaded and removed; nothing is left in the working folder.
