@@ -14,7 +14,8 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-import s3fs
+
+s3fs = pytest.importorskip("s3fs", reason="s3fs is not installed: pip install -c constraints.txt -e '.[cluster]' (make test does)")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "scripts"))

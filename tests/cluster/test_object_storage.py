@@ -10,7 +10,8 @@ import dagster as dg
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-import s3fs
+
+s3fs = pytest.importorskip("s3fs", reason="s3fs is not installed: pip install -c constraints.txt -e '.[cluster]' (make test does)")
 from upath import UPath
 
 from assets.duckdb_session import duckdb_session, sql_string
