@@ -13,7 +13,7 @@ RVC_UI_PORT ?= 3000
 N ?= 1000000
 YEAR ?= 2019
 
-.PHONY: demo test ui backfill validate sample lock bench browser-deps clean help
+.PHONY: demo test ui backfill validate sample lock bench browser-deps cluster-deps cluster-demo clean help
 
 help:
 	@echo "make demo      create .venv, install, run every asset on the bundled sample, print where results are"
@@ -22,6 +22,8 @@ help:
 	@echo "make backfill FROM=1995 TO=2023   run a year range without the daemon"
 	@echo "make validate  dagster definitions validate"
 	@echo "make bench N=1000000 YEAR=2019   pipeline stages vs a plain DuckDB plan (time, peak RSS)"
+	@echo "make cluster-demo [FROM=2019 TO=2020] [UI=1]   PostgreSQL, Redis, S3 (moto), 2 Celery workers on 127.0.0.1:"
+	@echo "                  backfill the years into s3:// through the workers, then stop everything it started"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,12 +48,20 @@ demo: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 backfill: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/rvc backfill --from $(FROM) --to $(TO)
 
-test: $(VENV)/.installed-dev browser-deps
+test: $(VENV)/.installed-dev browser-deps cluster-deps
 	$(BIN)/python -m pytest
 
 # The browser test drives Debian's chromium; installed here so a fresh CI machine has it.
 browser-deps:
 	@bash scripts/ensure_chromium.sh
+
+# The cluster test and demo start Debian's postgresql and redis-server (throwaway instances on 127.0.0.1).
+cluster-deps:
+	@bash scripts/ensure_cluster_services.sh
+
+# docs/deploy.md. FROM/TO as for backfill (default: every year of the sample); UI=1 keeps the UI up until Ctrl-C.
+cluster-demo: $(VENV)/.installed-dev cluster-deps
+	$(BIN)/python scripts/cluster_demo.py --from $(FROM) --to $(TO) $(if $(UI),--ui --port $(RVC_UI_PORT))
 
 ui: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml -h $(RVC_UI_HOST) -p $(RVC_UI_PORT)

@@ -26,6 +26,11 @@ def rvc_report(context: dg.AssetExecutionContext, rvc: RvcConfig, indicator_pane
     from assets.transforms.report import write_report
 
     written = write_report(indicator_panel, load_indicator_catalog(), destination, data_label=rvc.data_label())
+    if rvc.warehouse_url:  # warehouse in object storage: written locally above, published beside the assets
+        from pipelines.object_storage import publish_folder, warehouse_root
+
+        publish_folder(destination, warehouse_root(rvc.warehouse_url) / "rvc_report", last=("index.html", "report.md"))
+        destination = warehouse_root(rvc.warehouse_url) / "rvc_report"
     metadata: dict[str, object] = {
         "index_html": dg.MetadataValue.path(str(destination / "index.html")),
         "report_md": dg.MetadataValue.path(str(destination / "report.md")),
