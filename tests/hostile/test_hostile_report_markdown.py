@@ -81,3 +81,22 @@ def test_findings_and_the_data_label_render_as_written(report_md: str) -> None:
     assert "<strong>Data: " + html.escape(HOSTILE_LABEL, quote=False) + ".</strong>" in page
     captions = [text for text in texts_of("em", page) if text.startswith("Source:")]
     assert captions and all(HOSTILE_LABEL in caption for caption in captions)
+
+
+def test_any_report_table_keeps_hostile_cells_in_their_columns() -> None:
+    """The coverage tables (sources, rejects) go through the same helper as the catalog."""
+    from assets.transforms.report.markdown_text import markdown_table
+
+    cells = [["a|b.csv", "*x* _y_", "`tick`"], ["1. two", "- three", "<i>four</i> | five"]]
+    page = rendered(markdown_table(["file", "note", "code"], cells, code_columns=(2,)))
+    rows = [texts_of("td", row) for row in re.findall(r"<tr>\n(.*?)</tr>", page, flags=re.DOTALL) if "<td>" in row]
+    assert [len(r) for r in rows] == [3, 3]
+    assert rows[0][:2] == ["a|b.csv", "*x* _y_"] and rows[1][:2] == ["1. two", "- three"]
+    assert rows[0][2] == "<code>`tick`</code>" and rows[1][2] == "<code><i>four</i> | five</code>"
+
+
+def test_a_table_row_of_the_wrong_width_is_refused() -> None:
+    from assets.transforms.report.markdown_text import markdown_table
+
+    with pytest.raises(ValueError, match="every row needs 2 cells"):
+        markdown_table(["a", "b"], [["only one"]])

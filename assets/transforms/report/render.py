@@ -19,7 +19,7 @@ import pandas as pd
 
 from assets.transforms.report.charts import CHARTS, draw_chart
 from assets.transforms.report.findings import generate_findings, missing_members
-from assets.transforms.report.markdown_text import markdown_code, markdown_text
+from assets.transforms.report.markdown_text import markdown_table, markdown_text
 from assets.transforms.report.panel_views import name, year_span
 
 TITLE = "Japan–ASEAN automotive value chains: trade and value added"
@@ -43,10 +43,8 @@ def _png_bytes(fig: plt.Figure) -> bytes:
 
 
 def _catalog_markdown(catalog: pd.DataFrame) -> str:
-    lines = ["| indicator | unit | formula |", "|---|---|---|"]
-    for row in catalog.itertuples(index=False):
-        lines.append(f"| {markdown_code(row.indicator)} | {markdown_text(row.unit)} | {markdown_text(row.formula)} |")
-    return "\n".join(lines)
+    rows = [[row.indicator, row.unit, row.formula] for row in catalog.itertuples(index=False)]
+    return markdown_table(["indicator", "unit", "formula"], rows, code_columns=(0,))
 
 
 def write_report(panel: pd.DataFrame, catalog: pd.DataFrame, destination: Path, data_label: str) -> WrittenReport:
