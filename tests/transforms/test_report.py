@@ -8,7 +8,7 @@ import pytest
 from assets.transforms.indicator_catalog import load_indicator_catalog
 from assets.transforms.report import write_report
 from assets.transforms.report.findings import generate_findings
-from assets.transforms.report.panel_views import possessive
+from assets.transforms.report.scope import possessive
 
 
 def _panel(jpn_share_1995: float, jpn_share_2023: float) -> pd.DataFrame:

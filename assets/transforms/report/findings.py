@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from assets.transforms.report.panel_views import ASEAN_MEMBERS, default_variant, possessive, series
+from assets.transforms.report.panel_views import default_variant, series
+from assets.transforms.report.scope import ASEAN10 as ASEAN_MEMBERS, possessive
 
 
 def _direction(first: float, last: float) -> str:

@@ -17,10 +17,12 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from assets.transforms.report.charts import CHARTS, draw_chart
+from assets.transforms.report.chart_tables import ChartTable
+from assets.transforms.report.charts import CHARTS, caption, draw_chart
 from assets.transforms.report.findings import generate_findings, missing_members
 from assets.transforms.report.markdown_text import markdown_table, markdown_text
-from assets.transforms.report.panel_views import name, year_span
+from assets.transforms.report.panel_views import year_span
+from assets.transforms.report.scope import name
 
 TITLE = "Japan–ASEAN automotive value chains: trade and value added"
 
@@ -40,6 +42,13 @@ def _png_bytes(fig: plt.Figure) -> bytes:
     fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
     plt.close(fig)
     return buffer.getvalue()
+
+
+def chart_csv(table: ChartTable) -> str:
+    """The chart's numbers as CSV: one row per panel, series and year; a year without data has an empty value
+    and note "no data" (not 0)."""
+    data = table.data.assign(note=table.data["value"].isna().map({True: "no data", False: ""}))
+    return data.to_csv(index=False, lineterminator="\n", float_format="%.6g")
 
 
 def _catalog_markdown(catalog: pd.DataFrame) -> str:
@@ -84,7 +93,8 @@ def _write_into(folder: Path, panel: pd.DataFrame, catalog: pd.DataFrame, data_l
     md += ["", "## Charts", ""]
     body.append("<h2>Charts</h2>")
     for chart in CHARTS:
-        fig = draw_chart(chart, panel, data_label)
+        table = chart.build(panel)
+        fig = draw_chart(chart, table, data_label)
         if fig is None:
             report.missing_charts.append(chart.name)
             note = f"{chart.title}: not drawn — the panel has no data for it."
@@ -93,14 +103,19 @@ def _write_into(folder: Path, panel: pd.DataFrame, catalog: pd.DataFrame, data_l
             continue
         png = _png_bytes(fig)
         (folder / "charts" / f"{chart.name}.png").write_bytes(png)
+        csv_bytes = chart_csv(table).encode("utf-8")
+        (folder / "charts" / f"{chart.name}.csv").write_bytes(csv_bytes)
         uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+        # The CSV is embedded too (a download link), so index.html stays whole when copied alone.
+        csv_uri = "data:text/csv;charset=utf-8;base64," + base64.b64encode(csv_bytes).decode("ascii")
         report.charts.append(chart.name)
         report.chart_data_uris[chart.name] = uri
-        caption = f"Source: {chart.source}. Years: {years}. Units: {chart.units}. Data: {data_label}."
+        text = caption(chart, table, data_label)
         md += [f"### {markdown_text(chart.title)}", "", f"![{markdown_text(chart.title)}](charts/{chart.name}.png)", "",
-               f"_{markdown_text(caption)}_", ""]
+               f"_{markdown_text(text)}_", "", f"Data: [charts/{chart.name}.csv](charts/{chart.name}.csv)", ""]
         body.append(f"<h3>{html.escape(chart.title)}</h3><img alt='{html.escape(chart.title)}' src='{uri}' style='max-width:100%'>"
-                    f"<p><em>{html.escape(caption)}</em></p>")
+                    f"<p><em>{html.escape(text)}</em></p>"
+                    f"<p><a download='{chart.name}.csv' href='{csv_uri}'>Data behind this chart ({chart.name}.csv)</a></p>")
     md += ["## Indicator catalog", "", _catalog_markdown(catalog), ""]
     body.append("<h2>Indicator catalog</h2>" + pd.DataFrame(catalog[["indicator", "unit", "formula", "definition"]]).to_html(index=False, border=0))
     (folder / "report.md").write_text("\n".join(md), encoding="utf-8")
