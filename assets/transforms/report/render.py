@@ -17,13 +17,18 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from assets.transforms.report.blocks import to_html, to_markdown
 from assets.transforms.report.chart_tables import ChartTable
+from assets.transforms.report.coverage import data_and_coverage
+from assets.transforms.report.extract_facts import ExtractFacts
 from assets.transforms.report.charts import CHARTS, caption, draw_chart
 from assets.transforms.report.findings import generate_findings, missing_members
 from assets.transforms.report.markdown_text import markdown_table, markdown_text
 from assets.transforms.report.panel_views import year_span
 from assets.transforms.report.scope import name
 
+DOCS_DIR = Path(__file__).resolve().parents[3] / "docs"
+LINKED_DOCS = ["methods.md", "reject_reasons.md"]
 TITLE = "Japan–ASEAN automotive value chains: trade and value added"
 
 
@@ -56,12 +61,15 @@ def _catalog_markdown(catalog: pd.DataFrame) -> str:
     return markdown_table(["indicator", "unit", "formula"], rows, code_columns=(0,))
 
 
-def write_report(panel: pd.DataFrame, catalog: pd.DataFrame, destination: Path, data_label: str) -> WrittenReport:
-    """Draw the charts, generate the findings, write index.html + report.md + charts/ to `destination`."""
+def write_report(panel: pd.DataFrame, catalog: pd.DataFrame, destination: Path, data_label: str,
+                 facts: ExtractFacts | None = None) -> WrittenReport:
+    """Draw the charts, generate the findings, write index.html + report.md + charts/ (PNG and CSV of each chart)
+    + docs/ (the methods the report links to) to `destination`. `facts` (sources, rejects, methods from the
+    stored tables) feeds the "Data and coverage" section; without it the section says what is missing."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
     try:
-        written = _write_into(staging, panel, catalog, data_label)
+        written = _write_into(staging, panel, catalog, data_label, facts)
         backup = destination.with_name(f".{destination.name}.old")
         shutil.rmtree(backup, ignore_errors=True)
         if destination.exists():
@@ -75,8 +83,19 @@ def write_report(panel: pd.DataFrame, catalog: pd.DataFrame, destination: Path, 
     return written
 
 
-def _write_into(folder: Path, panel: pd.DataFrame, catalog: pd.DataFrame, data_label: str) -> WrittenReport:
+def _copy_linked_docs(folder: Path) -> None:
+    """The methods and reject-reason documents the report links to, copied so the links work anywhere."""
+    (folder / "docs").mkdir()
+    for doc in LINKED_DOCS:
+        source = DOCS_DIR / doc
+        if source.is_file():
+            shutil.copyfile(source, folder / "docs" / doc)
+
+
+def _write_into(folder: Path, panel: pd.DataFrame, catalog: pd.DataFrame, data_label: str,
+                facts: ExtractFacts | None) -> WrittenReport:
     (folder / "charts").mkdir()
+    _copy_linked_docs(folder)
     findings = generate_findings(panel)
     absent = missing_members(panel)
     if absent:
@@ -116,6 +135,9 @@ def _write_into(folder: Path, panel: pd.DataFrame, catalog: pd.DataFrame, data_l
         body.append(f"<h3>{html.escape(chart.title)}</h3><img alt='{html.escape(chart.title)}' src='{uri}' style='max-width:100%'>"
                     f"<p><em>{html.escape(text)}</em></p>"
                     f"<p><a download='{chart.name}.csv' href='{csv_uri}'>Data behind this chart ({chart.name}.csv)</a></p>")
+    coverage = data_and_coverage(panel, facts)
+    md += to_markdown(coverage)
+    body += to_html(coverage)
     md += ["## Indicator catalog", "", _catalog_markdown(catalog), ""]
     body.append("<h2>Indicator catalog</h2>" + pd.DataFrame(catalog[["indicator", "unit", "formula", "definition"]]).to_html(index=False, border=0))
     (folder / "report.md").write_text("\n".join(md), encoding="utf-8")

@@ -39,3 +39,14 @@ def possessive(code: str) -> str:
     """"Thailand's", "the Philippines'" — for generated sentences."""
     label = {"PHL": "the Philippines"}.get(code, name(code))
     return f"{label}'" if label.endswith("s") else f"{label}'s"
+
+
+def automotive_hs_prefixes() -> list[str]:
+    """The HS headings and lines the automotive product groups take (to say whether the extracts hold any)."""
+    from assets.transforms.product_groups import AUTOMOTIVE_GROUP_BY_PREFIX
+
+    return sorted(AUTOMOTIVE_GROUP_BY_PREFIX)
+
+
+AUTOMOTIVE_GROUPS = ["passenger_cars", "commercial_vehicles", "parts_accessories", "bodies_chassis", "engines",
+                     "all_automotive", "parts_components_bec", "motor_vehicles_c29"]
