@@ -22,13 +22,15 @@ from assets.transforms.report.chart_tables import ChartTable
 from assets.transforms.report.coverage import data_and_coverage
 from assets.transforms.report.extract_facts import ExtractFacts
 from assets.transforms.report.charts import CHARTS, caption, draw_chart
-from assets.transforms.report.findings import generate_findings, missing_members
+from assets.transforms.report.findings import finding_sections
 from assets.transforms.report.markdown_text import markdown_table, markdown_text
 from assets.transforms.report.panel_views import year_span
-from assets.transforms.report.scope import name
 
 DOCS_DIR = Path(__file__).resolve().parents[3] / "docs"
 LINKED_DOCS = ["methods.md", "reject_reasons.md"]
+READING_NOTE = ("Each finding gives its numbers, period and unit, with the indicator (and variant) in brackets; "
+                "turning points are peaks and lows of at least 15 % of the series' range (docs/methods.md, Report findings). "
+                "\"World\" means the countries in the extracts (see Data and coverage).")
 TITLE = "Japan–ASEAN automotive value chains: trade and value added"
 
 
@@ -96,20 +98,21 @@ def _write_into(folder: Path, panel: pd.DataFrame, catalog: pd.DataFrame, data_l
                 facts: ExtractFacts | None) -> WrittenReport:
     (folder / "charts").mkdir()
     _copy_linked_docs(folder)
-    findings = generate_findings(panel)
-    absent = missing_members(panel)
-    if absent:
-        findings.append("No trade indicators at all for " + ", ".join(name(m) for m in absent) + " (no reports and no mirror data).")
+    sections = finding_sections(panel)
+    findings = [sentence for section in sections for sentence in section.sentences]
     report = WrittenReport(folder=folder, findings=findings)
     span = year_span(panel)
     years = f"{span[0]}–{span[1]}" if span else "no years"
 
     # Everything from data (the label, the findings, catalog cells) is escaped; html.escape does the same below.
-    md = [f"# {markdown_text(TITLE)}", "", f"**Data: {markdown_text(data_label)}.** Years {years}.", "", "## Findings", ""]
-    md += [f"- {markdown_text(f)}" for f in findings]
+    md = [f"# {markdown_text(TITLE)}", "", f"**Data: {markdown_text(data_label)}.** Years {years}.", "",
+          markdown_text(READING_NOTE), "", "## Findings", ""]
     body = [f"<h1>{html.escape(TITLE)}</h1>", f"<p><strong>Data: {html.escape(data_label)}.</strong> Years {years}.</p>",
-            "<h2>Findings</h2><ul>", *[f"<li>{html.escape(f)}</li>" for f in findings], "</ul>"]
-    md += ["", "## Charts", ""]
+            f"<p>{html.escape(READING_NOTE)}</p>", "<h2>Findings</h2>"]
+    for section in sections:
+        md += [f"### {markdown_text(section.question)}", ""] + [f"- {markdown_text(f)}" for f in section.sentences] + [""]
+        body += [f"<h3>{html.escape(section.question)}</h3><ul>", *[f"<li>{html.escape(f)}</li>" for f in section.sentences], "</ul>"]
+    md += ["## Charts", ""]
     body.append("<h2>Charts</h2>")
     for chart in CHARTS:
         table = chart.build(panel)
