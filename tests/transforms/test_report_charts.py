@@ -146,10 +146,17 @@ def test_every_chart_has_at_most_eight_series_per_panel_on_a_full_panel() -> Non
             rows += [row(y, c, "WLD", "passenger_cars", "relative_unit_value", 0.9, "vs_jpn", unit="ratio")]
             rows += [row(y, c, "JPN", "parts_accessories", "import_source_share", 0.3, unit="share")]
             rows += [row(y, c, "WLD", "parts_components_bec", "exports_usd", 4e8), row(y, c, "WLD", "all_automotive", "exports_usd", 1e9)]
+    for year in (2019, 2020):
+        rows += [row(year, "ASEAN10", "ASEAN10", g, "intra_asean_share", 0.2, "fixed_asean10", unit="share")
+                 for g in ("parts_accessories", "passenger_cars", "all_automotive")]
     panel = frame(rows)
     for chart in CHARTS:
         fig = draw_chart(chart, chart.build(panel), "test data")
         if fig is None:
             continue
         assert all(len(lines_of(ax)) <= 8 for ax in fig.axes), chart.name
+        # One colour per legend entry: a product group never wears a country's colour.
+        handles = fig.legends[0].legend_handles
+        colours = [to_hex(h.get_color()) for h in handles if hasattr(h, "get_color") and h.get_linestyle() != ":"]
+        assert len(colours) == len(set(colours)), chart.name
         plt.close(fig)

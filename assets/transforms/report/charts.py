@@ -29,6 +29,8 @@ REFERENCE_COLOUR = "black"
 NO_DATA_COLOUR = "#bbbbbb"
 # One colour per member for every chart (tab10 has ten distinct colours: one each, Japan is black).
 COUNTRY_COLOURS = {name(code): colour for code, colour in zip(ASEAN10, plt.get_cmap("tab10").colors)}
+# Flows and product groups: colours outside tab10, so no such series looks like a country in any chart.
+OTHER_COLOURS = ["#1f1f7a", "#8b4513", "#008b8b", "#c71585", "#556b2f", "#b8860b", "#4b0082", "#708090"]
 LEGEND_X = 0.80  # the plotting area ends here; the legend sits to its right, off the data
 
 
@@ -41,8 +43,8 @@ class Chart:
 
 
 def _colours(table: ChartTable) -> dict[str, object]:
-    """Fixed colours for countries; other series (flows, product groups) take tab10 in order of appearance."""
-    others = iter(plt.get_cmap("tab10").colors)
+    """Fixed colours for countries; other series (flows, product groups) take OTHER_COLOURS in order of appearance."""
+    others = iter(OTHER_COLOURS)
     colours: dict[str, object] = {}
     for label, is_reference in table.data[["series", "reference"]].drop_duplicates().itertuples(index=False):
         if is_reference:
