@@ -12,7 +12,16 @@ import pandas as pd
 from assets.transforms.report.blocks import Block
 from assets.transforms.report.extract_facts import ExtractFacts, year_ranges
 from assets.transforms.report.panel_views import yearly
-from assets.transforms.report.scope import ASEAN10, AUTOMOTIVE_GROUPS, REFERENCE, automotive_hs_prefixes, name
+from assets.transforms.report.scope import (
+    ALL_AUTOMOTIVE,
+    ASEAN10,
+    AUTOMOTIVE_GROUPS,
+    REFERENCE,
+    TOTAL_MERCHANDISE,
+    WORLD,
+    automotive_hs_prefixes,
+    name,
+)
 
 METHODS_DOC = "docs/methods.md"  # copied into the report folder, so the links work wherever the report goes
 REJECTS_DOC = "docs/reject_reasons.md"
@@ -101,9 +110,9 @@ def coverage_blocks(panel: pd.DataFrame) -> list[Block]:
 def world_composition(panel: pd.DataFrame) -> pd.DataFrame:
     """Per year: the countries whose total exports make the RCA world, and the exporters behind market shares."""
     rows = yearly(panel)
-    exports = rows[(rows["indicator"] == "exports_usd") & (rows["partner"] == "WLD") & rows["value"].notna()]
-    totals = exports[exports["product_group"] == "total_merchandise"].groupby("year")["country"].agg(set)
-    automotive = exports[exports["product_group"] == "all_automotive"].groupby("year")["country"].agg(set)
+    exports = rows[(rows["indicator"] == "exports_usd") & (rows["partner"] == WORLD) & rows["value"].notna()]
+    totals = exports[exports["product_group"] == TOTAL_MERCHANDISE].groupby("year")["country"].agg(set)
+    automotive = exports[exports["product_group"] == ALL_AUTOMOTIVE].groupby("year")["country"].agg(set)
     years = sorted(set(totals.index) | set(automotive.index))
     out = []
     for year in years:

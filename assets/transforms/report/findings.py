@@ -25,6 +25,7 @@ from assets.transforms.report.scope import (
     MOTOR_VEHICLES_TIVA,
     PARTS,
     PARTS_COMPONENTS_BEC,
+    PRODUCERS_COMPARED,
     REFERENCE,
     WORLD,
     name,
@@ -149,14 +150,14 @@ def upgrading(panel: pd.DataFrame) -> Section:
                             series(panel, "two_way_trade_share", HUB, REFERENCE, ALL_AUTOMOTIVE, variant, subtype), _pct,
                             _source("two_way_trade_share", f"{variant}, {subtype}", "% of the pair's trade; Fontagné–Freudenberg")))
     exports_variant = default_variant(panel, "exports_usd")
-    for country in [HUB, "IDN"]:
+    for country in PRODUCERS_COMPARED:
         pc = series(panel, "exports_usd", country, WORLD, PARTS_COMPONENTS_BEC, exports_variant)
         total = series(panel, "exports_usd", country, WORLD, ALL_AUTOMOTIVE, exports_variant)
         out.append(describe(f"The parts-and-components share of {possessive(country)} automotive exports",
                             (pc / total.where(total > 0)).dropna(), _pct,
                             "exports_usd parts_components_bec / all_automotive; % of exports (BEC Rev.4 42 + 53)"))
     rca_variant = default_variant(panel, "rca")
-    for country in [HUB, "IDN"]:
+    for country in PRODUCERS_COMPARED:
         for group, label in [(PARTS, "parts"), (CARS, "cars")]:
             out.append(describe(f"{possessive(country)} revealed comparative advantage in {label}",
                                 series(panel, "rca", country, WORLD, group, rca_variant), _index,

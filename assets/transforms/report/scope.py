@@ -15,6 +15,7 @@ ASEAN10 = ["BRN", "KHM", "IDN", "LAO", "MYS", "MMR", "PHL", "SGP", "THA", "VNM"]
 ASEAN10_PARTNER = "ASEAN10"  # the panel's partner/country code for the fixed ten members
 WORLD = "WLD"  # in trade indicators: the sum over the countries in the extracts, not the true world
 FOCUS_IMPORTERS = ["THA", "IDN", "MYS", "PHL", "VNM"]  # the ASEAN car producers
+PRODUCERS_COMPARED = ["THA", "IDN"]  # the two largest ASEAN producers, compared on P&C share and RCA
 
 # Product groups of assets/data/product_groups (names as the panel holds them).
 CARS = "passenger_cars"
@@ -22,6 +23,7 @@ PARTS = "parts_accessories"
 ALL_AUTOMOTIVE = "all_automotive"
 PARTS_COMPONENTS_BEC = "parts_components_bec"
 MOTOR_VEHICLES_TIVA = "motor_vehicles_c29"
+TOTAL_MERCHANDISE = "total_merchandise"  # the RCA denominators
 
 COUNTRY_NAMES = {
     "JPN": "Japan", "BRN": "Brunei", "KHM": "Cambodia", "IDN": "Indonesia", "LAO": "Lao PDR", "MYS": "Malaysia",
@@ -48,5 +50,5 @@ def automotive_hs_prefixes() -> list[str]:
     return sorted(AUTOMOTIVE_GROUP_BY_PREFIX)
 
 
-AUTOMOTIVE_GROUPS = ["passenger_cars", "commercial_vehicles", "parts_accessories", "bodies_chassis", "engines",
-                     "all_automotive", "parts_components_bec", "motor_vehicles_c29"]
+AUTOMOTIVE_GROUPS = [CARS, "commercial_vehicles", PARTS, "bodies_chassis", "engines", ALL_AUTOMOTIVE,
+                     PARTS_COMPONENTS_BEC, MOTOR_VEHICLES_TIVA]
