@@ -75,6 +75,8 @@ def test_report_says_the_extracts_hold_no_automotive_lines_and_what_world_is(rea
     rejects_section = markdown.split("### What was rejected")[1].split("###")[0]
     assert "breakdown\\_transport" in rejects_section and "(docs/reject_reasons.md)" in rejects_section
     assert (report / "docs" / "methods.md").is_file() and (report / "docs" / "reject_reasons.md").is_file()
+    world = pd.read_csv(report / "data" / "world_countries.csv")
+    assert "JPN" in set(world["country"]) and set(world["year"]) == {2016, 2017}
 
 
 def test_no_absolute_local_path_anywhere_in_the_report(real_report) -> None:

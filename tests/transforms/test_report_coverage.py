@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from assets.transforms.report.coverage import data_and_coverage, indicator_coverage, world_composition
+from assets.transforms.report.coverage import data_and_coverage, indicator_coverage, world_composition, world_members
 from assets.transforms.report.blocks import to_markdown
 from assets.transforms.report.extract_facts import StoredTables, relative_name, summarize_stored_tables, year_ranges
 
@@ -74,6 +74,10 @@ def test_world_is_the_countries_with_a_total_each_year() -> None:
     world = world_composition(panel()).set_index("year")
     assert world.loc[2016, ["rca_world_countries", "asean10_in_world", "japan_in_world"]].tolist() == [2, "1: Thailand", "yes"]
     assert world.loc[2017, "rca_world_countries"] == 4
+    members = world_members(panel())
+    assert members.loc[members["year"] == 2016, "country"].tolist() == ["JPN", "THA"]
+    assert members.loc[members["year"] == 2017, "country"].tolist() == ["JPN", "THA", "USA", "VNM"]
+    assert members["in_rca_world"].all() and not members["automotive_exporter"].any()
 
 
 def test_without_automotive_lines_the_report_says_so() -> None:

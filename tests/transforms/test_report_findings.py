@@ -32,6 +32,22 @@ def test_a_trough_then_a_peak_are_both_named() -> None:
                                                "then fell to 3.00 in 2006 [i].")
 
 
+def test_up_to_five_turning_points_are_named_in_order() -> None:
+    # A crisis dip and a later peak: range 6 → threshold 0.9; turns 1998 (low 2), 2008 (peak 7), 2009 (low 5), 2013 (peak 8,
+    # confirmed by the fall of 1.5 to 2015; a fall under 0.9 would leave 2013 unconfirmed, not a turning point).
+    data = pd.Series([4.0, 2.0, 7.0, 5.0, 8.0, 6.5], index=[1995, 1998, 2008, 2009, 2013, 2015])
+    assert describe("J", data, plain, "i") == (
+        "J fell from 4.00 in 1995 to a low of 2.00 in 1998, rose to a peak of 7.00 in 2008, fell to a low of 5.00 in 2009, "
+        "rose to a peak of 8.00 in 2013, then fell to 6.50 in 2015 [i]. Caveat: thin coverage, values for 6 of the 21 years 1995–2015.")
+
+
+def test_an_unconfirmed_late_peak_is_still_named_as_the_highest_value() -> None:
+    # range 4 → threshold 0.6: the fall from 5.0 (2003) to 4.8 (2004) does not confirm a peak.
+    data = s(2000, [1.0, 2.0, 4.0, 5.0, 4.8])
+    assert turning_points(data) == []
+    assert describe("L", data, plain, "i") == "L rose from 1.00 in 2000 to 4.80 in 2004 (highest 5.00 in 2003) [i]."
+
+
 def test_noise_is_not_a_turning_point() -> None:
     # range 10 → threshold 1.5; the wiggles of 0.05–0.1 are not turns.
     data = s(2000, [10.0, 10.1, 10.05, 10.2, 20.0])

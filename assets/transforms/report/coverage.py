@@ -129,6 +129,22 @@ def world_composition(panel: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+WORLD_CSV = "data/world_countries.csv"
+
+
+def world_members(panel: pd.DataFrame) -> pd.DataFrame:
+    """Every country in "world" per year (the CSV behind the world table): in the RCA world (has a total
+    merchandise export value) and/or an automotive exporter in the reconciled flows (market shares)."""
+    rows = yearly(panel)
+    exports = rows[(rows["indicator"] == "exports_usd") & (rows["partner"] == WORLD) & rows["value"].notna()]
+    flags = [exports[exports["product_group"] == group][["year", "country"]].drop_duplicates().assign(**{column: True})
+             for group, column in [(TOTAL_MERCHANDISE, "in_rca_world"), (ALL_AUTOMOTIVE, "automotive_exporter")]]
+    merged = flags[0].merge(flags[1], on=["year", "country"], how="outer")
+    merged[["in_rca_world", "automotive_exporter"]] = merged[["in_rca_world", "automotive_exporter"]].astype("boolean").fillna(False)
+    merged["name"] = merged["country"].map(name)
+    return merged.sort_values(["year", "country"], ignore_index=True)[["year", "country", "name", "in_rca_world", "automotive_exporter"]]
+
+
 def world_blocks(panel: pd.DataFrame) -> list[Block]:
     frame = world_composition(panel)
     blocks = [Block("h3", "What \"world\" means"), Block("p", WORLD_NOTE + " RCA divides by the total merchandise exports "
@@ -139,7 +155,8 @@ def world_blocks(panel: pd.DataFrame) -> list[Block]:
         return blocks + [Block("p", "No country has a total or automotive export value in the panel: no world is defined.")]
     header = ["year", "countries in the RCA world", "ASEAN-10 members in it", "Japan in it", "automotive exporters (market shares)"]
     header += [c for c in frame.columns if c.startswith("world_")]
-    return blocks + [Block("table", header=header, rows=frame.astype(str).to_numpy().tolist())]
+    return blocks + [Block("table", header=header, rows=frame.astype(str).to_numpy().tolist()),
+                     Block("p", "Every country in each year's world:", link=("world_countries.csv", WORLD_CSV))]
 
 
 def rejects_blocks(facts: ExtractFacts | None) -> list[Block]:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from assets.transforms.report.blocks import to_html, to_markdown
 from assets.transforms.report.chart_tables import ChartTable
-from assets.transforms.report.coverage import data_and_coverage
+from assets.transforms.report.coverage import WORLD_CSV, data_and_coverage, world_members
 from assets.transforms.report.extract_facts import ExtractFacts
 from assets.transforms.report.charts import CHARTS, caption, draw_chart
 from assets.transforms.report.findings import finding_sections
@@ -138,6 +138,8 @@ def _write_into(folder: Path, panel: pd.DataFrame, catalog: pd.DataFrame, data_l
         body.append(f"<h3>{html.escape(chart.title)}</h3><img alt='{html.escape(chart.title)}' src='{uri}' style='max-width:100%'>"
                     f"<p><em>{html.escape(text)}</em></p>"
                     f"<p><a download='{chart.name}.csv' href='{csv_uri}'>Data behind this chart ({chart.name}.csv)</a></p>")
+    (folder / "data").mkdir()
+    world_members(panel).to_csv(folder / WORLD_CSV, index=False, lineterminator="\n")
     coverage = data_and_coverage(panel, facts)
     md += to_markdown(coverage)
     body += to_html(coverage)

@@ -21,6 +21,7 @@ RANGE_SHARE = 0.15
 LEVEL_SHARE = 0.03
 MIN_YEARS = 5
 COVERAGE_SHARE = 0.8
+MAX_NAMED_TURNS = 5  # more turning points than this: the sentence gives their number and the extremes
 
 
 @dataclass(frozen=True)
@@ -99,9 +100,15 @@ def describe(subject: str, data: pd.Series, fmt: Callable[[float], str], source:
     if data.nunique() == 1:
         return f"{subject} stayed at {fmt(first)} from {first_year} to {last_year}" + tail
     points = turning_points(data)
+    # The highest and lowest values are said even when the filter does not call them turns (a late peak
+    # that the last years have not confirmed, or a small one).
+    named = {first_year, last_year} | {p.year for p in points}
+    extremes = [f"{label} {fmt(float(data[year]))} in {year}" for label, year in
+                [("highest", int(data.idxmax())), ("lowest", int(data.idxmin()))] if year not in named]
+    tail = (f" ({', '.join(extremes)})" if extremes else "") + tail
     if not points:
         return f"{subject} {_verb(first, last)} from {fmt(first)} in {first_year} to {fmt(last)} in {last_year}" + tail
-    if len(points) > 3:
+    if len(points) > MAX_NAMED_TURNS:
         high = max(points, key=lambda p: p.value)
         low = min(points, key=lambda p: p.value)
         return (f"{subject} went from {fmt(first)} in {first_year} to {fmt(last)} in {last_year} through "
