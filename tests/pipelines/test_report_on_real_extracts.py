@@ -69,6 +69,8 @@ def test_report_says_the_extracts_hold_no_automotive_lines_and_what_world_is(rea
     report, _, _ = real_report
     markdown = (report / "report.md").read_text(encoding="utf-8")
     assert "The extracts hold no automotive lines with a value" in markdown
+    findings = markdown.split("## Findings")[1].split("###")[0]
+    assert "no automotive lines with a value, so the findings below say" in findings.replace("\\", "")
     assert "8712" in markdown  # what they do hold (bicycles), from the cleaned facts
     assert "sum over the countries in the extracts, not the true world total" in markdown.replace("\\", "")
     assert "### Years and countries per indicator" in markdown

@@ -59,12 +59,19 @@ def sources_blocks(facts: ExtractFacts | None) -> list[Block]:
     return blocks
 
 
+NO_AUTOMOTIVE = ("The extracts hold no automotive lines with a value, so the findings below say \"no data\"; "
+                 "Data and coverage says what the extracts do hold.")
+
+
+def holds_automotive(panel: pd.DataFrame) -> bool:
+    rows = yearly(panel)
+    return bool((rows["product_group"].isin(AUTOMOTIVE_GROUPS) & rows["value"].notna()).any())
+
+
 def holdings_blocks(panel: pd.DataFrame, facts: ExtractFacts | None) -> list[Block]:
     """Whether the extracts hold automotive trade at all, and which HS headings they do hold."""
     blocks = [Block("h3", "What the extracts hold")]
-    rows = yearly(panel)
-    automotive = rows[rows["product_group"].isin(AUTOMOTIVE_GROUPS) & rows["value"].notna()]
-    if automotive.empty:
+    if not holds_automotive(panel):
         blocks.append(Block("p", "The extracts hold no automotive lines with a value (HS " + ", ".join(automotive_hs_prefixes())
                             + ", or TiVA C29 motor vehicles): every finding and chart on cars, parts and motor-vehicle value "
                               "added is empty for that reason, not because trade was zero."))

@@ -19,7 +19,7 @@ import pandas as pd
 
 from assets.transforms.report.blocks import to_html, to_markdown
 from assets.transforms.report.chart_tables import ChartTable
-from assets.transforms.report.coverage import WORLD_CSV, data_and_coverage, world_members
+from assets.transforms.report.coverage import NO_AUTOMOTIVE, WORLD_CSV, data_and_coverage, holds_automotive, world_members
 from assets.transforms.report.extract_facts import ExtractFacts
 from assets.transforms.report.charts import CHARTS, caption, draw_chart
 from assets.transforms.report.findings import finding_sections
@@ -109,6 +109,9 @@ def _write_into(folder: Path, panel: pd.DataFrame, catalog: pd.DataFrame, data_l
           markdown_text(READING_NOTE), "", "## Findings", ""]
     body = [f"<h1>{html.escape(TITLE)}</h1>", f"<p><strong>Data: {html.escape(data_label)}.</strong> Years {years}.</p>",
             f"<p>{html.escape(READING_NOTE)}</p>", "<h2>Findings</h2>"]
+    if not holds_automotive(panel):
+        md += [f"**{markdown_text(NO_AUTOMOTIVE)}**", ""]
+        body.append(f"<p><strong>{html.escape(NO_AUTOMOTIVE)}</strong></p>")
     for section in sections:
         md += [f"### {markdown_text(section.question)}", ""] + [f"- {markdown_text(f)}" for f in section.sentences] + [""]
         body += [f"<h3>{html.escape(section.question)}</h3><ul>", *[f"<li>{html.escape(f)}</li>" for f in section.sentences], "</ul>"]
