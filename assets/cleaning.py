@@ -24,7 +24,7 @@ from assets.transforms.tiva_cleaning import clean_tiva, dva_fva_gap, share_out_o
 from checks.cleaning import comtrade_clean_schema, comtrade_rejects_schema, comtrade_totals_schema
 from checks.tiva import tiva_clean_schema, tiva_rejects_schema
 from pipelines.io_managers import staged_output_path
-from pipelines.partitions import yearly_partitions
+from pipelines.partitions import yearly_check_spec, yearly_partitions
 from pipelines.resources import RvcConfig
 from pipelines.validation import require_valid_table, validated_output, validated_table_output
 
@@ -60,13 +60,13 @@ COMTRADE_SCHEMAS = {
         ),
     },
     check_specs=[
-        dg.AssetCheckSpec("rows_conserved", asset="comtrade_rejects", blocking=True,
+        yearly_check_spec("rows_conserved", asset="comtrade_rejects", blocking=True,
                           description="Every raw row is in exactly one of clean, totals, rejects; value conserved."),
-        dg.AssetCheckSpec("breakdowns_within_totals", asset="comtrade_clean",
+        yearly_check_spec("breakdowns_within_totals", asset="comtrade_clean",
                           description="Customs/transport/2nd-partner breakdowns do not exceed their total row."),
-        dg.AssetCheckSpec("children_within_parent", asset="comtrade_totals",
+        yearly_check_spec("children_within_parent", asset="comtrade_totals",
                           description="HS6 sums do not exceed their HS4 row, HS2 sums not their TOTAL (tolerance documented)."),
-        dg.AssetCheckSpec("values_plausible", asset="comtrade_clean",
+        yearly_check_spec("values_plausible", asset="comtrade_clean",
                           description=f"No row of clean or totals is worth more than USD {IMPLAUSIBLE_VALUE_USD:,.0f} (more than any economy's total trade)."),
     ],
 )
@@ -137,9 +137,9 @@ def comtrade_cleaning(context: dg.AssetExecutionContext, rvc: RvcConfig, comtrad
         ),
     },
     check_specs=[
-        dg.AssetCheckSpec("dva_plus_fva_equals_gross", asset="tiva_clean",
+        yearly_check_spec("dva_plus_fva_equals_gross", asset="tiva_clean",
                           description="EXGR_DVA + EXGR_FVA ≈ EXGR where all three are present."),
-        dg.AssetCheckSpec("shares_within_0_100", asset="tiva_clean", description="Share measures lie within 0–100 %."),
+        yearly_check_spec("shares_within_0_100", asset="tiva_clean", description="Share measures lie within 0–100 %."),
     ],
 )
 def tiva_cleaning(context: dg.AssetExecutionContext, tiva_raw: pd.DataFrame):

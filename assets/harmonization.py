@@ -14,7 +14,7 @@ from assets.transforms.value_added import build_value_added
 from checks.harmonization import country_totals_schema, trade_flows_schema
 from checks.value_added import value_added_schema
 from pipelines.io_managers import staged_output_path
-from pipelines.partitions import yearly_partitions
+from pipelines.partitions import yearly_check_spec, yearly_partitions
 from pipelines.resources import RvcConfig
 from pipelines.validation import require_valid_table, validated_output, validated_table_output
 
@@ -41,7 +41,7 @@ TRADE_FLOWS_LINEAGE = column_lineage(
     partitions_def=yearly_partitions,
     **validated_table_output(trade_flows_schema, "TradeFlows"),
     check_specs=[
-        dg.AssetCheckSpec("conversion_conserves_value", asset="trade_flows", blocking=True,
+        yearly_check_spec("conversion_conserves_value", asset="trade_flows", blocking=True,
                           description="Converting to HS1992 neither adds nor loses value (sum before = sum after)."),
     ],
     code_version="3",

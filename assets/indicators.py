@@ -4,7 +4,12 @@
 import dagster as dg
 import pandas as pd
 
+from assets.duckdb_session import duckdb_session
 from assets.metadata import check_result_from_frame, column_lineage, md_table
+from assets.tables import ParquetTable
+from assets.transforms.comtrade_cleaning import parquet_relation
+from assets.transforms.indicators.heading_declarations import heading_declarations_sql, heading_flows
+from assets.transforms.scope import Scope, load_scope
 from assets.transforms.indicator_catalog import catalog_markdown, load_indicator_catalog
 from assets.transforms.indicator_panel import build_indicator_panel
 from assets.transforms.trade_indicators import (
@@ -15,7 +20,8 @@ from assets.transforms.trade_indicators import (
 )
 from assets.transforms.va_indicators import compute_va_indicators
 from checks.indicators import indicator_panel_schema, indicator_schema
-from pipelines.partitions import yearly_partitions
+from pipelines.partitions import yearly_check_spec, yearly_partitions
+from pipelines.resources import RvcConfig
 from pipelines.validation import validated_output
 
 GROUP = "indicators"
@@ -31,7 +37,8 @@ INDICATOR_LINEAGE = column_lineage(
         "country": [("trade_flows", "exporter"), ("trade_flows", "importer")],
         "partner": [("trade_flows", "exporter"), ("trade_flows", "importer"), ("regions", "iso3")],
         "product_group": [("trade_flows", "hs6"), ("product_groups", "product_group"), ("product_groups", "bec_stage")],
-        "value": [("trade_flows", "value_usd"), ("trade_flows", "qty"), ("country_totals", "value_usd")],
+        "value": [("trade_flows", "value_usd"), ("trade_flows", "qty"), ("country_totals", "value_usd"),
+                  ("comtrade_totals", "value_usd")],
     }
 )
 VA_LINEAGE = column_lineage(
@@ -45,17 +52,17 @@ VA_LINEAGE = column_lineage(
 
 def _indicator_checks(asset: str) -> list[dg.AssetCheckSpec]:
     return [
-        dg.AssetCheckSpec("values_in_range", asset=asset, description="Shares, GL, TBI and RCA within their ranges (catalog)."),
-        dg.AssetCheckSpec("no_silent_gaps", asset=asset, description="No catalog indicator silently missing for a country-year with data."),
-        dg.AssetCheckSpec("finite_or_explained", asset=asset, description="No inf; a missing value carries a reason in `note`."),
+        yearly_check_spec("values_in_range", asset=asset, description="Shares, GL, TBI and RCA within their ranges (catalog)."),
+        yearly_check_spec("no_silent_gaps", asset=asset, description="No catalog indicator silently missing for a country-year with data."),
+        yearly_check_spec("finite_or_explained", asset=asset, description="No inf; a missing value carries a reason in `note`."),
     ]
 
 
-def _indicator_check_results(asset: str, frame: pd.DataFrame, expected_countries: set[str]):
+def _indicator_check_results(asset: str, frame: pd.DataFrame, expected_countries: set[str], scope: Scope):
     catalog = load_indicator_catalog()
     yield check_result_from_frame("values_in_range", asset, range_violations(frame, catalog), "values out of range")
     yield check_result_from_frame(
-        "no_silent_gaps", asset, missing_indicators(frame, expected_countries, catalog), "indicators missing without a reason"
+        "no_silent_gaps", asset, missing_indicators(frame, expected_countries, catalog, scope), "indicators missing without a reason"
     )
     yield check_result_from_frame("finite_or_explained", asset, non_finite(frame), "non-finite or unexplained missing values")
 
@@ -66,28 +73,41 @@ def _indicator_check_results(asset: str, frame: pd.DataFrame, expected_countries
     partitions_def=yearly_partitions,
     **_with_catalog(validated_output(indicator_schema, "TradeIndicators")),
     check_specs=_indicator_checks("trade_indicators"),
-    code_version="2",
+    code_version="4",
 )
 def trade_indicators(
     context: dg.AssetExecutionContext,
+    rvc: RvcConfig,
     trade_flows: pd.DataFrame,
     product_groups: pd.DataFrame,
     country_totals: pd.DataFrame,
     regions: pd.DataFrame,
+    comtrade_totals: ParquetTable,
+    country_codes: pd.DataFrame,
 ):
-    """Long-format trade indicators of the year: values, balance, Grubel-Lloyd, two-way types, RCA, shares, unit values."""
+    """Long-format trade indicators of the year for the scope's groups: values, balance, Grubel-Lloyd, two-way types, RCA, shares, unit values."""
     year = int(context.partition_key)
-    # Totals from country_totals (reported TOTAL/World, else mirrored TOTAL declarations; FOB for both flows).
-    frame = compute_trade_indicators(trade_flows, product_groups, country_totals, regions, year)
+    scope = load_scope(rvc.scope_path or None)
+    # 4-digit declarations of the scope's HS4 headings stand in where trade_flows has no HS6 line.
+    with duckdb_session(rvc.spill_dir, rvc.duckdb_memory_limit) as con:
+        declarations = con.execute(
+            heading_declarations_sql(parquet_relation(comtrade_totals.path), sorted(scope.hs4_headings))).df()
+    from_headings, heading_summary = heading_flows(declarations, trade_flows, country_codes, scope, year)
+    # Totals and the world of rca/shares from country_totals only (reported TOTAL/World, else mirrored; FOB).
+    frame = compute_trade_indicators(trade_flows, product_groups, country_totals, regions, year, scope=scope,
+                                     heading_flows=from_headings)
     yield dg.Output(
         frame,
         metadata={
             "dagster/column_lineage": INDICATOR_LINEAGE,
+            "scope": f"{scope.name} ({scope.source})",
             "indicators": md_table(frame.groupby("indicator").size().rename("rows").reset_index()),
+            "heading_declarations": md_table(heading_summary) if len(heading_summary) else "(none: no 4-digit declarations of the scope's HS4 headings)",
         },
     )
     countries = set(trade_flows["exporter"]) | set(trade_flows["importer"])
-    yield from _indicator_check_results("trade_indicators", frame, countries)
+    countries |= set(from_headings["exporter"]) | set(from_headings["importer"])
+    yield from _indicator_check_results("trade_indicators", frame, countries, scope)
 
 
 @dg.asset(
@@ -96,17 +116,18 @@ def trade_indicators(
     partitions_def=yearly_partitions,
     **_with_catalog(validated_output(indicator_schema, "VaIndicators")),
     check_specs=_indicator_checks("va_indicators"),
-    code_version="1",
+    code_version="2",
 )
-def va_indicators(context: dg.AssetExecutionContext, value_added: pd.DataFrame, regions: pd.DataFrame):
-    """Long-format value-added indicators of the year: domestic and foreign VA shares, VA by origin, GVC participation."""
+def va_indicators(context: dg.AssetExecutionContext, rvc: RvcConfig, value_added: pd.DataFrame, regions: pd.DataFrame):
+    """Long-format value-added indicators of the year for the scope's TiVA activities: domestic and foreign VA shares, VA by origin, GVC participation."""
     year = int(context.partition_key)
-    frame = compute_va_indicators(value_added, regions, year)
+    scope = load_scope(rvc.scope_path or None)
+    frame = compute_va_indicators(value_added, regions, year, scope=scope)
     yield dg.Output(
         frame,
         metadata={"dagster/column_lineage": VA_LINEAGE, "indicators": md_table(frame.groupby("indicator").size().rename("rows").reset_index())},
     )
-    yield from _indicator_check_results("va_indicators", frame, set(value_added["country"]))
+    yield from _indicator_check_results("va_indicators", frame, set(value_added["country"]), scope)
 
 
 @dg.asset(
@@ -115,7 +136,7 @@ def va_indicators(context: dg.AssetExecutionContext, value_added: pd.DataFrame, 
     **_with_catalog(validated_output(indicator_panel_schema, "IndicatorPanel")),
     # Rebuilt after any yearly refresh (schedule, sensor or backfill) once the summary_automation sensor is on.
     automation_condition=dg.AutomationCondition.eager(),
-    code_version="1",
+    code_version="2",
 )
 def indicator_panel(context: dg.AssetExecutionContext, trade_indicators: pd.DataFrame, va_indicators: pd.DataFrame) -> pd.DataFrame:
     """All years stacked, trade and value added, with compound annual growth over 5-year periods and the whole span."""

@@ -15,7 +15,8 @@ from assets.sources.hs_nomenclature import load_h0_leaf_codes
 from assets.tables import ParquetPartitions
 from assets.transforms.country_codes import build_country_codes, load_regions
 from assets.transforms.hs_conversion import MIN_POOLED_EVIDENCE_USD, conversion_weights, pooled_h0_trade, weights_not_summing_to_one
-from assets.transforms.product_groups import automotive_without_group, build_product_groups
+from assets.transforms.product_groups import build_product_groups, lines_without_their_group
+from assets.transforms.scope import load_scope
 from checks.harmonization import country_codes_schema, regions_schema
 from checks.reference import hs_concordance_schema, hs_conversion_weights_schema, product_groups_schema
 from pipelines.resources import RvcConfig
@@ -82,19 +83,21 @@ def hs_conversion_weights(
     group_name=GROUP,
     kinds={"pandas", "parquet"},
     **validated_output(product_groups_schema, "ProductGroups"),
-    check_specs=[dg.AssetCheckSpec("automotive_lines_grouped", asset="product_groups", blocking=True)],
-    code_version="1",
+    check_specs=[dg.AssetCheckSpec("scope_lines_grouped", asset="product_groups", blocking=True,
+                                   description="Every HS6 line of the scope's groups carries its group (scope file, RVC_SCOPE).")],
+    code_version="2",
 )
 def product_groups(context: dg.AssetExecutionContext, rvc: RvcConfig, hs_concordance: pd.DataFrame):
-    """HS6 (H0) → automotive product group and BEC stage (parts and components / capital / consumption)."""
+    """HS6 (H0) → product group of the study's scope (RVC_SCOPE file) and BEC stage (parts and components / capital / consumption)."""
+    scope = load_scope(rvc.scope_path or None)
     # Every H0 code the concordance can produce, plus the H0 nomenclature when RVC_REFERENCE has it.
     h0_codes = sorted(set(hs_concordance["to_code"]) | set(load_h0_leaf_codes(rvc.reference_path)))
     bec = load_hs_bec(rvc.reference_path)
-    groups = build_product_groups(h0_codes, bec, hs_concordance)
+    groups = build_product_groups(h0_codes, bec, hs_concordance, scope=scope)
     summary = groups.groupby(["product_group", "bec_stage"], dropna=False).size().rename("hs6_lines").reset_index()
-    yield dg.Output(groups, metadata={"lines_by_group": md_table(summary)})
+    yield dg.Output(groups, metadata={"lines_by_group": md_table(summary), "scope": f"{scope.name} ({scope.source})"})
     yield check_result_from_frame(
-        "automotive_lines_grouped", "product_groups", automotive_without_group(groups), "automotive HS6 lines without a group"
+        "scope_lines_grouped", "product_groups", lines_without_their_group(groups, scope), "scope HS6 lines without their group"
     )
 
 

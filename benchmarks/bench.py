@@ -9,6 +9,11 @@ Usage (from the repository root):
                                [--skip-pipeline] [--skip-plain] [--max-rss-gib 16]
 RVC_REFERENCE (a folder like shared/data/real) gives the generator the full Comtrade+ code lists.
 
+The plain plan has raw, clean and trade_flows. Its trade_flows reads the pipeline's own comtrade_clean and
+the hs_conversion_weights and country_codes of the same run (so both plans reconcile the same table; put
+reference and weights in --stages); with --skip-pipeline it reads the plain clean output with an identity
+weights table and a country table built from the clean table's ISO columns (plain_trade_flows_inputs).
+
 The generated year is cached in benchmarks/.data/ (name keyed by N, year, seed, code lists and generator
 source); each run's warehouses and spill folders go to a fresh /tmp/bench-* folder, removed at the end unless
 --keep. Results: a Markdown table on stdout and benchmarks/.results/<date>-<N>.json. Exit status 1 when a
@@ -52,10 +57,14 @@ PIPELINE_STAGES: tuple[tuple[str, str, bool], ...] = (
 )
 DEFAULT_STAGES = ("raw", "clean")
 # The plain plan's stages (benchmarks/plain_plan.py), by the same names.
-PLAIN_STAGES: tuple[str, ...] = ("raw", "clean")
+PLAIN_STAGES: tuple[str, ...] = ("raw", "clean", "trade_flows")
 # Asset files whose rows are counted after a pipeline stage (<warehouse>/<asset>/<year>.parquet).
 STAGE_OUTPUTS = {"raw": ("comtrade_raw",), "clean": ("comtrade_clean", "comtrade_totals", "comtrade_rejects"),
                  "trade_flows": ("trade_flows",), "country_totals": ("country_totals",)}
+# Stages both plans run from the same generated file, so their row counts must agree exactly. The plain
+# trade_flows starts from the pipeline's own clean table (see run_plain); its count is printed beside the
+# pipeline's on a line of its own.
+AGREEING_STAGES = ("raw", "clean")
 
 
 @dataclass
@@ -69,6 +78,7 @@ class Measurement:
     killed_over_gib: float | None = None
     stderr_tail: str = ""
     rows: dict = field(default_factory=dict)
+    inputs: str = ""  # where a stage's input tables came from, when that is a choice (plain trade_flows)
 
     @property
     def ok(self) -> bool:
@@ -214,17 +224,68 @@ def run_pipeline(stages: list[str], year_file: Path, year: int, work: Path, max_
     return results
 
 
+def derived_trade_flows_inputs(clean: Path, folder: Path) -> tuple[Path, Path]:
+    """Without the pipeline's reference stages: an identity weights table (every non-H0 code of `clean` to
+    itself, weight 1) and a country table from the clean table's own ISO codes (alpha-3 → that ISO3; code 0,
+    W00, WLD → WLD; anything else → no ISO3, set aside like the pipeline's special categories)."""
+    import duckdb
+
+    weights, codes = folder / "identity_hs_conversion_weights.parquet", folder / "clean_country_codes.parquet"
+    con = duckdb.connect()
+    con.execute(f"""COPY (SELECT DISTINCT classification AS from_vintage, cmd_code AS from_code, cmd_code AS to_code,
+                                  1.0 AS weight, 'identity' AS weight_method
+                           FROM read_parquet('{clean}') WHERE classification <> 'H0')
+                    TO '{weights}' (FORMAT parquet, COMPRESSION zstd)""")
+    con.execute(f"""COPY (SELECT code, arg_min(iso3, iso3) AS iso3, NULL::BIGINT AS valid_from, NULL::BIGINT AS valid_to
+                           FROM (SELECT code, CASE WHEN code = '0' OR iso IN ('W00', 'WLD') THEN 'WLD'
+                                                   WHEN regexp_full_match(iso, '[A-Z]{{3}}') THEN iso END AS iso3
+                                 FROM (SELECT reporter_code AS code, reporter_iso AS iso FROM read_parquet('{clean}')
+                                       UNION SELECT partner_code, partner_iso FROM read_parquet('{clean}')))
+                           GROUP BY code)
+                    TO '{codes}' (FORMAT parquet, COMPRESSION zstd)""")
+    con.close()
+    return weights, codes
+
+
+def plain_trade_flows_inputs(work: Path, year: int) -> tuple[list[str], str]:
+    """The plain trade_flows stage's arguments and a note of where they came from.
+
+    With the pipeline run: its own comtrade_clean of the year and the hs_conversion_weights and country_codes
+    of the same run, so both plans start from the same tables. Otherwise (--skip-pipeline, or a pipeline run
+    without the reference and weights stages): the plain clean output with derived_trade_flows_inputs."""
+    warehouse = work / "pipeline" / "warehouse"
+    pipeline = (warehouse / "comtrade_clean" / f"{year}.parquet", warehouse / "hs_conversion_weights.parquet",
+                warehouse / "country_codes.parquet")
+    if all(path.is_file() for path in pipeline):
+        clean, weights, codes = pipeline
+        note = "the pipeline's comtrade_clean, hs_conversion_weights and country_codes"
+    else:
+        clean = work / "plain" / "comtrade_clean.parquet"
+        if not clean.is_file():
+            raise SystemExit(f"plain trade_flows: neither the pipeline's tables ({', '.join(str(p) for p in pipeline)}) "
+                             f"nor the plain clean output {clean} exist; put clean (and, with the pipeline, "
+                             "reference and weights) before trade_flows in --stages.")
+        weights, codes = derived_trade_flows_inputs(clean, work / "plain")
+        note = "the plain comtrade_clean, identity HS weights and codes from its own ISO columns"
+    return ["--input", str(clean), "--weights", str(weights), "--codes", str(codes)], note
+
+
 def run_plain(stages: list[str], year_file: Path, year: int, work: Path, max_rss_gib: float,
               memory_limit: str) -> list[Measurement]:
     out = work / "plain"
     inputs = {"raw": year_file, "clean": out / "comtrade_raw.parquet"}
     results = []
     for stage in [s for s in stages if s in PLAIN_STAGES]:
-        command = [sys.executable, str(REPO_ROOT / "benchmarks" / "plain_plan.py"), stage, "--input", str(inputs[stage]),
+        note = ""
+        if stage == "trade_flows":  # prepared before the measured process: not part of the stage's time
+            arguments, note = plain_trade_flows_inputs(work, year)
+        else:
+            arguments = ["--input", str(inputs[stage])]
+        command = [sys.executable, str(REPO_ROOT / "benchmarks" / "plain_plan.py"), stage, *arguments,
                    "--out", str(out), "--year", str(year), "--memory-limit", memory_limit,
                    "--temp-dir", str(work / "plain" / "duckdb_tmp")]
-        m = Measurement(stage, "plain", command)
-        print(f"plain {stage}: plain_plan.py {stage}", flush=True)
+        m = Measurement(stage, "plain", command, inputs=note)
+        print(f"plain {stage}: plain_plan.py {stage}" + (f" (from {note})" if note else ""), flush=True)
         run_measured(m, dict(os.environ), work / "logs", max_rss_gib)
         if m.ok:
             lines = (work / "logs" / f"plain-{stage}.stdout").read_text().strip().splitlines()
@@ -294,7 +355,8 @@ def rows_agreement(measured: list[Measurement]) -> str | None:
     """Whether both plans put the same number of rows in each table (a check that they did the same work)."""
     by = {(m.plan, m.stage): m.rows for m in measured if m.ok}
     pairs = []
-    for stage, tables in STAGE_OUTPUTS.items():
+    for stage in AGREEING_STAGES:
+        tables = STAGE_OUTPUTS[stage]
         if ("pipeline", stage) in by and ("plain", stage) in by:
             for asset in tables:
                 pairs.append((asset, by[("pipeline", stage)].get(asset), by[("plain", stage)].get(asset.removeprefix("comtrade_"))))
@@ -304,6 +366,19 @@ def rows_agreement(measured: list[Measurement]) -> str | None:
     if differing:
         return "row counts DIFFER: " + "; ".join(differing)
     return "row counts agree: " + ", ".join(f"{a} {p:,}" for a, p, _ in pairs)
+
+
+def trade_flows_rows(measured: list[Measurement]) -> str | None:
+    """Both plans' trade_flows row counts (the plain plan restates the method, so they should be close —
+    equal when both start from the same tables — but it is a yardstick, not a second implementation)."""
+    by = {m.plan: m for m in measured if m.stage == "trade_flows" and m.ok}
+    if not by:
+        return None
+    counts = {plan: m.rows.get("trade_flows") for plan, m in by.items()}
+    text = "trade_flows rows: " + ", ".join(f"{plan} {n:,}" for plan, n in counts.items() if n is not None)
+    if "plain" in by:
+        text += f" (plain plan from {by['plain'].inputs})"
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -349,6 +424,7 @@ def main(argv: list[str] | None = None) -> int:
 
     table = report_table(stages, measured)
     agreement = rows_agreement(measured)
+    flows_rows = trade_flows_rows(measured)
     print()
     print(f"N = {args.rows:,} rows, year {args.year}, seed {args.seed}; {facts['cores']} cores, {facts['ram_gib']} GiB RAM, "
           f"Python {facts['python']}, DuckDB {facts['duckdb']}, Dagster {facts['dagster']}, pandas {facts['pandas']}, "
@@ -356,6 +432,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     if agreement:
         print(agreement)
+    if flows_rows:
+        print(flows_rows)
     for m in measured:
         if not m.ok:
             print(f"\n{m.plan} {m.stage} {_status(m)}")
@@ -363,6 +441,7 @@ def main(argv: list[str] | None = None) -> int:
     result_path = RESULTS_DIR / f"{dt.date.today().isoformat()}-{args.rows}.json"
     result = {"machine": facts, "rows": args.rows, "year": args.year, "seed": args.seed, "stages": stages,
               "generated": generated, "table_markdown": table, "rows_agreement": agreement,
+              "trade_flows_rows": flows_rows,
               "measurements": [{**m.__dict__, "peak_rss_gib": round(m.peak_rss_bytes / GIB, 3)} for m in measured]}
     result_path.write_text(json.dumps(result, indent=2, default=str) + "\n")
     print(f"\nresults: {result_path.relative_to(REPO_ROOT)}")

@@ -1,7 +1,7 @@
 """Pandera schemas of the indicator stage, and the pure helpers its asset checks call.
 
 Belongs here: `indicator_schema` (trade_indicators and va_indicators) and `indicator_panel_schema`
-(indicator_panel); `range_violations`, `missing_indicators`, `non_finite` are re-exported from
+(indicator_panel), whose product_group domain is the active scope's groups (checks/scope.py); `range_violations`, `missing_indicators`, `non_finite` are re-exported from
 assets/transforms/indicators/quality.py (pure, so notebooks can use them). Not here: computing
 indicators, Dagster asset-check wiring.
 """
@@ -23,15 +23,15 @@ from assets.transforms.indicators.common import (
     NOTE_MISSING_ENDPOINT,
     NOTE_MISSING_INPUT,
     NOTE_NEGATIVE_VALUE,
+    NOTE_NO_COUNTRY_TOTAL,
     NOTE_NO_QUANTITY,
     NOTE_NO_REFERENCE,
     NOTE_NOT_REPORTED,
     NOTE_ZERO_DENOMINATOR,
 )
 from assets.transforms.indicators.quality import missing_indicators, non_finite, range_violations
-from assets.transforms.indicators.trade_base import TRADE_GROUPS
 from assets.transforms.indicators.trade_structure import TWO_WAY_SUBTYPES
-from assets.transforms.va_indicators import ACTIVITY_GROUPS
+from checks.scope import active_scope
 
 NOTES = (
     NOTE_ZERO_DENOMINATOR,
@@ -41,8 +41,8 @@ NOTES = (
     NOTE_NO_REFERENCE,
     NOTE_MISSING_ENDPOINT,
     NOTE_NEGATIVE_VALUE,
+    NOTE_NO_COUNTRY_TOTAL,
 )
-PRODUCT_GROUPS = tuple(TRADE_GROUPS) + tuple(ACTIVITY_GROUPS.values())
 
 _CATALOG = load_indicator_catalog()
 _GROWTH_CATALOG = growth_catalog(_CATALOG)
@@ -80,13 +80,20 @@ def _common_checks(catalog: pd.DataFrame) -> list[pa.Check]:
     ]
 
 
+def _group_of_active_scope(groups: pd.Series) -> pd.Series:
+    """The scope is read when the check runs, so a run with RVC_SCOPE=electronics validates its own groups."""
+    return groups.isin(active_scope().indicator_groups)
+
+
 def _columns(indicator_names: pd.Series) -> dict[str, pa.Column]:
     text = pa.Check.str_length(min_value=1)
     return {
         "year": pa.Column("Int64", nullable=False, checks=pa.Check.in_range(1900, 2200)),
         "country": pa.Column(str, nullable=False, checks=text),
         "partner": pa.Column(str, nullable=False, checks=text),
-        "product_group": pa.Column(str, nullable=False, checks=pa.Check.isin(PRODUCT_GROUPS)),
+        "product_group": pa.Column(str, nullable=False, checks=pa.Check(
+            _group_of_active_scope, name="group_of_the_scope",
+            error="product_group must be a trade group or TiVA activity group of the active scope file (RVC_SCOPE)")),
         "indicator": pa.Column(str, nullable=False, checks=pa.Check.isin(sorted(indicator_names))),
         "subtype": pa.Column(str, nullable=True, checks=pa.Check.isin(TWO_WAY_SUBTYPES)),
         "variant": pa.Column(str, nullable=False, checks=text),
@@ -94,6 +101,8 @@ def _columns(indicator_names: pd.Series) -> dict[str, pa.Column]:
                            checks=pa.Check(lambda s: ~np.isinf(s), name="finite_or_nan", error="no inf values")),
         "unit": pa.Column(str, nullable=False, checks=text),
         "note": pa.Column(str, nullable=True, checks=pa.Check.isin(NOTES)),
+        "world_countries": pa.Column("Int64", nullable=True, checks=pa.Check.ge(0)),
+        "world_coverage_share": pa.Column("float64", nullable=True, checks=pa.Check.in_range(0.0, 1.0 + 1e-9)),
     }
 
 

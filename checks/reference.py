@@ -13,7 +13,9 @@ import pandera.pandas as pa
 
 from assets.sources.hs_correlation import RELATIONSHIPS, SOURCE_VINTAGES
 from assets.transforms.hs_conversion import WEIGHT_METHODS
-from assets.transforms.product_groups import BEC_STAGES, OTHER_GROUP, PRODUCT_GROUPS
+from assets.transforms.product_groups import BEC_STAGES
+from assets.transforms.scope import OTHER_GROUP
+from checks.scope import active_scope
 
 HS6_PATTERN = r"^\d{6}$"
 
@@ -71,15 +73,20 @@ def _hs4_is_prefix(frame: pd.DataFrame) -> pd.Series:
 
 
 def _flag_matches_group(frame: pd.DataFrame) -> pd.Series:
-    return frame["is_automotive"] == (frame["product_group"] != OTHER_GROUP)
+    return frame["in_scope"] == (frame["product_group"] != OTHER_GROUP)
+
+
+def _group_of_active_scope(groups: pd.Series) -> pd.Series:
+    return groups.isin(active_scope().reference_groups)
 
 
 product_groups_schema = pa.DataFrameSchema(
     {
         "hs6": pa.Column(str, pa.Check.str_matches(HS6_PATTERN), unique=True),
         "hs4": pa.Column(str, pa.Check.str_matches(r"^\d{4}$")),
-        "product_group": pa.Column(str, pa.Check.isin(PRODUCT_GROUPS)),
-        "is_automotive": pa.Column(bool),
+        "product_group": pa.Column(str, pa.Check(_group_of_active_scope, name="group_of_the_scope",
+                                                 error="product_group must be a group of the active scope file (RVC_SCOPE) or 'other'")),
+        "in_scope": pa.Column(bool),
         "bec_code": pa.Column(str, pa.Check.str_matches(r"^\d{1,3}$"), nullable=True),
         "bec_codes_all": pa.Column(str, pa.Check.str_matches(r"^\d{1,3}(\|\d{1,3})*$"), nullable=True),
         "bec_stage": pa.Column(str, pa.Check.isin(BEC_STAGES)),
@@ -88,9 +95,9 @@ product_groups_schema = pa.DataFrameSchema(
     },
     checks=[
         pa.Check(_hs4_is_prefix, error="hs4 is not the first 4 digits of hs6"),
-        pa.Check(_flag_matches_group, error="is_automotive disagrees with product_group"),
+        pa.Check(_flag_matches_group, error="in_scope disagrees with product_group"),
     ],
     strict=True,
     name="product_groups",
-    description="HS6 (H0) → automotive product group and BEC Rev.4 end-use stage.",
+    description="HS6 (H0) → product group of the study's scope and BEC Rev.4 end-use stage.",
 )

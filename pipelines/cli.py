@@ -57,6 +57,23 @@ def describe_extracts(settings: Settings, out=sys.stdout) -> None:
         rows = {family: sum(e.rows_by_year[year] for e in manifest.files_for_year(year, family)) for family in (COMTRADE, TIVA)}
         files = len(manifest.files_for_year(year, COMTRADE)) + len(manifest.files_for_year(year, TIVA))
         print(f"{year:<6}{rows[COMTRADE]:>15,}{rows[TIVA]:>12,}  {files}", file=out)
+    from pipelines.partitions import partition_year_range
+
+    try:
+        first_year, last_year = partition_year_range(settings)
+    except ValueError as error:  # every extract year before RVC_START_YEAR: say so, list the files below
+        print(f"partition years: none ({error})", file=out)
+        first_year, last_year = settings.start_year, settings.start_year - 1
+    outside = manifest.rows_outside_partitions(first_year, last_year)
+    if outside:
+        print(f"rows outside the partition years {first_year}..{last_year} (no partition reads them as their year):", file=out)
+        for item in outside:
+            fate = (
+                f"quarantined as {item.why} in {item.quarantined_in}'s comtrade_rejects"
+                if item.quarantined_in is not None
+                else "counted only (no run reads them)"
+            )
+            print(f"  {item.source_file}: {item.rows:,} {item.family} row(s) of {item.year} ({item.why}) — {fate}", file=out)
     for title, entries in (
         ("unreadable files (their years are missing from the partitions until fixed)", manifest.unreadable()),
         ("skipped files (no reader reads them)", manifest.skipped()),

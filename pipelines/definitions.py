@@ -30,12 +30,13 @@ def build_resources(settings: Settings) -> dict[str, object]:
             reference_dir=str(settings.reference_dir),
             warehouse_dir=warehouse,
             uses_sample=settings.uses_sample,
-            comtrade_source=os.environ.get("RVC_COMTRADE_SOURCE", "files"),
+            **settings.api.resource_fields(),  # API mode: RVC_COMTRADE_* / RVC_TIVA_* or the RVC_API_CONFIG file
             # Read from the environment at run time; the value never appears in run config or the UI.
             # A key of only whitespace (an empty line in a .env file) is no key; the client strips the rest.
             comtrade_api_key=dg.EnvVar("COMTRADE_API_KEY") if os.environ.get("COMTRADE_API_KEY", "").strip() else None,
             cif_fob_method=os.environ.get("RVC_CIF_FOB_METHOD", "flat"),
             duckdb_memory_limit=settings.duckdb_memory_limit,
+            scope_path=str(settings.scope_path),
         ),
     }
 
@@ -51,6 +52,11 @@ def build_defs(settings: Settings | None = None, resource_overrides: dict[str, o
         schedules=[monthly_refresh, yearly_refresh_march],
         sensors=[extract_files_sensor, comtrade_release_sensor, summary_automation],
         resources=resources,
+        # One process per run: each heavy step already uses every core through DuckDB under its own memory
+        # limit, so running steps side by side would only add their memory bounds up; and a step subprocess
+        # would load this code location a second time (about 1.5 s plus its memory) for every run and step.
+        # A deployment that spreads runs over workers sets its executor there (docs/performance.md).
+        executor=dg.in_process_executor,
     )
 
 

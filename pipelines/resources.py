@@ -6,12 +6,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.settings import extracts_cache_dir
+from pipelines.settings import API_SETTINGS, ApiSettings, extracts_cache_dir
 
-# Japan, the ten ASEAN members and the comparison economies of the first use case (ISO3 → M49).
-DEFAULT_API_REPORTERS = "392,96,116,360,418,458,104,608,702,764,704,156,410,842,276"
-# Automotive headings and engines, plus TOTAL for RCA denominators.
-DEFAULT_API_COMMODITIES = "8702,8703,8704,8706,8707,8708,840733,840734,840820,TOTAL"
+_API_DEFAULTS = ApiSettings()
 
 
 class RvcConfig(dg.ConfigurableResource):
@@ -21,13 +18,33 @@ class RvcConfig(dg.ConfigurableResource):
     reference_dir: str
     warehouse_dir: str
     uses_sample: bool = False
-    comtrade_source: str = "files"  # "files": read RVC_EXTRACTS; "api": download into it first, then read
-    comtrade_api_base_url: str = "https://comtradeapi.un.org"
+    # API mode (pipelines.settings.ApiSettings: environment or RVC_API_CONFIG file). "files": read
+    # RVC_EXTRACTS; "api": download into it first, then read. Codes are comma-separated ISO3 or M49.
+    comtrade_source: str = _API_DEFAULTS.comtrade_source
+    comtrade_api_base_url: str = _API_DEFAULTS.comtrade_api_base_url
     comtrade_api_key: str | None = None  # set from the COMTRADE_API_KEY env var, never logged or stored
-    comtrade_api_reporters: str = DEFAULT_API_REPORTERS
-    comtrade_api_commodities: str = DEFAULT_API_COMMODITIES
+    comtrade_api_reporters: str = _API_DEFAULTS.comtrade_api_reporters
+    comtrade_api_partners: str = _API_DEFAULTS.comtrade_api_partners
+    comtrade_api_commodities: str = _API_DEFAULTS.comtrade_api_commodities
+    comtrade_api_commodity_detail: str = _API_DEFAULTS.comtrade_api_commodity_detail
+    comtrade_api_flows: str = _API_DEFAULTS.comtrade_api_flows
+    tiva_source: str = _API_DEFAULTS.tiva_source
+    tiva_api_base_url: str = _API_DEFAULTS.tiva_api_base_url
+    tiva_api_countries: str = _API_DEFAULTS.tiva_api_countries
+    tiva_api_measures: str = _API_DEFAULTS.tiva_api_measures
+    tiva_api_industries: str = _API_DEFAULTS.tiva_api_industries
+    tiva_api_counterparts: str = _API_DEFAULTS.tiva_api_counterparts
+    api_setting_origins: dict[str, str] = {}  # field -> where its value came from, for error messages
     cif_fob_method: str = "flat"  # or "chapter_median" (assets/transforms/reconciliation.py)
     duckdb_memory_limit: str = "2GB"  # per heavy step; DuckDB spills the rest under <warehouse>/.spill
+    scope_path: str = ""  # the study's scope file (RVC_SCOPE); empty = scopes/automotive.yaml
+
+    def api_setting_name(self, field: str) -> str:
+        """The setting behind an API field, for messages: where its value came from, or how to set it."""
+        if field in self.api_setting_origins:
+            return self.api_setting_origins[field]
+        setting = next(s for s in API_SETTINGS if s.field == field)
+        return f"{setting.env} (or `{setting.key}` in [{setting.section}] of the RVC_API_CONFIG file)"
 
     @property
     def comtrade_dir(self) -> Path:

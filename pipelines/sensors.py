@@ -71,13 +71,19 @@ def extract_files_sensor(context: dg.SensorEvaluationContext, rvc: RvcConfig):
 @dg.sensor(job=yearly_job, minimum_interval_seconds=24 * 3600, default_status=dg.DefaultSensorStatus.STOPPED)
 def comtrade_release_sensor(context: dg.SensorEvaluationContext, rvc: RvcConfig):
     """API mode: reporter-years released or revised since the last look-up launch their year's chain."""
+    from assets.sources.api_selection import api_country_table, comtrade_area_codes, split_codes
     from assets.sources.comtrade_api import ComtradeClient, released_since
 
     if rvc.comtrade_source != "api":
         return dg.SkipReason("Comtrade source is 'files'; set RVC_COMTRADE_SOURCE=api to watch releases")
     client = ComtradeClient(base_url=rvc.comtrade_api_base_url, api_key=rvc.comtrade_api_key, extracts_dir=Path(rvc.extracts_dir))
     keys = yearly_partitions.get_partition_keys()
-    availability = client.data_availability(reporters=rvc.comtrade_api_reporters.split(","), years=[int(k) for k in keys])
+    # Reporters as configured (ISO3 or M49), as the codes valid today (year None).
+    reporters = comtrade_area_codes(
+        split_codes(rvc.comtrade_api_reporters), api_country_table(rvc.reference_path), None,
+        rvc.api_setting_name("comtrade_api_reporters"),
+    )
+    availability = client.data_availability(reporters=reporters, years=[int(k) for k in keys])
     last_seen = {tuple(k.split("|")): v for k, v in json.loads(context.cursor or "{}").items()}
     last_seen = {(reporter, int(year)): date for (reporter, year), date in last_seen.items()}
     fresh = released_since(availability, last_seen)

@@ -1,14 +1,19 @@
 """Where the pipeline reads and writes, resolved from environment variables.
 
 Everything is optional: the defaults make `make demo` run offline on the bundled sample. This module
-holds paths and switches only; no data logic.
+holds paths and switches only; no data logic. API mode's selection (reporters, commodities, TiVA
+countries, ...) comes from the environment or a TOML file named by RVC_API_CONFIG (see ApiSettings);
+turning those codes into the codes each API takes is assets/sources/api_selection.py's job.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import tomllib
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+
+from assets.transforms.scope import DEFAULT_SCOPE_PATH
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_EXTRACTS = REPO_ROOT / "sample" / "extracts"
@@ -30,6 +35,137 @@ def manifest_path(warehouse_dir: Path) -> Path:
     return warehouse_dir / ".cache" / "manifest.json"
 
 
+API_CONFIG_ENV = "RVC_API_CONFIG"
+SOURCES = ("files", "api")
+COMMODITY_DETAILS = ("hs6", "as_given")  # as in assets.sources.api_selection
+# Japan, the ten ASEAN members and the comparison economies of the first use case.
+DEFAULT_COMTRADE_REPORTERS = "JPN,BRN,KHM,IDN,LAO,MYS,MMR,PHL,SGP,THA,VNM,CHN,KOR,USA,DEU"
+# Automotive headings (asked as the HS6 lines within them) and engines, plus TOTAL for RCA denominators.
+DEFAULT_COMTRADE_COMMODITIES = "8702,8703,8704,8706,8707,8708,840733,840734,840820,TOTAL"
+# Gross exports and their domestic and foreign value added, Japan and ASEAN-10, motor vehicles (C29)
+# and all activities (_T), towards every counterpart.
+DEFAULT_TIVA_COUNTRIES = "JPN,BRN,KHM,IDN,LAO,MYS,MMR,PHL,SGP,THA,VNM"
+DEFAULT_TIVA_MEASURES = "EXGR,EXGR_DVA,EXGR_FVA"
+DEFAULT_TIVA_INDUSTRIES = "C29,_T"
+
+
+@dataclass(frozen=True)
+class ApiSetting:
+    """One API-mode setting: its field, environment variable, and key in the RVC_API_CONFIG file."""
+
+    field: str
+    env: str
+    section: str
+    key: str
+
+
+API_SETTINGS: tuple[ApiSetting, ...] = (
+    ApiSetting("comtrade_source", "RVC_COMTRADE_SOURCE", "comtrade", "source"),
+    ApiSetting("comtrade_api_base_url", "RVC_COMTRADE_API_URL", "comtrade", "base_url"),
+    ApiSetting("comtrade_api_reporters", "RVC_COMTRADE_REPORTERS", "comtrade", "reporters"),
+    ApiSetting("comtrade_api_partners", "RVC_COMTRADE_PARTNERS", "comtrade", "partners"),
+    ApiSetting("comtrade_api_commodities", "RVC_COMTRADE_COMMODITIES", "comtrade", "commodities"),
+    ApiSetting("comtrade_api_commodity_detail", "RVC_COMTRADE_COMMODITY_DETAIL", "comtrade", "commodity_detail"),
+    ApiSetting("comtrade_api_flows", "RVC_COMTRADE_FLOWS", "comtrade", "flows"),
+    ApiSetting("tiva_source", "RVC_TIVA_SOURCE", "tiva", "source"),
+    ApiSetting("tiva_api_base_url", "RVC_OECD_API_URL", "tiva", "base_url"),
+    ApiSetting("tiva_api_countries", "RVC_TIVA_COUNTRIES", "tiva", "countries"),
+    ApiSetting("tiva_api_measures", "RVC_TIVA_MEASURES", "tiva", "measures"),
+    ApiSetting("tiva_api_industries", "RVC_TIVA_INDUSTRIES", "tiva", "industries"),
+    ApiSetting("tiva_api_counterparts", "RVC_TIVA_COUNTERPARTS", "tiva", "counterparts"),
+)
+_CHOICES = {"comtrade_source": SOURCES, "tiva_source": SOURCES, "comtrade_api_commodity_detail": COMMODITY_DETAILS}
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """What API mode downloads. Codes are comma-separated text, checked when a run resolves them.
+
+    `origins` maps a field to where its value came from ("RVC_COMTRADE_REPORTERS", or
+    "`reporters` in [comtrade] of <file>"), so an error about a code names the setting to fix.
+    """
+
+    comtrade_source: str = "files"
+    comtrade_api_base_url: str = "https://comtradeapi.un.org"
+    comtrade_api_reporters: str = DEFAULT_COMTRADE_REPORTERS
+    comtrade_api_partners: str = "all"
+    comtrade_api_commodities: str = DEFAULT_COMTRADE_COMMODITIES
+    comtrade_api_commodity_detail: str = "hs6"
+    comtrade_api_flows: str = "M,X"
+    tiva_source: str = "files"
+    tiva_api_base_url: str = "https://sdmx.oecd.org/public/rest"
+    tiva_api_countries: str = DEFAULT_TIVA_COUNTRIES
+    tiva_api_measures: str = DEFAULT_TIVA_MEASURES
+    tiva_api_industries: str = DEFAULT_TIVA_INDUSTRIES
+    tiva_api_counterparts: str = "all"
+    origins: dict[str, str] = field(default_factory=dict)
+
+    def resource_fields(self) -> dict[str, object]:
+        """The RvcConfig fields these settings fill (pipelines.resources.RvcConfig)."""
+        values: dict[str, object] = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "origins"}
+        values["api_setting_origins"] = dict(self.origins)
+        return values
+
+
+def _config_text(value: object, setting: ApiSetting, path: Path) -> str:
+    """A TOML value as setting text: a string, or a list of strings/integers joined by commas."""
+    items = value if isinstance(value, list) else [value]
+    where = f"{path}: `{setting.key}` in [{setting.section}]"
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, str | int):
+            raise ValueError(f"{where} must be text or a list of codes, got {item!r}")
+        if isinstance(item, int) and setting.key == "commodities":
+            raise ValueError(
+                f"{where}: commodity {item!r} is a number; write commodity codes as strings (\"8703\", \"040120\") "
+                "so a leading zero is never lost"
+            )
+    return ",".join(str(item) for item in items)
+
+
+def _read_api_config(path: Path) -> dict[str, tuple[str, str]]:
+    """{field: (text, origin)} from the RVC_API_CONFIG TOML file; unknown sections or keys are refused."""
+    if not path.is_file():
+        raise ValueError(f"{API_CONFIG_ENV} names {path}, which is not a file. Point it at a TOML file (see README, API mode) or unset it.")
+    try:
+        content = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{path} ({API_CONFIG_ENV}) is not valid TOML: {exc}") from None
+    by_key = {(s.section, s.key): s for s in API_SETTINGS}
+    found: dict[str, tuple[str, str]] = {}
+    for section, table in content.items():
+        if not isinstance(table, dict) or section not in {s.section for s in API_SETTINGS}:
+            raise ValueError(f"{path}: unexpected top-level entry {section!r}; expected the tables [comtrade] and [tiva]")
+        for key, value in table.items():
+            setting = by_key.get((section, key))
+            if setting is None:
+                known = ", ".join(s.key for s in API_SETTINGS if s.section == section)
+                # A key in a file would end up in backups and commits: credentials come from the environment only.
+                secret = " (the API key is read from the environment only: COMTRADE_API_KEY)" if "key" in key.lower() else ""
+                raise ValueError(f"{path}: unknown key {key!r} in [{section}]{secret}; known keys: {known}")
+            found[setting.field] = (_config_text(value, setting, path), f"`{key}` in [{section}] of {path}")
+    return found
+
+
+def load_api_settings(env: dict[str, str] | os._Environ) -> ApiSettings:
+    """API settings: defaults, overridden by the RVC_API_CONFIG file, overridden by the environment.
+
+    Raises ValueError naming the file or variable for a missing or invalid file, an unknown key, or a
+    source/detail switch outside its choices.
+    """
+    config = env.get(API_CONFIG_ENV)
+    chosen = _read_api_config(Path(config).expanduser()) if config else {}
+    for setting in API_SETTINGS:
+        if (env.get(setting.env) or "").strip():
+            chosen[setting.field] = (env[setting.env].strip(), setting.env)
+    values = {name: text.strip() for name, (text, _origin) in chosen.items()}
+    for name, choices in _CHOICES.items():
+        if name in values:
+            values[name] = values[name].lower()
+            if values[name] not in choices:
+                raise ValueError(f"{chosen[name][1]} must be one of {', '.join(choices)}, got {chosen[name][0]!r}")
+    return ApiSettings(**values, origins={name: origin for name, (_text, origin) in chosen.items()})
+
+
 @dataclass(frozen=True)
 class Settings:
     extracts_dir: Path
@@ -38,6 +174,9 @@ class Settings:
     start_year: int
     uses_sample: bool
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    api: ApiSettings = field(default_factory=ApiSettings)
+    # The study's scope file (product groups, focus countries, regions): README "Scope".
+    scope_path: Path = DEFAULT_SCOPE_PATH
 
     @property
     def comtrade_dir(self) -> Path:
@@ -57,7 +196,8 @@ class Settings:
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    """Read RVC_EXTRACTS, RVC_WAREHOUSE, RVC_REFERENCE, RVC_START_YEAR and RVC_DUCKDB_MEMORY_LIMIT (all optional)."""
+    """Read RVC_EXTRACTS, RVC_WAREHOUSE, RVC_REFERENCE, RVC_START_YEAR, RVC_DUCKDB_MEMORY_LIMIT, RVC_SCOPE and the
+    API settings (`load_api_settings`); all optional."""
     env = os.environ if environ is None else environ
     extracts = Path(env["RVC_EXTRACTS"]).expanduser() if env.get("RVC_EXTRACTS") else SAMPLE_EXTRACTS
     warehouse = Path(env.get("RVC_WAREHOUSE") or "warehouse").expanduser()
@@ -72,4 +212,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         start_year=int(start_text),
         uses_sample=not env.get("RVC_EXTRACTS"),
         duckdb_memory_limit=env.get("RVC_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT,
+        api=load_api_settings(env),
+        scope_path=Path(env["RVC_SCOPE"]).expanduser().resolve() if env.get("RVC_SCOPE") else DEFAULT_SCOPE_PATH,
     )

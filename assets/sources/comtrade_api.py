@@ -33,7 +33,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -284,6 +284,52 @@ def plan_queries(
     return _plan(normalise_query(reporters, years, partners, commodities, flows), cap)
 
 
+@dataclass(frozen=True)
+class QueryProgress:
+    """One planned query done: the `index`-th of `total`, its records, seconds spent, and how it was answered.
+
+    `downloaded` counts the answers fetched now, `reused` those already saved by an earlier run, and
+    `parts` the files the query ended as (more than one when a truncated answer was split).
+    """
+
+    index: int
+    total: int
+    query: ComtradeQuery
+    rows: int
+    elapsed_s: float
+    downloaded: int
+    reused: int
+    parts: int
+
+    def line(self, area_labels: Mapping[str, str] | None = None) -> str:
+        """The progress line for logs: n of N, reporters/years/flows, rows, elapsed, how answered."""
+        labels = area_labels or {}
+
+        def areas(codes: Sequence[str] | None) -> str:
+            if codes is None:
+                return "all"
+            shown = [f"{labels[c]} ({c})" if c in labels else c for c in codes[:5]]
+            return ", ".join(shown) + (f" and {len(codes) - 5} more" if len(codes) > 5 else "")
+
+        how = "saved earlier, not asked again" if not self.downloaded else f"downloaded {self.downloaded} answer(s)"
+        if self.parts > 1:
+            how += f", split into {self.parts} parts after a truncated answer"
+        commodities = self.query.commodities
+        return (
+            f"Comtrade query {self.index} of {self.total}: reporter {areas(self.query.reporters)}, year "
+            f"{_label(self.query.years)}, flow {','.join(self.query.flows)}, partners {areas(self.query.partners)}, "
+            f"{len(commodities)} commodit{'y' if len(commodities) == 1 else 'ies'} ({_label(commodities)}) — "
+            f"{self.rows:,} rows in {self.elapsed_s:.1f} s ({how})"
+        )
+
+
+Progress = Callable[[QueryProgress], None]
+
+
+def _log_progress(progress: QueryProgress) -> None:
+    LOGGER.info(progress.line())
+
+
 def _truncated_path(dest: Path) -> Path:
     return dest.with_name(dest.name + TRUNCATED_SUFFIX)
 
@@ -331,6 +377,15 @@ def _parse_release(text: str) -> datetime:
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """A complete saved answer: its file, its record count, and whether an earlier run had saved it."""
+
+    path: Path
+    records: int
+    reused: bool
 
 
 class ComtradeClient:
@@ -413,18 +468,30 @@ class ComtradeClient:
         records = counts["records"] if "records" in counts else _record_count(dest, what)
         return fetched, records
 
-    def download(self, queries: Iterable[ComtradeQuery], *, refresh: bool = False) -> list[Path]:
+    def download(
+        self, queries: Iterable[ComtradeQuery], *, refresh: bool = False, progress: Progress | None = _log_progress
+    ) -> list[Path]:
         """Ask each query (splitting truncated answers), save every answer; return the complete files.
 
         Files already on disk with their sidecar are not asked again unless `refresh=True`. The
-        returned paths are the untruncated answers, in query order then split order.
+        returned paths are the untruncated answers, in query order then split order. After each
+        query `progress` receives a QueryProgress (default: its line logged at INFO on rvc.http.comtrade).
         """
+        planned = list(queries)
         paths: list[Path] = []
-        for query in queries:
-            paths.extend(self._download_query(query, refresh))
+        for index, query in enumerate(planned, start=1):
+            started = time.monotonic()
+            answers = self._download_query(query, refresh)
+            paths.extend(answer.path for answer in answers)
+            if progress is not None:
+                progress(QueryProgress(
+                    index=index, total=len(planned), query=query, rows=sum(a.records for a in answers),
+                    elapsed_s=time.monotonic() - started, downloaded=sum(not a.reused for a in answers),
+                    reused=sum(a.reused for a in answers), parts=len(answers),
+                ))
         return paths
 
-    def _download_query(self, query: ComtradeQuery, refresh: bool) -> list[Path]:
+    def _download_query(self, query: ComtradeQuery, refresh: bool) -> list[_Answer]:
         dest = file_in_folder(self.api_dir, query.file_name())
         truncated = _truncated_path(dest)
         if truncated.is_file() and read_sidecar(truncated) is not None:
@@ -437,7 +504,7 @@ class ComtradeClient:
         )
         cap_used = int(fetched.params.get("maxRecords", self.cap))
         if records < cap_used:
-            return [dest]
+            return [_Answer(dest, records, fetched.from_cache)]
 
         # The answer reached the cap: probably cut off. Keep it aside, never among the complete answers.
         dest.replace(truncated)
@@ -448,7 +515,7 @@ class ComtradeClient:
         )
         return self._split_and_download(query, truncated, refresh)
 
-    def _split_and_download(self, query: ComtradeQuery, truncated: Path, refresh: bool) -> list[Path]:
+    def _split_and_download(self, query: ComtradeQuery, truncated: Path, refresh: bool) -> list[_Answer]:
         parts = query.split()
         if not parts:
             advice = "list the partners or narrower commodity codes explicitly."
@@ -461,7 +528,7 @@ class ComtradeClient:
                 f"{'open' if query.partners is None else 'one'}). The answer is kept at {truncated}. "
                 f"What to do: {advice}"
             )
-        return [path for part in parts for path in self._download_query(part, refresh)]
+        return [answer for part in parts for answer in self._download_query(part, refresh)]
 
     def fetch_annual(
         self,
@@ -472,10 +539,15 @@ class ComtradeClient:
         flows: Iterable[str] = ("M", "X"),
         *,
         refresh: bool = False,
+        progress: Progress | None = _log_progress,
     ) -> list[Path]:
-        """Plan queries under this mode's cap for the selection, download them; return the saved files."""
+        """Plan queries under this mode's cap for the selection, download them; return the saved files.
+
+        `commodities` go to `cmdCode` exactly as given (HS6 lines, TOTAL, ...): expanding headings into
+        their HS6 lines is the caller's choice (assets.sources.api_selection.commodity_codes).
+        """
         queries = plan_queries(reporters, years, partners, commodities, flows, self.cap)
-        return self.download(queries, refresh=refresh)
+        return self.download(queries, refresh=refresh, progress=progress)
 
     def data_availability(
         self,

@@ -158,7 +158,7 @@ def sniff_file(path: Path) -> FileSniff:
         return FileSniff("parquet", gzipped, header=tuple(_parquet_columns(path, gzipped)))
     if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
         return FileSniff("json", gzipped, json_document=_load_json(path))
-    return _sniff_delimited(path, head, at_end, gzipped)
+    return sniff_delimited_head(path, head, at_end, gzipped)
 
 
 def _parquet_columns(path: Path, gzipped: bool) -> list[str]:
@@ -201,7 +201,15 @@ def _decode_head(head: bytes, at_end: bool) -> tuple[str, str]:
     raise AssertionError("latin-1 decodes any byte")
 
 
-def _sniff_delimited(path: Path, head: bytes, at_end: bool, gzipped: bool) -> FileSniff:
+def sniff_delimited_head(path: Path, head: bytes, at_end: bool, gzipped: bool) -> FileSniff:
+    """The sniff of delimited text from its first bytes (`at_end`: they are the whole content): encoding,
+    delimiter, header and the first data row's width. RvcInputError when there is no header line to read."""
+    if not at_end and b"\n" not in head:
+        raise RvcInputError(
+            f"{path}: the first {len(head) >> 20} MiB hold no line break, so there is no header row; expected "
+            "delimited text (a header row, then one record per line). Check that this is a Comtrade extract "
+            "(not a binary file or a page saved under a .csv name) and download it again."
+        )
     text, encoding = _decode_head(head, at_end)
     first_line = text.split("\n", 1)[0]
     if first_line.count("\t") and first_line.count("\t") >= first_line.count(","):
@@ -211,8 +219,15 @@ def _sniff_delimited(path: Path, head: bytes, at_end: bool, gzipped: bool) -> Fi
     else:
         delimiter = ","
     records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = tuple(name.strip() for name in next(records, []))
-    first_row = next(records, None)
+    try:
+        header = tuple(name.strip() for name in next(records, []))
+        first_row = next(records, None)
+    except csv.Error as error:  # e.g. a field longer than the csv module's limit (128 KiB) in the header
+        raise RvcInputError(
+            f"{path}: the header row or first data row cannot be parsed as delimited text ({error}); expected a "
+            "header row of column names, then one record per line. Check that this is a Comtrade extract and "
+            "download it again."
+        ) from error
     return FileSniff(
         "csv",
         gzipped,
@@ -250,9 +265,35 @@ def _api_envelope_records(path: Path, document: Any) -> list[Any]:
     )
 
 
+def _require_count_matches(path: Path, document: dict) -> None:
+    """The envelope's `count` is the number of records the API sent (it equals len(data) in every real
+    response we hold): a different length means the response was cut, merged or edited after download, and
+    which records are missing cannot be told. An envelope without `count` (hand-made files) is not judged."""
+    if "count" not in document or document["count"] is None:
+        return
+    count, records = document["count"], len(document["data"])
+    whole = isinstance(count, int) and not isinstance(count, bool)
+    if isinstance(count, str) and count.strip().isdigit():
+        count, whole = int(count), True
+    if not whole:
+        raise RvcInputError(
+            f"{path}: the API envelope's `count` is {document['count']!r}, not a whole number of records; expected "
+            "an unedited Comtrade+ API response. Fetch the file again."
+        )
+    if count != records:
+        raise RvcInputError(
+            f"{path}: the API envelope says `count` {count} but `data` holds {records} record(s): the response was "
+            "cut or edited after download, so records may be missing. Fetch the file again (or delete it)."
+        )
+
+
 def api_envelope_records(path: Path, sniff: FileSniff) -> list[Any]:
-    """The records of a sniffed plus_api_json file (validated: no API error, `data` is a list)."""
-    return _api_envelope_records(path, sniff.json_document)
+    """The records of a sniffed plus_api_json file (validated: no API error, `data` is a list, as long as `count`
+    says). Recognising the layout (`layout_of`) does not judge `count`, so a cut response is still classified
+    as a Comtrade file and reported as an unreadable one, not skipped as something else."""
+    records = _api_envelope_records(path, sniff.json_document)
+    _require_count_matches(path, sniff.json_document)
+    return records
 
 
 def _unrecognised(path: Path, columns: tuple[str, ...], why: str = "") -> RvcInputError:
@@ -343,32 +384,18 @@ def column_mapping(path: Path, columns: tuple[str, ...] | list[str], layout: str
 _TRAILING_FIELD = "__trailing_field__"
 
 
-def _read_delimited(path: Path, sniff: FileSniff, website: bool) -> pa.Table:
-    names = list(sniff.header) + ([_TRAILING_FIELD] if website else [])
-    table = None
-    for encoding in TEXT_ENCODINGS[TEXT_ENCODINGS.index(sniff.encoding or "utf-8") :]:
-        try:
-            table = _arrow_csv(path, sniff, names, encoding, use_threads=True)
-        except pa.ArrowInvalid as error:
-            if "UTF8" in str(error) and encoding == "utf-8":
-                continue  # the head was UTF-8 (or ASCII), a later row is not: read again as Windows-1252
-            raise RvcInputError(f"{path}: cannot parse as delimited text ({error}); re-download the file.") from error
-        except UnicodeDecodeError:
-            continue
-        except (OSError, EOFError) as error:
-            raise _stream_failure(path, error, encoding, 0) from error
-        break
-    assert table is not None, "latin-1 decodes any byte"
-    if website:
-        stray = pc.not_equal(table[_TRAILING_FIELD], "")
-        if pc.any(stray).as_py():
-            row = pc.index(stray, True).as_py() + 1
-            raise RvcInputError(
-                f"{path}: data row {row} has a value after the last header column; a Comtrade+ website CSV "
-                "ends each row with an empty field. Re-download the file."
-            )
-        table = table.drop_columns([_TRAILING_FIELD])
-    return table
+def _read_delimited(path: Path, sniff: FileSniff, layout: str) -> pa.Table:
+    """The whole file as one text table: its streamed batches (`consume_delimited`) concatenated, so reading a
+    file whole applies the same rules as caching it — a cut last line is refused, a long row grows the block,
+    a later non-UTF-8 row switches the encoding."""
+
+    def concatenate(batches: Iterator[pa.RecordBatch]) -> pa.Table:
+        tables = [pa.Table.from_batches([batch]) for batch in batches]
+        if tables:
+            return pa.concat_tables(tables)
+        return pa.table({name: pa.array([], pa.string()) for name in sniff.header})
+
+    return consume_delimited(path, sniff, layout, concatenate)
 
 
 def _csv_options(
@@ -400,25 +427,6 @@ def _bad_row_error(path: Path, bad_rows: list[Any]) -> RvcInputError:
         f"{path}: {where} has {row.actual_columns} fields where the header has {row.expected_columns} "
         f"(row text: {row.text[:200]!r}); {len(bad_rows)} such row(s). Fix or re-download the file."
     )
-
-
-def _arrow_csv(path: Path, sniff: FileSniff, names: list[str], encoding: str, use_threads: bool) -> pa.Table:
-    bad_rows: list[Any] = []
-
-    def keep_bad_row(row: Any) -> str:
-        bad_rows.append(row)
-        return "skip"
-
-    options = _csv_options(sniff, names, encoding, use_threads, keep_bad_row)
-    with pa.input_stream(str(path), compression="gzip" if sniff.gzipped else None) as stream:
-        table = pa_csv.read_csv(
-            stream, read_options=options[0], parse_options=options[1], convert_options=options[2]
-        )
-    if bad_rows:
-        if use_threads and bad_rows[0].number is None:
-            return _arrow_csv(path, sniff, names, encoding, use_threads=False)  # again, to name the line
-        raise _bad_row_error(path, bad_rows)
-    return table
 
 
 # ---------------------------------------------------------------------------------------------- rows as text, streamed
@@ -479,6 +487,7 @@ def stream_delimited(
     # Single-threaded conversion: the bad-row handler then knows the line number.
     options = _csv_options(sniff, names, encoding, False, keep_bad_row, block_size or STREAM_BLOCK_SIZE, include_columns)
     rows_done = 0
+    tracked: _TailTracking | None = None
     try:
         with pa.input_stream(str(path), compression="gzip" if sniff.gzipped else None) as stream:
             tracked = _TailTracking(stream)
@@ -502,9 +511,12 @@ def stream_delimited(
     except (RvcInputError, GeneratorExit):
         raise
     except (pa.ArrowException, OSError, EOFError, UnicodeDecodeError) as error:
+        if isinstance(error, pa.ArrowInvalid) and "skip initial" in str(error) and tracked and not tracked.saw_newline:
+            return  # the header alone, without a line break (sniff_file requires one within 1 MiB otherwise): no rows
         raise _stream_failure(path, error, encoding, rows_done) from error
     if bad_rows:
         raise _bad_row_error(path, bad_rows)
+    assert tracked is not None
     if rows_done and tracked.saw_newline and tracked.last_byte not in (b"\n", b"\r"):
         raise RvcInputError(
             f"{path}: the last line (data row {rows_done}) has no line terminator while every other line has one: the "
@@ -640,7 +652,7 @@ def read_source_text(path: Path, sniff: FileSniff, layout: str) -> pa.Table:
         return _read_api_json(path, sniff)
     if sniff.container == "parquet":
         return _read_parquet(path, sniff)
-    return _read_delimited(path, sniff, website=layout == "plus_website_csv")
+    return _read_delimited(path, sniff, layout)
 
 
 # The public reading functions live in comtrade_readers (which imports this module); callers written against

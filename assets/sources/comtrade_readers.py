@@ -10,12 +10,14 @@ small files.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import uuid
 from collections import deque
 from collections.abc import Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -414,11 +416,33 @@ def _cache_metadata(cache_file: Path) -> dict[bytes, bytes] | None:
 
 # Same value on every row of a file: added per row group when it is written, not held per pending row.
 _FILE_CONSTANT_COLUMNS = ("source_sha256", "source_layout")
+_LOCATION_COLUMNS = ("source_file", "api_query", "retrieved_at")
+
+
+@dataclass(frozen=True)
+class FileLocation:
+    """Where an extract sits (source_file, relative to the extracts folder) and how it was fetched (api_query,
+    retrieved_at from its query sidecar): the location provenance of its rows, which is not part of its content."""
+
+    source_file: str
+    api_query: str | None = None
+    retrieved_at: str | None = None
+
+    def digest(self) -> str:
+        text = json.dumps([self.source_file, self.api_query, self.retrieved_at], ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def columns(self) -> dict[str, str | None]:
+        return {"source_file": self.source_file, "api_query": self.api_query, "retrieved_at": self.retrieved_at}
 CONVERT_THREADS = 2  # this machine has 2 cores; more threads only hold more batches in memory
 
 
-def _write_cache(batches: Iterator[pa.Table | pa.RecordBatch], layout: str, path: Path, sha256: str, cache_file: Path) -> None:
-    """Type each text batch and append it to a temporary Parquet file, renamed into place when complete."""
+def _write_cache(
+    batches: Iterator[pa.Table | pa.RecordBatch], layout: str, path: Path, sha256: str, cache_file: Path,
+    location: FileLocation | None = None,
+) -> None:
+    """Type each text batch and append it to a temporary Parquet file, renamed into place when complete.
+    With `location`, the location columns carry it (else they stay null)."""
     schema = COMTRADE_RAW_ARROW_SCHEMA.with_metadata(
         {_CACHE_VERSION_KEY: PARSER_VERSION.encode(), _CACHE_LAYOUT_KEY: layout.encode()}
     )
@@ -429,6 +453,9 @@ def _write_cache(batches: Iterator[pa.Table | pa.RecordBatch], layout: str, path
         for name in _FILE_CONSTANT_COLUMNS:
             position = COMTRADE_RAW_ARROW_SCHEMA.get_field_index(name)
             rows = rows.add_column(position, COMTRADE_RAW_ARROW_SCHEMA.field(name), _constant(constants[name], rows.num_rows))
+        for name, value in (location.columns().items() if location is not None else ()):
+            position = rows.schema.get_field_index(name)
+            rows = rows.set_column(position, COMTRADE_RAW_ARROW_SCHEMA.field(name), _constant(value, rows.num_rows))
         writer.write_table(rows.replace_schema_metadata(schema.metadata), row_group_size=CACHE_ROW_GROUP_ROWS)
 
     try:
@@ -466,31 +493,37 @@ def _write_cache(batches: Iterator[pa.Table | pa.RecordBatch], layout: str, path
         temporary.unlink(missing_ok=True)
 
 
-def _convert_to_cache(path: Path, sha256: str, cache_file: Path) -> None:
+def _convert_to_cache(path: Path, sha256: str, cache_file: Path, location: FileLocation | None = None) -> None:
     sniff = sniff_file(path)
     layout = layout_of(path, sniff)
     if sniff.container == "csv":
-        consume_delimited(path, sniff, layout, lambda batches: _write_cache(batches, layout, path, sha256, cache_file))
+        consume_delimited(path, sniff, layout, lambda batches: _write_cache(batches, layout, path, sha256, cache_file, location))
     elif sniff.container == "parquet":
-        _write_cache(stream_parquet(path, sniff), layout, path, sha256, cache_file)
+        _write_cache(stream_parquet(path, sniff), layout, path, sha256, cache_file, location)
     else:  # API responses are small JSON documents, already parsed whole by the sniff
-        _write_cache(iter([read_source_text(path, sniff, layout)]), layout, path, sha256, cache_file)
+        _write_cache(iter([read_source_text(path, sniff, layout)]), layout, path, sha256, cache_file, location)
 
 
-def cache_comtrade_file(path: Path, sha256: str, cache_dir: Path) -> Path:
+def cache_comtrade_file(path: Path, sha256: str, cache_dir: Path, location: FileLocation | None = None) -> Path:
     """Convert one Comtrade extract once into `<cache_dir>/<sha256>.parquet` in the `comtrade_raw` contract.
 
     Streams the file in batches (memory bounded by the batch size, not the file size) and writes Parquet
     (zstd, row groups of CACHE_ROW_GROUP_ROWS) through a temporary file. `sha256` is the file's content hash
-    (`file_sha256`) and fills source_sha256; source_file, api_query and retrieved_at stay null (they are where
-    the file sits, set at read time). A valid cache file of this parser version is reused as it is.
+    (`file_sha256`) and fills source_sha256. Without `location`, source_file, api_query and retrieved_at stay
+    null (they are where the file sits, set at read time). With it they are filled, and the cache is
+    `<sha256>.<location digest>.parquet`: a year held by this file alone is then the cache file as it is (the
+    raw asset copies it instead of rewriting 15 M rows); the same file elsewhere is converted again.
+    A valid cache file of this parser version is reused as it is.
     Raises RvcInputError naming the file (and the row when known) for unreadable content.
     """
     path, cache_dir = Path(path), Path(cache_dir)
-    cache_file = cache_dir / f"{sha256}.parquet"
+    cache_file = cache_dir / (f"{sha256}.parquet" if location is None else f"{sha256}.{location.digest()}.parquet")
     if _cache_metadata(cache_file) is None:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        _convert_to_cache(path, sha256, cache_file)
+        if location is None:
+            _convert_to_cache(path, sha256, cache_file)
+        else:
+            _convert_to_cache(path, sha256, cache_file, location=location)
     return cache_file
 
 

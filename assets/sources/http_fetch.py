@@ -54,6 +54,18 @@ _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9_.\-]")
 # No answer at all: refused or dropped connection, DNS failure, connect/read timeout, body cut off.
 _TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
+class RvcSourceNotFound(RvcSourceError):
+    """The source answered HTTP 404: no such resource (an SDMX data query: no observation matches).
+
+    `excerpt` holds the start of the answer (secrets redacted), so a caller can tell "no data for
+    this selection" from a wrong path.
+    """
+
+    def __init__(self, message: str, excerpt: str) -> None:
+        super().__init__(message)
+        self.excerpt = excerpt
+
+
 Sleep = Callable[[float], None]
 Clock = Callable[[], datetime]
 
@@ -324,10 +336,11 @@ def _get_with_retries(
             excerpt = _excerpt(response, secrets)
             status = response.status_code
             if status < 500 and status not in _RETRY_STATUSES:
-                raise RvcSourceError(
+                message = (
                     f"GET {shown_url} answered HTTP {status} (not retried: the request itself was "
                     f"refused): {excerpt!r}. What to do: {_hint_for(status)}."
                 )
+                raise RvcSourceNotFound(message, excerpt) if status == 404 else RvcSourceError(message)
             retry_after = parse_retry_after(response.headers.get("Retry-After"), clock())
             last = _Attempt(status, excerpt, retry_after)
             if retry_after is not None and retry_after > policy.max_retry_after_s:

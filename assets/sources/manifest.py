@@ -14,11 +14,14 @@ others; a torn or unreadable manifest.json is treated as empty and rebuilt.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -28,22 +31,28 @@ import pyarrow.compute as pc
 from assets.errors import RvcInputError
 from assets.files import write_bytes_atomically
 from assets.sources.comtrade_layouts import (
-    open_content,
+    GZIP_MAGIC,
+    sniff_delimited_head,
     column_mapping,
     consume_delimited,
+    is_gzipped,
     layout_of,
+    plus_key,
     read_source_text,
     sniff_file,
     stream_parquet,
 )
 from assets.sources.comtrade_readers import PARSER_VERSION, QUERY_SIDECAR_SUFFIX, is_comtrade_file_name, whole_years
 from assets.sources.extract_inventory import file_sha256
+from assets.sources.year_range import YEAR_IMPLAUSIBLE, is_plausible_year
 
 COMTRADE, TIVA, SKIPPED = "comtrade", "tiva", "skipped"
 FAMILIES = (COMTRADE, TIVA, SKIPPED)
 MANIFEST_FILE_NAME = "manifest.json"
+# Why rows of a readable file belong to no partition (RowsOutsidePartitions.why).
+BEFORE_FIRST_YEAR, AFTER_LAST_YEAR = "before_first_partition_year", "after_last_partition_year"
 # Bump when the classification or counting rules change: every entry is then computed again.
-MANIFEST_VERSION = f"3/comtrade-parser-{PARSER_VERSION}"  # 2: broken files keep the years of their readable rows; 3: files anywhere, by content
+MANIFEST_VERSION = f"4/comtrade-parser-{PARSER_VERSION}"  # 2: broken files keep the years of their readable rows; 3: files anywhere, by content; 4: also gzips cut within their first MiB, JSON count checked
 
 
 @dataclass(frozen=True)
@@ -71,20 +80,66 @@ class ManifestEntry:
 
 
 @dataclass(frozen=True)
+class RowsOutsidePartitions:
+    """Rows of one year of one readable file that no partition reads.
+
+    `why` is YEAR_IMPLAUSIBLE (outside year_range's plausible years: never a partition), BEFORE_FIRST_YEAR
+    or AFTER_LAST_YEAR (a plausible year outside RVC_START_YEAR..RVC_END_YEAR). `quarantined_in` is the
+    partition whose Comtrade run puts the rows into comtrade_rejects (reason YEAR_IMPLAUSIBLE), None when
+    none does (the rows are then only counted and named).
+    """
+
+    source_file: str
+    family: str
+    year: int
+    rows: int
+    why: str
+    quarantined_in: int | None
+
+
+@dataclass(frozen=True)
 class Manifest:
     extracts_dir: Path
     entries: list[ManifestEntry]
 
     def years(self, family: str | None = None) -> list[int]:
-        """Years with at least one row (of `family` when given), ascending. An unreadable file's years count
-        too, so the partitions it would feed exist and fail naming it rather than silently lacking it."""
+        """Plausible years (year_range) with at least one row (of `family` when given), ascending. An unreadable
+        file's years count too, so the partitions it would feed exist and fail naming it rather than silently
+        lacking it. Implausible years (2099 in a 2017 file) never make a partition: see rows_outside_partitions."""
         return sorted({
             year
             for entry in self.entries
             if family is None or entry.family == family
             for year, rows in entry.rows_by_year.items()
-            if rows > 0
+            if rows > 0 and is_plausible_year(year)
         })
+
+    def quarantine_year(self, entry: ManifestEntry, first_year: int, last_year: int) -> int | None:
+        """The partition whose Comtrade run quarantines `entry`'s rows of implausible years: the earliest year of
+        the file within first_year..last_year. None when the file has no such rows, or no year in the range."""
+        if entry.family != COMTRADE or not entry.readable:
+            return None
+        if all(is_plausible_year(year) for year in entry.rows_by_year):
+            return None
+        return min((year for year in entry.rows_by_year if first_year <= year <= last_year), default=None)
+
+    def rows_outside_partitions(self, first_year: int, last_year: int) -> list[RowsOutsidePartitions]:
+        """Rows of readable files whose year no partition of first_year..last_year reads, by file and year.
+        (Unreadable files are not here: their errors name them.)"""
+        found = []
+        for entry in sorted(self.entries, key=lambda e: e.source_file):
+            if not entry.readable:
+                continue
+            quarantine = self.quarantine_year(entry, first_year, last_year)
+            for year, rows in sorted(entry.rows_by_year.items()):
+                if rows <= 0 or (first_year <= year <= last_year and is_plausible_year(year)):
+                    continue
+                if not is_plausible_year(year):
+                    why, where = YEAR_IMPLAUSIBLE, quarantine
+                else:
+                    why, where = (BEFORE_FIRST_YEAR if year < first_year else AFTER_LAST_YEAR), None
+                found.append(RowsOutsidePartitions(entry.source_file, entry.family, year, rows, why, where))
+        return found
 
     def files_for_year(self, year: int, family: str) -> list[ManifestEntry]:
         """Readable files of `family` holding rows of `year`, by source_file."""
@@ -166,33 +221,107 @@ def comtrade_rows_by_year(path: Path) -> tuple[str, dict[int, int]]:
     return layout, counted
 
 
+def _decompressed_prefix(path: Path, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+    """The file's bytes, un-gzipped when its content is gzip, as far as they go: a cut or damaged gzip stream
+    ends the iteration where it breaks instead of raising, so the rows before the break can still be counted."""
+    with open(path, "rb") as raw:
+        if raw.read(2) != GZIP_MAGIC:
+            raw.seek(0)
+            while chunk := raw.read(chunk_size):
+                yield chunk
+            return
+        raw.seek(0)
+        inflate = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        while chunk := raw.read(chunk_size):
+            try:
+                data = inflate.decompress(chunk)
+            except zlib.error:
+                return
+            if data:
+                yield data
+            if inflate.eof:
+                return
+
+
+def _text_lines(chunks: Iterator[bytes], encoding: str) -> Iterator[str]:
+    """Lines of a byte stream for csv.reader, decoded incrementally (a file object opened with newline="" would
+    give the same lines); a partial last line is kept."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    pending = ""
+    for chunk in chunks:
+        pending += decoder.decode(chunk)
+        cut = pending.rfind("\n") + 1
+        if cut:
+            yield from io.StringIO(pending[:cut], newline="")
+            pending = pending[cut:]
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        yield from io.StringIO(pending, newline="")
+
+
 def years_despite_errors(path: Path) -> dict[int, int]:
     """{year: rows} of the rows that do parse in a delimited Comtrade file that cannot be read whole (a malformed
-    row, a cut gzip), so its failure lands on the partitions of the years it holds instead of on none or all.
-    Python's csv module, one row at a time: slow, but only for broken files. {} when even that fails."""
+    row, a cut or damaged gzip, even one cut within its first MiB), so its failure lands on the partitions of the
+    years it holds instead of on none or all. Python's csv module, one row at a time: slow, but only for broken
+    files. {} when even that fails."""
     counts: Counter[int] = Counter()
     try:
-        sniff = sniff_file(path)
+        if (json_years := _api_response_years(path)) is not None:
+            return json_years
+        head = b""
+        for chunk in _decompressed_prefix(path):
+            head += chunk
+            if len(head) >= (1 << 20):
+                break
+        sniff = sniff_delimited_head(path, head, at_end=len(head) < (1 << 20), gzipped=is_gzipped(path))
         layout = layout_of(path, sniff)
-        if sniff.container != "csv":
-            return {}
         mapping = column_mapping(path, sniff.header, layout)
         year_column = next(name for name, target in mapping.items() if target == "refYear")
         index = list(sniff.header).index(year_column)
-        with open_content(path) as stream:
-            text = io.TextIOWrapper(stream, encoding=sniff.encoding or "utf-8", errors="replace", newline="")
-            rows = csv.reader(text, delimiter=sniff.delimiter or ",")
-            next(rows, None)
+        lines = _text_lines(_decompressed_prefix(path), "utf-8-sig" if sniff.encoding == "utf-8" else sniff.encoding or "utf-8")
+        rows = csv.reader(lines, delimiter=sniff.delimiter or ",")
+        next(rows, None)
+        with _fields_of_any_length():
             try:
                 for row in rows:
                     value = row[index].strip() if len(row) > index else ""
                     if value.removesuffix(".0").isdigit():
                         counts[int(value.removesuffix(".0"))] += 1
-            except (EOFError, OSError, csv.Error):
-                pass  # a cut file: the rows before the cut still say which years it holds
+            except csv.Error:
+                pass  # a malformed row: the rows before it still say which years the file holds
     except (RvcInputError, StopIteration, ValueError, OSError):
         return dict(counts)
     return dict(sorted(counts.items()))
+
+
+def _api_response_years(path: Path) -> dict[int, int] | None:
+    """{year: records} of a parseable Comtrade+ API envelope that cannot be read (its `count` disagrees with its
+    `data`), counted from the records' refYear; None for any other file."""
+    try:
+        sniff = sniff_file(path)
+    except RvcInputError:
+        return None
+    document = sniff.json_document
+    if sniff.container != "json" or not isinstance(document, dict) or not isinstance(document.get("data"), list):
+        return None
+    counts: Counter[int] = Counter()
+    for record in document["data"]:
+        if isinstance(record, dict):
+            value = next((v for k, v in record.items() if plus_key(str(k)) == "refyear"), None)
+            if str(value).removesuffix(".0").isdigit():
+                counts[int(str(value).removesuffix(".0"))] += 1
+    return dict(sorted(counts.items()))
+
+
+@contextmanager
+def _fields_of_any_length() -> Iterator[None]:
+    # A broken file may hold a huge field (an unbalanced quote swallows the rest): count what parses.
+    previous = csv.field_size_limit()
+    csv.field_size_limit(1 << 30)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
 
 
 def tiva_rows_by_year(path: Path, tiva_root: Path) -> tuple[str, dict[int, int]]:

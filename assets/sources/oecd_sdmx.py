@@ -15,6 +15,7 @@ import io
 import logging
 import re
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import requests
@@ -22,7 +23,9 @@ import requests
 from assets.errors import RvcSourceError
 from assets.sources.http_fetch import (
     Clock,
+    FetchedFile,
     RetryPolicy,
+    RvcSourceNotFound,
     Sleep,
     fetch_to_file,
     file_in_folder,
@@ -40,7 +43,29 @@ TIVA_MAINLV_DATAFLOW = "OECD.STI.PIE,DSD_TIVA_MAINLV@DF_MAINLV,1.1"
 # and foreign value added, for Japan and the ASEAN-10, in motor vehicles (C29) and all activities
 # (_T), towards every counterpart; unit and frequency open.
 ASEAN10_AND_JAPAN = ("JPN", "BRN", "KHM", "IDN", "LAO", "MYS", "MMR", "PHL", "SGP", "THA", "VNM")
-DEFAULT_TIVA_KEY = f"EXGR+EXGR_DVA+EXGR_FVA.{'+'.join(ASEAN10_AND_JAPAN)}.C29+_T..."
+
+
+def tiva_key(
+    measures: Sequence[str], ref_areas: Sequence[str], activities: Sequence[str], counterparts: Sequence[str] | None = None
+) -> str:
+    """The SDMX key of DSD_TIVA_MAINLV: MEASURE.REF_AREA.ACTIVITY.COUNTERPART_AREA.UNIT_MEASURE.FREQ.
+
+    Several codes of a dimension are joined by "+"; `counterparts` None (or empty) leaves that
+    dimension open (every counterpart), as are unit and frequency. Codes must already be checked
+    (assets.sources.api_selection): a "." or "+" inside one would change the key's dimensions.
+    """
+    dims = [measures, ref_areas, activities, counterparts or ()]
+    for codes in dims:
+        bad = [c for c in codes if not re.fullmatch(r"[A-Za-z0-9_]+", c)]
+        if bad:
+            raise ValueError(f"SDMX codes may hold letters, digits and '_' only, got {bad}")
+    return ".".join("+".join(codes) for codes in dims) + ".."
+
+
+DEFAULT_TIVA_KEY = tiva_key(("EXGR", "EXGR_DVA", "EXGR_FVA"), ASEAN10_AND_JAPAN, ("C29", "_T"))
+# How the OECD's .Stat Suite (and the SDMX REST specification, error 100) says "no observation
+# matches the key": an HTTP 404 whose body says so. A wrong path is a 404 too, with another body.
+_NO_RECORDS = re.compile(r"no\s*(records|results)\s*(found|matching)", re.IGNORECASE)
 
 CSV_FORMAT_PARAM = "csvfilewithlabels"
 CSV_ACCEPT = "application/vnd.sdmx.data+csv; charset=utf-8; labels=both"
@@ -90,6 +115,12 @@ def sdmx_csv_columns(path: Path) -> list[str]:
             f"(header starts {header[:8]}). {what_to_do}"
         )
     return columns
+
+
+def count_sdmx_rows(path: Path) -> int:
+    """Observation rows of a saved SDMX-CSV answer (records after the header; quoted line breaks count once)."""
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
+        return max(0, sum(1 for record in csv.reader(handle) if record) - 1)
 
 
 def _file_name(dataflow: str, key: str, start_year: int | None, end_year: int | None) -> str:
@@ -144,13 +175,31 @@ class OecdSdmxClient:
         end_year: int | None = None,
         *,
         refresh: bool = False,
-    ) -> Path:
+        no_records_ok: bool = False,
+    ) -> Path | None:
+        """The saved file of `fetch_tiva_file` (None when it found no records), see there."""
+        fetched = self.fetch_tiva_file(
+            dataflow, key, start_year, end_year, refresh=refresh, no_records_ok=no_records_ok
+        )
+        return None if fetched is None else fetched.path
+
+    def fetch_tiva_file(
+        self,
+        dataflow: str = TIVA_MAINLV_DATAFLOW,
+        key: str = DEFAULT_TIVA_KEY,
+        start_year: int | None = None,
+        end_year: int | None = None,
+        *,
+        refresh: bool = False,
+        no_records_ok: bool = False,
+    ) -> FetchedFile | None:
         """Download `{base}/data/{dataflow}/{key}` as SDMX-CSV to `<extracts_dir>/tiva/api/<name>.csv`.
 
         The body is saved unchanged with its `.query.json` sidecar; only its header is checked (SDMX
         columns present). A file already on disk with its sidecar is not asked again unless
         `refresh=True`. Returns the saved file. Raises RvcSourceError when the source fails or the
-        answer is not SDMX-CSV.
+        answer is not SDMX-CSV. With `no_records_ok`, an HTTP 404 saying that no record matches (e.g.
+        a year the edition does not cover) returns None instead (nothing saved; the next run asks again).
         """
         if start_year is not None and end_year is not None and start_year > end_year:
             raise ValueError(f"start_year {start_year} is after end_year {end_year}")
@@ -161,10 +210,16 @@ class OecdSdmxClient:
         if end_year is not None:
             params["endPeriod"] = str(end_year)
         dest = file_in_folder(self.api_dir, _file_name(dataflow, key, start_year, end_year))
-        fetched = fetch_to_file(
-            url, params, {"Accept": CSV_ACCEPT}, dest, session=self._session, policy=self._policy,
-            sleep=self._sleep, clock=self._clock, refresh=refresh, validate=sdmx_csv_columns,
-        )
+        try:
+            fetched = fetch_to_file(
+                url, params, {"Accept": CSV_ACCEPT}, dest, session=self._session, policy=self._policy,
+                sleep=self._sleep, clock=self._clock, refresh=refresh, validate=sdmx_csv_columns,
+            )
+        except RvcSourceNotFound as not_found:
+            if no_records_ok and _NO_RECORDS.search(not_found.excerpt):
+                LOGGER.info("OECD SDMX has no record for %s (%s): %s", key, params, not_found.excerpt)
+                return None
+            raise
         if fetched.from_cache:
             LOGGER.debug("TiVA %s already downloaded at %s", key, dest)
-        return dest
+        return fetched

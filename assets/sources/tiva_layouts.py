@@ -47,7 +47,8 @@ import json
 import logging
 import re
 import zlib
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -208,6 +209,19 @@ def _file_text(path: Path) -> str:
     return text
 
 
+@contextmanager
+def _fields_of_any_length(text: str) -> Iterator[None]:
+    """Let the csv module read fields as long as `text` (its default limit, 128 KiB, refused a valid file with one
+    long cell with `_csv.Error: field larger than field limit`). TiVA files are read whole, so memory is bounded by
+    the file anyway. The limit is process-wide: it is restored on the way out."""
+    previous = csv.field_size_limit()
+    csv.field_size_limit(max(previous, len(text) + 1))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
 def _sniff_header(path: Path) -> tuple[list[str], str]:
     """Raw header cells and the delimiter (the one that splits the header into most cells)."""
     first = _read_first_line(path)
@@ -216,8 +230,15 @@ def _sniff_header(path: Path) -> tuple[list[str], str]:
             f"{path}: the file is empty or its first line is blank; expected a CSV header line. "
             "Re-download the extract or remove the file from the extracts folder."
         )
-    delimiter = max(_DELIMITERS, key=lambda d: len(next(csv.reader([first], delimiter=d))))
-    return next(csv.reader([first], delimiter=delimiter)), delimiter
+    if len(first.encode("utf-8", errors="replace")) >= _HEAD_BYTES:
+        raise RvcInputError(
+            f"{path}: the first {_HEAD_BYTES >> 20} MiB hold no line break, so there is no header line; expected CSV "
+            "text (a header line, then one observation per line). Check that this is a TiVA extract (not a binary "
+            "file or a page saved under a .csv name). Re-download the extract or remove the file from the extracts folder."
+        )
+    with _fields_of_any_length(first):
+        delimiter = max(_DELIMITERS, key=lambda d: len(next(csv.reader([first], delimiter=d))))
+        return next(csv.reader([first], delimiter=delimiter)), delimiter
 
 
 def _layout_of_columns(columns: list[str]) -> str | None:
@@ -326,7 +347,9 @@ def _read_cells(path: Path, delimiter: str, n_columns: int) -> pd.DataFrame:
     Blank lines are skipped; short rows are padded with ''; a row with a non-empty cell beyond the
     header is an error naming the row (a trailing empty cell, as some exporters write, is tolerated).
     """
-    records = list(csv.reader(io.StringIO(_file_text(path), newline=""), delimiter=delimiter))[1:]
+    text = _file_text(path)
+    with _fields_of_any_length(text):
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))[1:]
     rows, numbers = [], []
     for number, record in enumerate(records, start=1):
         if not any(cell.strip() for cell in record):

@@ -83,7 +83,7 @@ WITH declarations AS (
            coalesce(t.is_world_partner, p.iso3 = 'WLD', false) AS is_world_partner,
            -- FOB basis: exports as declared; imports declared FOB as declared, else CIF / flat ratio (IMTS 2010)
            CASE WHEN t.flow = 'X' THEN coalesce(t.fob_usd, t.value_usd)
-                WHEN t.cif_usd IS NULL AND t.fob_usd IS NOT NULL THEN t.fob_usd
+                WHEN t.fob_usd IS NOT NULL THEN t.fob_usd  -- a declared FOB value, also beside a declared CIF
                 ELSE coalesce(t.cif_usd, t.value_usd) / {ratio} END AS fob_usd,
            CASE WHEN t.flow = 'M' THEN t.cif_usd END AS cif_usd
     FROM ({_total_rows(relation)}) t

@@ -9,6 +9,12 @@ respects, NaN = unbounded), growth (bool: a level whose CAGR the panel reports),
 (bool: every country with data in one of the indicator's product groups must have a row),
 product_groups, variants (the first is the default), subtypes (";"-separated lists), partners,
 definition, formula, inputs, reference, notes.
+
+product_groups names groups through the study's scope (scopes/*.yaml), so one catalog serves every scope:
+`scope_groups` (each group of the scope file), `quantity_groups` (those with a unit-value quantity),
+`all_group` (every line of the scope, e.g. all_automotive), `all_group_with_stages` (the same, only when the
+scope has both final and component groups), `parts_components_group` (its BEC parts-and-components lines),
+`tiva_activities` (the scope's TiVA activity groups) and `total_merchandise`.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from assets.errors import RvcInputError
+from assets.transforms.scope import TOTAL_MERCHANDISE, Scope
 
 CATALOG_PATH = Path(__file__).resolve().parents[1] / "data" / "indicator_catalog.csv"
 CATALOG_COLUMNS: list[str] = [
@@ -42,6 +49,23 @@ LIST_COLUMNS = ("product_groups", "variants", "subtypes")
 SOURCES = ("trade", "value_added")
 GROWTH_SUFFIX = "_cagr"
 GROWTH_UNIT = "percent_per_year"
+GROUP_TOKENS = ("scope_groups", "quantity_groups", "all_group", "all_group_with_stages", "parts_components_group",
+                "tiva_activities", TOTAL_MERCHANDISE)
+
+
+def catalog_product_groups(tokens: str, scope: Scope) -> list[str]:
+    """The product groups a catalog `product_groups` cell means in `scope` (module docstring), in order."""
+    staged = bool(scope.final_groups and scope.component_groups)
+    meaning = {
+        "scope_groups": list(scope.group_names),
+        "quantity_groups": list(scope.quantity_basis),
+        "all_group": [scope.all_group],
+        "all_group_with_stages": [scope.all_group] if staged else [],
+        "parts_components_group": [scope.parts_components_group],
+        "tiva_activities": list(scope.tiva_activities.values()),
+        TOTAL_MERCHANDISE: [TOTAL_MERCHANDISE],
+    }
+    return [group for token in split_list(tokens) for group in meaning[token]]
 
 
 def load_indicator_catalog(path: Path | None = None) -> pd.DataFrame:
@@ -67,6 +91,11 @@ def load_indicator_catalog(path: Path | None = None) -> pd.DataFrame:
             rows = (catalog.index[bad] + 2).tolist()
             raise RvcInputError(f"{path}: column {column} must be true or false; rows {rows} are not.")
         catalog[column] = catalog[column].str.lower() == "true"
+    unknown = sorted({t for cell in catalog["product_groups"] for t in split_list(cell)} - set(GROUP_TOKENS))
+    if unknown:
+        raise RvcInputError(
+            f"{path}: product_groups names {unknown}; expected the scope tokens {list(GROUP_TOKENS)} (module docstring)."
+        )
     bad_source = ~catalog["source"].isin(SOURCES)
     if bad_source.any():
         raise RvcInputError(

@@ -21,6 +21,7 @@ from assets.transforms.indicators.common import (
     NOTE_MISSING_ENDPOINT,
     NOTE_NEGATIVE_VALUE,
     NOTE_ZERO_DENOMINATOR,
+    WORLD_COLUMNS,
     finalize_indicator_frame,
     require_columns,
 )
@@ -68,13 +69,15 @@ def build_indicator_panel(frames: pd.DataFrame, periods: list[tuple[int, int]] |
 
     In: `frames`, the yearly indicator frames of all years already stacked (INDICATOR_COLUMNS);
     `periods` as (start, end) year pairs with start < end (default: default_periods of the years
-    present). Out: INDICATOR_COLUMNS + period (str, null on level rows, "1995-2000" on growth rows),
+    present). Out: INDICATOR_COLUMNS + period (str, null on level rows, "1995-2000" on growth rows; growth
+    rows carry no world columns),
     sorted by key and period. A series with a value in only one endpoint year still gets a row
     (NaN, "missing_endpoint"), so a gap is visible rather than silently absent.
     Raises RvcInputError for missing columns, a period with start >= end, or duplicate keys.
     """
-    require_columns(frames, INDICATOR_COLUMNS, "indicator frames")
-    levels = frames[INDICATOR_COLUMNS].copy()
+    require_columns(frames, [c for c in INDICATOR_COLUMNS if c not in WORLD_COLUMNS], "indicator frames")
+    # The world columns describe rows measured against a world (rca, shares); frames without them have none.
+    levels = frames.reindex(columns=INDICATOR_COLUMNS).copy()
     levels["period"] = pd.Series(pd.NA, index=levels.index, dtype="str")
     years = sorted(int(y) for y in pd.to_numeric(levels["year"]).dropna().unique())
     chosen = default_periods(years) if periods is None else [(int(a), int(b)) for a, b in periods]
@@ -102,6 +105,8 @@ def build_indicator_panel(frames: pd.DataFrame, periods: list[tuple[int, int]] |
             value=value,
             note=note.mask(value.notna()),
             period=f"{start}-{end}",
+            world_countries=pd.NA,
+            world_coverage_share=float("nan"),
         )
         growth_frames.append(growth[INDICATOR_COLUMNS + ["period"]])
     return finalize_indicator_frame(growth_frames, with_period=True)

@@ -1,13 +1,15 @@
-"""Product groups of HS1992 (H0) 6-digit codes: automotive groups by HS prefix and BEC Rev.4 end-use stage.
+"""Product groups of HS1992 (H0) 6-digit codes: the scope's groups by HS prefix and BEC Rev.4 end-use stage.
 
-What belongs here: the automotive groups the indicators use, the BEC → stage mapping, finding a BEC
-code for H0 codes, and the check helper for ungrouped automotive lines. What does not: parsing the UN
-tables (assets/sources/hs_bec.py, assets/sources/hs_correlation.py).
+What belongs here: the product_groups table (which group of the active scope each H0 code belongs to, its BEC
+code and stage), the BEC → stage mapping, finding a BEC code for H0 codes, and the check helper for lines
+whose group disagrees with the scope. What does not: the groups themselves (a scope file read by
+assets/transforms/scope.py: scopes/automotive.yaml by default), parsing the UN tables
+(assets/sources/hs_bec.py, assets/sources/hs_correlation.py).
 
-Groups (exact names; indicators depend on them): passenger_cars 8703, commercial_vehicles 8702 and
-8704, parts_accessories 8708, bodies_chassis 8706 and 8707, engines 840733, 840734 (spark-ignition
-vehicle engines) and 840820 (diesel vehicle engines), other for everything else. 8701 tractors and
-8705 special-purpose vehicles are "other", as in the design's list of the automotive value chain.
+Groups: the scope's HS prefixes, longest prefix wins; "other" for every code outside the scope. In the
+automotive scope: passenger_cars 8703, commercial_vehicles 8702 and 8704, parts_accessories 8708,
+bodies_chassis 8706 and 8707, engines 840733, 840734 and 840820; 8701 tractors and 8705 special-purpose
+vehicles are "other", as in the design's list of the automotive value chain.
 
 BEC stage: the standard BEC Rev.4 → SNA basic classes (UN, BEC Rev.4 manual): capital 41, 521;
 intermediate 111, 121, 21, 22, 31, 322 — with the parts 42 and 53 split off as
@@ -24,8 +26,8 @@ the oldest HS vintage with a table (normally HS1996) through that vintage's link
 concordance: the vintage's codes linked to the H0 code — only the code itself when it links to
 itself — and their BEC codes. Without a concordance the same 6-digit code in that vintage is used.
 Several candidates: bec_code is the most frequent (ties: the smallest code), all are listed in
-bec_codes_all. Codes no table covers get the built-in BEC of the automotive lines (from the UN
-HS1996 → BEC4 table, SOURCES.md §5) flagged bec_source "builtin", else none.
+bec_codes_all. Codes no table covers get the scope's `bec_fallback` (for the automotive lines, from
+the UN HS1996 → BEC4 table, SOURCES.md §5) flagged bec_source "builtin", else none.
 """
 
 from __future__ import annotations
@@ -35,23 +37,7 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 
 from assets.errors import RvcInputError
-
-# Longest prefix wins; 6-digit engine lines are checked before the 4-digit headings.
-AUTOMOTIVE_GROUP_BY_PREFIX: dict[str, str] = {
-    "840733": "engines",
-    "840734": "engines",
-    "840820": "engines",
-    "8703": "passenger_cars",
-    "8702": "commercial_vehicles",
-    "8704": "commercial_vehicles",
-    "8708": "parts_accessories",
-    "8706": "bodies_chassis",
-    "8707": "bodies_chassis",
-}
-OTHER_GROUP = "other"
-PRODUCT_GROUPS: tuple[str, ...] = (
-    "passenger_cars", "commercial_vehicles", "parts_accessories", "bodies_chassis", "engines", OTHER_GROUP,
-)
+from assets.transforms.scope import OTHER_GROUP, Scope, load_scope
 
 BEC_STAGE_BY_CODE: dict[str, str] = {
     **dict.fromkeys(("41", "521"), "capital"),
@@ -63,39 +49,12 @@ BEC_STAGE_BY_CODE: dict[str, str] = {
 }
 BEC_STAGES: tuple[str, ...] = ("intermediate", "parts_and_components", "capital", "consumption", "mixed", "not_classified")
 
-# BEC Rev.4 of the automotive lines as the UN HS1996 → BEC4 table gives them (SOURCES.md §5);
-# used only for H0 codes that no loaded table covers. Longest prefix wins.
-BUILTIN_AUTOMOTIVE_BEC: dict[str, str] = {
-    "870310": "522",
-    "840733": "53",
-    "840734": "53",
-    "840820": "53",
-    "8702": "521",
-    "8703": "51",
-    "8704": "521",
-    "8706": "53",
-    "8707": "53",
-    "8708": "53",
-}
 BEC_SOURCE_BUILTIN = "builtin"
 BEC_SOURCE_NONE = "none"
 
 PRODUCT_GROUP_COLUMNS: list[str] = [
-    "hs6", "hs4", "product_group", "is_automotive", "bec_code", "bec_codes_all", "bec_stage", "bec_source", "description",
+    "hs6", "hs4", "product_group", "in_scope", "bec_code", "bec_codes_all", "bec_stage", "bec_source", "description",
 ]
-
-
-def _longest_prefix(code: str, table: Mapping[str, str]) -> str | None:
-    for length in (6, 4):
-        hit = table.get(code[:length])
-        if hit is not None:
-            return hit
-    return None
-
-
-def product_group_of(hs6: str) -> str:
-    """The automotive group of an H0 6-digit code, or "other"."""
-    return _longest_prefix(hs6, AUTOMOTIVE_GROUP_BY_PREFIX) or OTHER_GROUP
 
 
 def bec_stage_of(bec_code: str | None) -> str:
@@ -115,11 +74,15 @@ def _validated_codes(hs6_codes: Iterable[str]) -> list[str]:
     return codes
 
 
-def bec_for_h0(hs6_codes: Iterable[str], bec_table: pd.DataFrame | None, concordance: pd.DataFrame | None = None) -> pd.DataFrame:
+def bec_for_h0(
+    hs6_codes: Iterable[str], bec_table: pd.DataFrame | None, concordance: pd.DataFrame | None = None,
+    scope: Scope | None = None,
+) -> pd.DataFrame:
     """BEC Rev.4 codes for H0 6-digit codes (rule in the module docstring).
 
     `bec_table`: from `load_hs_bec` (hs_vintage, hs6, bec_code; any vintages). `concordance`: from
-    `load_hs_concordance` (from_vintage, from_code, to_code), optional.
+    `load_hs_concordance` (from_vintage, from_code, to_code), optional. `scope`: whose `bec_fallback` covers
+    codes no table has (default: the automotive scope).
     Returns one row per code, sorted: hs6, bec_code (text or missing), bec_codes_all ("111|41" when
     several), bec_source ("unsd_H1_same_code", "unsd_H1_concordance", ..., "builtin", "none").
     """
@@ -154,12 +117,13 @@ def bec_for_h0(hs6_codes: Iterable[str], bec_table: pd.DataFrame | None, concord
             hits_by_vintage.append(hits)
             remaining -= set(hits["to_code"].tolist())
 
-    builtin_codes = [c for c in sorted(remaining) if _longest_prefix(c, BUILTIN_AUTOMOTIVE_BEC)]
+    scope = scope or load_scope()
+    builtin_codes = [c for c in sorted(remaining) if scope.bec_fallback_of(c)]
     builtin = pd.DataFrame(
         {
             "to_code": builtin_codes,
             "from_code": builtin_codes,
-            "bec_code": [_longest_prefix(c, BUILTIN_AUTOMOTIVE_BEC) for c in builtin_codes],
+            "bec_code": [scope.bec_fallback_of(c) for c in builtin_codes],
             "bec_source": BEC_SOURCE_BUILTIN,
         },
         dtype="str",
@@ -193,27 +157,29 @@ def build_product_groups(
     bec_table: pd.DataFrame | None = None,
     concordance: pd.DataFrame | None = None,
     descriptions: Mapping[str, str] | None = None,
+    scope: Scope | None = None,
 ) -> pd.DataFrame:
     """The product_groups table for H0 6-digit codes.
 
-    `hs6_codes`: H0 codes (duplicates ignored). `bec_table`: from `load_hs_bec`, optional — without
-    it (no reference tables) groups still come from the HS prefix and the automotive lines get the
-    built-in BEC (bec_source "builtin"). `concordance`: from `load_hs_concordance`, optional but
+    `hs6_codes`: H0 codes (duplicates ignored). `scope`: the study's scope (default: the automotive
+    scope file). `bec_table`: from `load_hs_bec`, optional — without it (no reference tables) groups
+    still come from the HS prefix and the scope's lines get its `bec_fallback` (bec_source "builtin"). `concordance`: from `load_hs_concordance`, optional but
     recommended (maps HS1996 codes onto the H0 codes they came from). `descriptions`: H0 code →
     text, optional.
-    Returns PRODUCT_GROUP_COLUMNS, one row per code sorted by hs6: hs6, hs4, product_group (one of
-    PRODUCT_GROUPS), is_automotive (bool), bec_code, bec_codes_all, bec_stage (one of BEC_STAGES),
+    Returns PRODUCT_GROUP_COLUMNS, one row per code sorted by hs6: hs6, hs4, product_group (a group
+    of the scope or "other"), in_scope (bool), bec_code, bec_codes_all, bec_stage (one of BEC_STAGES),
     bec_source, description (missing when not given).
     """
     codes = _validated_codes(hs6_codes)
-    bec = bec_for_h0(codes, bec_table, concordance)
-    groups = pd.Series([product_group_of(c) for c in codes], dtype="str")
+    scope = scope or load_scope()
+    bec = bec_for_h0(codes, bec_table, concordance, scope)
+    groups = pd.Series([scope.group_of(c) for c in codes], dtype="str")
     frame = pd.DataFrame(
         {
             "hs6": pd.Series(codes, dtype="str"),
             "hs4": pd.Series([c[:4] for c in codes], dtype="str"),
             "product_group": groups,
-            "is_automotive": (groups != OTHER_GROUP).astype("bool"),
+            "in_scope": (groups != OTHER_GROUP).astype("bool"),
             "bec_code": bec["bec_code"],
             "bec_codes_all": bec["bec_codes_all"],
             "bec_stage": pd.Series([_stage_of_candidates(v) for v in bec["bec_codes_all"]], dtype="str"),
@@ -224,20 +190,21 @@ def build_product_groups(
     return frame[PRODUCT_GROUP_COLUMNS]
 
 
-def automotive_without_group(product_groups: pd.DataFrame) -> pd.DataFrame:
-    """Rows of `product_groups` that break the automotive grouping (empty when all is well).
+def lines_without_their_group(product_groups: pd.DataFrame, scope: Scope | None = None) -> pd.DataFrame:
+    """Rows of `product_groups` that break the scope's grouping (empty when all is well).
 
-    A row breaks it when its hs6 belongs to an automotive group by prefix but product_group says
-    otherwise (e.g. "other"), or when is_automotive disagrees with product_group. Returns those rows
-    (hs6, hs4, product_group, is_automotive) plus expected_group and problem.
+    A row breaks it when its hs6 belongs to a group of the scope by prefix but product_group says
+    otherwise (e.g. "other"), or when in_scope disagrees with product_group. Returns those rows
+    (hs6, hs4, product_group, in_scope) plus expected_group and problem.
     """
-    expected = product_groups["hs6"].astype("str").map(product_group_of)
+    scope = scope or load_scope()
+    expected = product_groups["hs6"].astype("str").map(scope.group_of)
     wrong_group = expected != product_groups["product_group"]
-    wrong_flag = product_groups["is_automotive"].astype("bool") != (product_groups["product_group"] != OTHER_GROUP)
-    bad = product_groups.loc[wrong_group | wrong_flag, ["hs6", "hs4", "product_group", "is_automotive"]].copy()
+    wrong_flag = product_groups["in_scope"].astype("bool") != (product_groups["product_group"] != OTHER_GROUP)
+    bad = product_groups.loc[wrong_group | wrong_flag, ["hs6", "hs4", "product_group", "in_scope"]].copy()
     bad["expected_group"] = expected[wrong_group | wrong_flag]
     bad["problem"] = [
-        "group differs from the HS prefix rule" if g else "is_automotive disagrees with product_group"
+        "group differs from the scope's HS prefix rule" if g else "in_scope disagrees with product_group"
         for g in wrong_group[wrong_group | wrong_flag]
     ]
     return bad.astype({"expected_group": "str", "problem": "str"}).reset_index(drop=True)

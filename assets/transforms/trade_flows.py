@@ -164,7 +164,8 @@ def trade_flows_in_duckdb(
 
     Steps, in order: X and M only; partner not an area n.e.s.; reporter and partner → ISO3 for the record's
     year (unknown codes raise), neither unidentified nor World; no self-trade (counted with its value);
-    value_basis "FOB" for an import declared FOB (cif_usd null, fob_usd given), else "CIF"; HS conversion to
+    value_basis "FOB" for an import with a declared FOB value (fob_usd given; its value_usd is then fob_usd,
+    also when a CIF value is declared too), else "CIF"; HS conversion to
     H0 by `weights` exactly as hs_conversion.convert_to_h0 (H0 rows pass as "reported_h0", codes the tables
     omit but that are valid H0 codes as "unchanged_h0", values and quantities times the weight, zero weights
     left out); then reconciliation.reconcile_in_duckdb.
@@ -173,7 +174,10 @@ def trade_flows_in_duckdb(
         CREATE OR REPLACE TEMP VIEW {_JUDGED} AS
         SELECT CAST(year AS BIGINT) AS year, CAST(reporter_code AS VARCHAR) AS reporter_code,
                CAST(partner_code AS VARCHAR) AS partner_code, flow, classification, cmd_code,
-               CAST(value_usd AS DOUBLE) AS value_usd, cif_usd, fob_usd, CAST(qty AS DOUBLE) AS qty, qty_unit,
+               -- An import with a declared FOB value is valued at it (issue 12, "values as declared"), whether or not
+               -- a CIF value is declared too (the USA declares both): only a CIF value is brought to FOB downstream.
+               CAST(CASE WHEN flow = 'M' AND fob_usd IS NOT NULL THEN fob_usd ELSE value_usd END AS DOUBLE) AS value_usd,
+               cif_usd, fob_usd, CAST(qty AS DOUBLE) AS qty, qty_unit,
                CAST(net_kg AS DOUBLE) AS net_kg, CAST(qty_estimated AS BOOLEAN) AS qty_estimated, _pos,
                coalesce(flow IN ({", ".join(f"'{f}'" for f in FACT_FLOWS)}), FALSE) AS is_fact,
                coalesce(partner_is_nes, FALSE) AS is_nes
@@ -194,8 +198,8 @@ def trade_flows_in_duckdb(
     con.execute(f"""
         CREATE OR REPLACE TEMP VIEW {_FACTS} AS
         SELECT year, reporter, partner, flow, classification, cmd_code, value_usd, qty, qty_unit, net_kg, qty_estimated,
-               -- An import declared FOB (no CIF value, a FOB value) is used as declared, never divided by CIF/FOB again.
-               CASE WHEN flow = 'M' AND cif_usd IS NULL AND fob_usd IS NOT NULL THEN 'FOB' ELSE 'CIF' END AS value_basis,
+               -- An import declared FOB is used as declared, never divided by CIF/FOB again.
+               CASE WHEN flow = 'M' AND fob_usd IS NOT NULL THEN 'FOB' ELSE 'CIF' END AS value_basis,
                _pos
         FROM tf_stepped WHERE step = 0""")
 

@@ -1,7 +1,8 @@
 """Value-added (TiVA) indicators of one year in the long format: the `va_indicators` asset's logic.
 
 Belongs here: `compute_va_indicators` — dva_share, fva_share, fva_origin_share, fva_by_destination_share,
-forward_participation, gvc_participation for TiVA activities C29 (motor vehicles) and _T (all activities).
+forward_participation, gvc_participation for the TiVA activities of the study's scope (automotive: C29 motor
+vehicles and _T all activities; electronics: C26 and _T).
 Not here: reading or cleaning TiVA (tiva_cleaning), trade indicators, growth rates.
 
 Names and units follow OECD (2023/2025) "Guide to OECD Trade in Value Added (TiVA) Indicators". Measures
@@ -21,12 +22,13 @@ million as tiva_clean publishes them; other measures, e.g. DEXFVAPSH, are ignore
   unit (USD_M, a value rather than a share) is divided by EXGR. The real TiVA 2025 extracts in ../shared
   (EXGR_DVA and EXGR_FNL towards OECD, UNIT_MEASURE USD) carry neither EXGR_DVAFXSH nor EXGR, so
   forward_participation and gvc_participation are then absent.
-Activities other than C29 and _T are ignored; `product_group` names the activity (ACTIVITY_GROUPS).
+Activities outside the scope's `tiva_activities` are ignored; `product_group` names the activity as the scope does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+
 import pandas as pd
 
 from assets.errors import RvcInputError
@@ -40,8 +42,8 @@ from assets.transforms.indicators.common import (
     require_single_year,
     safe_ratio,
 )
+from assets.transforms.scope import Scope, load_scope
 
-ACTIVITY_GROUPS: dict[str, str] = {"C29": "motor_vehicles_c29", "_T": "all_activities"}
 VALUE_ADDED_COLUMNS = ["measure", "country", "partner", "activity", "year", "value", "unit"]
 LEVEL_MEASURES = ("EXGR", "EXGR_DVA", "EXGR_FVA", "EXGR_FVA_ORIGIN", "EXGR_BSCI", "DEXFVA")
 FORWARD_MEASURE = "EXGR_DVAFXSH"
@@ -49,16 +51,15 @@ FORWARD_MEASURE = "EXGR_DVAFXSH"
 PERCENT_UNITS = frozenset({"PC", "percent"})
 # Foreign value added by source country (partner = origin). Earlier names win when an origin repeats.
 ORIGIN_MEASURES = ("EXGR_FVA_ORIGIN", "EXGR_BSCI", "DEXFVA")
-DEFAULT_ORIGIN_REGIONS: tuple[str, ...] = ("ASEAN", "ASEAN10")
 KEYS = ["country", "partner", "activity"]
 
 
-def _validated(value_added: pd.DataFrame, year: int) -> pd.DataFrame:
+def _validated(value_added: pd.DataFrame, year: int, activities: Mapping[str, str]) -> pd.DataFrame:
     """The accepted measures and activities of `value_added`, checked for one year and unique keys."""
     require_columns(value_added, VALUE_ADDED_COLUMNS, "value_added")
     require_single_year(value_added, year, "value_added")
     rows = value_added[
-        value_added["measure"].isin((*LEVEL_MEASURES, FORWARD_MEASURE)) & value_added["activity"].isin(ACTIVITY_GROUPS)
+        value_added["measure"].isin((*LEVEL_MEASURES, FORWARD_MEASURE)) & value_added["activity"].isin(list(activities))
     ][VALUE_ADDED_COLUMNS].copy()
     for column in ("measure", "country", "partner", "activity", "unit"):
         rows[column] = rows[column].astype("str")
@@ -93,12 +94,12 @@ def _lookup(series: pd.Series, keys: pd.DataFrame) -> pd.Series:
     return pd.Series(series.reindex(pd.MultiIndex.from_frame(keys[KEYS])).to_numpy(), index=keys.index, dtype="float64")
 
 
-def _keyed(index: pd.Index) -> pd.DataFrame:
+def _keyed(index: pd.Index, activities: Mapping[str, str]) -> pd.DataFrame:
     """A frame of KEYS from a union of MultiIndexes, sorted, with product_group from the activity."""
     keys = index.to_frame(index=False)
     keys.columns = KEYS
     keys = keys.drop_duplicates().sort_values(KEYS).reset_index(drop=True)
-    keys["product_group"] = keys["activity"].map(ACTIVITY_GROUPS)
+    keys["product_group"] = keys["activity"].map(dict(activities))
     return keys
 
 
@@ -120,18 +121,23 @@ def compute_va_indicators(
     regions: pd.DataFrame,
     year: int,
     *,
-    origin_regions: Sequence[str] = DEFAULT_ORIGIN_REGIONS,
+    scope: Scope | None = None,
+    origin_regions: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Value-added indicators of one year, long format (same columns as the trade indicators).
 
     In: value_added of `year` (see the module docstring for the measures), regions (region, iso3,
-    from_year, to_year) for the origin aggregates `origin_regions`. Out: year, country, partner,
-    product_group (motor_vehicles_c29 | all_activities), indicator, subtype (null), variant, value
+    from_year, to_year) for the origin aggregates `origin_regions` (default: the scope's partner regions).
+    `scope`: the study's scope (default scopes/automotive.yaml). Out: year, country, partner,
+    product_group (the scope's name of the activity, e.g. motor_vehicles_c29 | all_activities), indicator, subtype (null), variant, value
     (percent), unit "percent", note — sorted by the key. Shares are NaN with "missing_input" when a
     measure they need is absent and "zero_denominator" when the denominator is 0.
     Raises RvcInputError for missing columns, other years, duplicate keys, mixed level units.
     """
-    rows = _validated(value_added, year)
+    scope = scope or load_scope()
+    activities = scope.tiva_activities
+    origin_regions = scope.partner_regions if origin_regions is None else tuple(origin_regions)
+    rows = _validated(value_added, year, activities)
     exgr = _level(rows, "EXGR")
     dva = _level(rows, "EXGR_DVA")
     fva_all = _level(rows, "EXGR_FVA")
@@ -140,19 +146,19 @@ def compute_va_indicators(
 
     # Every country-activity with data gets both shares vs WLD, NaN "missing_input" where a measure is absent.
     world_keys = pd.MultiIndex.from_frame(rows[["country", "activity"]].drop_duplicates().assign(partner=WORLD)[KEYS])
-    dva_keys = _keyed(exgr.index.union(dva.index).union(world_keys))
+    dva_keys = _keyed(exgr.index.union(dva.index).union(world_keys), activities)
     share, note = safe_ratio(100.0 * _lookup(dva, dva_keys), _lookup(exgr, dva_keys))
     frames.append(long_rows(dva_keys, year=year, indicator="dva_share", value=share, unit="percent",
                             variant=DEFAULT_VA_VARIANT, note=note))
 
-    fva_keys = _keyed(fva.index.union(world_keys))
+    fva_keys = _keyed(fva.index.union(world_keys), activities)
     fva_share, fva_note = safe_ratio(100.0 * _lookup(fva, fva_keys), _lookup(exgr, fva_keys))
     frames.append(long_rows(fva_keys, year=year, indicator="fva_share", value=fva_share, unit="percent",
                             variant=DEFAULT_VA_VARIANT, note=fva_note))
 
-    frames += _origin_shares(rows, exgr, fva, regions, year, origin_regions)
-    frames += _destination_shares(fva_all, exgr, fva, year)
-    frames += _participation(rows, exgr, fva_keys.assign(fva_share=fva_share), year)
+    frames += _origin_shares(rows, exgr, fva, regions, year, origin_regions, activities)
+    frames += _destination_shares(fva_all, exgr, fva, year, activities)
+    frames += _participation(rows, exgr, fva_keys.assign(fva_share=fva_share), year, activities)
     return finalize_indicator_frame(frames)
 
 
@@ -163,6 +169,7 @@ def _origin_shares(
     regions: pd.DataFrame,
     year: int,
     origin_regions: Sequence[str],
+    activities: Mapping[str, str],
 ) -> list[pd.DataFrame]:
     """fva_origin_share rows: each origin and each origin region, over EXGR and over EXGR_FVA (vs WLD)."""
     origins = _origins(rows)
@@ -177,7 +184,7 @@ def _origin_shares(
         sums["partner"] = region
         aggregated.append(sums[[*KEYS, "value"]])
     table = pd.concat([origins, *aggregated], ignore_index=True)
-    table["product_group"] = table["activity"].map(ACTIVITY_GROUPS)
+    table["product_group"] = table["activity"].map(dict(activities))
     world_keys = table[KEYS].assign(partner=WORLD)
     frames = []
     for variant, denominator in (("of_gross_exports", exgr), ("of_foreign_value_added", fva)):
@@ -187,7 +194,9 @@ def _origin_shares(
     return frames
 
 
-def _destination_shares(fva_all: pd.Series, exgr: pd.Series, fva: pd.Series, year: int) -> list[pd.DataFrame]:
+def _destination_shares(
+    fva_all: pd.Series, exgr: pd.Series, fva: pd.Series, year: int, activities: Mapping[str, str]
+) -> list[pd.DataFrame]:
     """fva_by_destination_share: EXGR_FVA towards each destination market (partner other than WLD).
 
     of_exports_to_destination = 100 * EXGR_FVA_p / EXGR_p (foreign content of the exports to p);
@@ -196,7 +205,7 @@ def _destination_shares(fva_all: pd.Series, exgr: pd.Series, fva: pd.Series, yea
     by_destination = fva_all[fva_all.index.get_level_values("partner") != WORLD]
     if by_destination.empty:
         return []
-    keys = _keyed(by_destination.index)
+    keys = _keyed(by_destination.index, activities)
     numerator = 100.0 * _lookup(by_destination, keys)
     world_keys = keys.assign(partner=WORLD)
     frames = []
@@ -208,12 +217,14 @@ def _destination_shares(fva_all: pd.Series, exgr: pd.Series, fva: pd.Series, yea
     return frames
 
 
-def _participation(rows: pd.DataFrame, exgr: pd.Series, fva_rows: pd.DataFrame, year: int) -> list[pd.DataFrame]:
+def _participation(
+    rows: pd.DataFrame, exgr: pd.Series, fva_rows: pd.DataFrame, year: int, activities: Mapping[str, str]
+) -> list[pd.DataFrame]:
     """forward_participation (EXGR_DVAFXSH) and gvc_participation = fva_share + forward_participation, vs WLD."""
     forward_rows = rows[(rows["measure"] == FORWARD_MEASURE) & (rows["partner"] == WORLD)]
     if forward_rows.empty:
         return []
-    keys = _keyed(forward_rows.set_index(KEYS).index)
+    keys = _keyed(forward_rows.set_index(KEYS).index, activities)
     published = forward_rows[forward_rows["unit"].isin(PERCENT_UNITS)].set_index(KEYS)["value"]
     level = forward_rows[~forward_rows["unit"].isin(PERCENT_UNITS)].set_index(KEYS)["value"]
     from_level, note = safe_ratio(100.0 * _lookup(level, keys), _lookup(exgr, keys))

@@ -5,6 +5,7 @@ row or line), says what was expected and what to do — never a Python error, a 
 from __future__ import annotations
 
 import codecs
+import csv
 import gzip
 import logging
 from pathlib import Path
@@ -111,3 +112,78 @@ def test_complete_files_with_or_without_a_final_line_break_on_a_single_line_stil
     assert read_tiva_file(header_only, tmp_path).empty
     complete = write(tmp_path / "tiva" / "tiva2025_ok.csv", (GOOD + "\r\n").encode("utf-8"))
     assert read_tiva_file(complete, tmp_path)["obs_value"].tolist() == [1234.5, 37506.698]
+
+
+def test_a_gzip_without_its_trailer_is_refused(tmp_path: Path) -> None:
+    # Only the 8-byte trailer (CRC32 and length) is missing: the content itself may look complete.
+    path = write(tmp_path / "tiva" / "tiva2025_no_trailer.csv.gz", gzip.compress(GOOD.encode("utf-8"))[:-8])
+
+    with pytest.raises(RvcInputError) as excinfo:
+        read_tiva_file(path, tmp_path)
+
+    assert str(path) in str(excinfo.value) and "cut short or damaged" in str(excinfo.value)
+
+
+def test_an_8_mib_single_line_is_refused_naming_the_file(tmp_path: Path) -> None:
+    # Used to end in `_csv.Error: field larger than field limit (131072)`.
+    path = write(tmp_path / "tiva" / "tiva2025_one_line.csv", b"x" * (8 << 20))
+
+    with pytest.raises(RvcInputError) as excinfo:
+        read_tiva_file(path, tmp_path)
+
+    message = str(excinfo.value)
+    assert str(path) in message and "no line break" in message and "header line" in message
+
+
+def test_an_8_mib_line_among_rows_is_refused_naming_its_row(tmp_path: Path) -> None:
+    path = write(tmp_path / "tiva" / "tiva2025_long_line.csv", (GOOD + "y" * (8 << 20) + "\r\n").encode("utf-8"))
+
+    with pytest.raises(RvcInputError) as excinfo:
+        read_tiva_file(path, tmp_path)
+
+    assert str(path) in str(excinfo.value) and "row 3" in str(excinfo.value)
+
+
+def test_a_valid_file_with_a_4_mib_cell_reads(tmp_path: Path) -> None:
+    long_area = "W" * (4 << 20)
+    data = GOOD + f'{FLOW},EXGR,THA,C29,"{long_area}",USD_EXC,2016,1.5\r\n'
+    path = write(tmp_path / "tiva" / "tiva2025_long_cell.csv", data.encode("utf-8"))
+
+    rows = read_tiva_file(path, tmp_path)
+
+    assert rows["obs_value"].tolist() == [1234.5, 37506.698, 1.5]
+    assert rows["partner"].tolist()[2] == long_area
+    assert csv.field_size_limit() == 131072  # the process-wide limit is restored
+
+
+def test_an_unreadable_tiva_file_is_named_in_every_tiva_raw_partition(tmp_path: Path) -> None:
+    # A UTF-16 file without byte-order mark and one with a blank TIME_PERIOD: their years are unknown, so each
+    # year's tiva_raw says so in its metadata and log (what the UI shows), instead of a Python logger line.
+    import dagster as dg
+
+    from pipelines.definitions import build_defs
+    from pipelines.settings import load_settings
+
+    extracts = tmp_path / "extracts"
+    write(extracts / "tiva" / "tiva2025_good.csv", GOOD.encode("utf-8"))
+    write(extracts / "tiva" / "tiva2025_utf16le.csv", GOOD.encode("utf-16-le"))
+    write(extracts / "tiva" / "tiva2025_no_year.csv", (GOOD + f"{FLOW},EXGR,THA,C29,USA,USD_EXC,,99.5\r\n").encode("utf-8"))
+    # And a readable file with a year typed as 2099: no partition reads that row, every partition counts it.
+    write(extracts / "tiva" / "tiva2025_typo.csv", (HEADER + f"{FLOW},EXGR,THA,C29,USA,USD_EXC,2099,7.5\r\n").encode("utf-8"))
+    settings = load_settings({"RVC_EXTRACTS": str(extracts), "RVC_WAREHOUSE": str(tmp_path / "wh")})
+    job = build_defs(settings).resolve_implicit_global_asset_job_def().get_subset(asset_selection={dg.AssetKey("tiva_raw")})
+
+    result = job.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), partition_key="2015",
+        run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}}, raise_on_error=False,
+    )
+
+    assert result.success
+    event = next(e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey("tiva_raw"))
+    named = event.materialization.metadata["unreadable_files_years_unknown"].value
+    assert "tiva/tiva2025_utf16le.csv" in named and "UTF-16" in named
+    assert "tiva/tiva2025_no_year.csv" in named and "row 3: TIME_PERIOD is blank" in named
+    assert event.materialization.metadata["source_files"].value == 1
+    assert event.materialization.metadata["rows_outside_partitions"].value == 1
+    by_file = event.materialization.metadata["rows_outside_partitions_by_file"].value
+    assert "tiva/tiva2025_typo.csv" in by_file and "2099" in by_file and "year_implausible" in by_file

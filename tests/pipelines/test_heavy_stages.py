@@ -120,3 +120,64 @@ def test_extracts_anywhere_below_the_folder_are_classified_by_content_and_symlin
     assert materialize(extracts, tmp_path / "wh", "2017").success
     raw = pd.read_parquet(tmp_path / "wh" / "comtrade_raw" / "2017.parquet")
     assert set(raw["source_file"]) == {"linked_2017.tsv.gz"} and len(raw) > 0
+
+
+def test_harmonization_rebuilt_from_the_same_inputs_gives_identical_bytes(tmp_path: Path) -> None:
+    # Issue 13 item 8: DuckDB sums in parallel, so an unordered float sum can differ in its last digit from run to
+    # run; trade_flows, country_totals and the weights order (or sum exactly) before they sum.
+    extracts = extracts_with(tmp_path, [2016, 2017])
+    settings = load_settings({"RVC_EXTRACTS": str(extracts), "RVC_WAREHOUSE": str(tmp_path / "wh")})
+    defs = build_defs(settings)
+    instance = dg.DagsterInstance.ephemeral()
+
+    def run(job_name: str, year: str | None = None) -> None:
+        result = defs.resolve_job_def(job_name).execute_in_process(
+            instance=instance, partition_key=year, run_config=QUIET, raise_on_error=False)
+        assert result.success, job_name
+
+    run("reference_tables")
+    for year in ("2016", "2017"):
+        run("yearly_cleaning", year)
+    built = {"hs_conversion_weights": tmp_path / "wh" / "hs_conversion_weights.parquet",
+             "trade_flows": tmp_path / "wh" / "trade_flows" / "2017.parquet",
+             "country_totals": tmp_path / "wh" / "country_totals" / "2017.parquet"}
+    digests = []
+    for _ in range(2):
+        run("conversion_weights")
+        run("yearly_harmonization", "2017")
+        digests.append({name: digest(path) for name, path in built.items()})
+    assert pd.read_parquet(built["trade_flows"]).shape[0] > 0
+    assert digests[0] == digests[1]
+
+
+def test_a_year_held_by_one_file_is_its_located_cache_copied_and_equals_the_stacked_year(tmp_path: Path) -> None:
+    # The raw asset copies a located cache instead of rewriting the year; the copy must be what the stacking
+    # query writes: same columns and types, same rows in the same order, location columns filled.
+    from assets.duckdb_session import duckdb_session, sql_string
+    from assets.sources.comtrade_readers import FileLocation, cache_comtrade_file
+    from assets.sources.comtrade_year import CachedExtract, write_raw_year
+    from assets.sources.extract_inventory import file_sha256
+
+    source = SAMPLE_COMTRADE / "sample_comtrade_2017.tsv.gz"
+    location = FileLocation("comtrade/sample_comtrade_2017.tsv.gz", "https://example.invalid/q?x=1", "2026-01-02T03:04:05Z")
+    located = cache_comtrade_file(source, file_sha256(source), tmp_path / "cache", location)
+    plain = cache_comtrade_file(source, file_sha256(source), tmp_path / "cache")
+    assert located != plain
+    fields = (location.source_file, location.api_query, location.retrieved_at)
+    with duckdb_session() as con:
+        copied, stacked = tmp_path / "copied.parquet", tmp_path / "stacked.parquet"
+        rows = write_raw_year(con, [CachedExtract(located, *fields, located=True, years=(2017,))], 2017, copied)
+        assert write_raw_year(con, [CachedExtract(plain, *fields)], 2017, stacked) == rows > 0
+        assert copied.read_bytes() == located.read_bytes()  # copied, not rewritten
+
+        def described(path: Path) -> list:
+            return con.execute(f"DESCRIBE SELECT * FROM read_parquet({sql_string(path)})").fetchall()
+
+        assert described(copied) == described(stacked)
+        frames = [con.execute(f"SELECT * FROM read_parquet({sql_string(p)})").df() for p in (copied, stacked)]
+        pd.testing.assert_frame_equal(frames[0], frames[1])
+        assert set(frames[0]["retrieved_at"]) == {"2026-01-02T03:04:05Z"} and set(frames[0]["source_file"]) == {location.source_file}
+        # A file holding several years (or one whose years are unknown) is stacked as before.
+        several = tmp_path / "several.parquet"
+        write_raw_year(con, [CachedExtract(located, *fields, located=True, years=(2016, 2017))], 2017, several)
+        assert several.read_bytes() != located.read_bytes()

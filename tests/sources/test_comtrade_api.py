@@ -367,3 +367,45 @@ def test_released_since_returns_new_and_re_released_reporter_years() -> None:
 
     assert released_since(availability, last_seen) == [("096", 2020), ("392", 2020)]
     assert released_since(availability, {}) == [("096", 2020), ("392", 2019), ("392", 2020), ("764", 2019), ("764", 2020)]
+
+
+# --- progress ----------------------------------------------------------------------------------------
+
+
+def test_progress_reports_each_planned_query_with_its_rows_and_how_it_was_answered(
+    server: HTTPServer, make_client
+) -> None:
+    # Reporter 392 answers at the cap (500 records, so split by flow into 3 + 2), 764 answers 4 records.
+    def handler(request: Request) -> Response:
+        reporter, flows = request.args["reporterCode"], request.args["flowCode"]
+        n = {("392", "M,X"): 500, ("392", "M"): 3, ("392", "X"): 2, ("764", "M,X"): 4}[(reporter, flows)]
+        return Response(envelope(fixture_records(n, int(reporter))), content_type="application/json")
+
+    server.expect_request(PREVIEW).respond_with_handler(handler)
+    queries = [normalise_query([r], [2020], ["360"], ["870323"], ["M", "X"]) for r in ("392", "764")]
+    seen: list = []
+
+    make_client().download(queries, progress=seen.append)
+    make_client().download(queries[1:], progress=seen.append)  # a re-run of the second query
+
+    assert [(p.index, p.total, p.query.reporters, p.rows, p.downloaded, p.reused, p.parts) for p in seen] == [
+        (1, 2, ("392",), 5, 2, 0, 2), (2, 2, ("764",), 4, 1, 0, 1), (1, 1, ("764",), 4, 0, 1, 1),
+    ]
+    assert all(p.elapsed_s >= 0 for p in seen)
+    line = seen[0].line({"392": "JPN", "360": "IDN"})
+    assert line.startswith(
+        "Comtrade query 1 of 2: reporter JPN (392), year 2020, flow M,X, partners IDN (360), 1 commodity (870323) — 5 rows in "
+    )
+    assert line.endswith(" s (downloaded 2 answer(s), split into 2 parts after a truncated answer)")
+    assert seen[2].line().endswith("(saved earlier, not asked again)") and "reporter 764," in seen[2].line()
+
+
+def test_progress_is_logged_by_default(server: HTTPServer, make_client, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="rvc.http.comtrade")
+    server.expect_request(PREVIEW).respond_with_data(GET_FIXTURE.read_bytes())
+
+    make_client().fetch_annual(["392"], [2020], None, ["8703"], ["X"])
+
+    lines = [r.getMessage() for r in caplog.records if r.name == "rvc.http.comtrade"]
+    assert len(lines) == 1 and lines[0].startswith("Comtrade query 1 of 1: reporter 392, year 2020, flow X, partners all")
+    assert " — 2 rows in " in lines[0]

@@ -123,7 +123,10 @@ def test_a_bad_file_is_listed_with_its_reason_and_only_its_family_is_affected(ex
     assert "cut.tsv.gz: the file ends early" in bad["comtrade/cut.tsv.gz"].error
     assert "unknown.csv: unrecognised Comtrade layout" in bad["comtrade/unknown.csv"].error
     assert "unknown TiVA layout" in bad["tiva/broken_tiva.csv"].error
-    assert all(e.rows_by_year == {} and e.family in ("comtrade", "tiva") for e in bad.values())
+    assert all(e.family in ("comtrade", "tiva") for e in bad.values())
+    assert bad["comtrade/unknown.csv"].rows_by_year == bad["tiva/broken_tiva.csv"].rows_by_year == {}
+    # the rows before the cut still say which years the cut file holds (so those partitions fail naming it)
+    assert list(bad["comtrade/cut.tsv.gz"].rows_by_year) == [2019]
     # the readable files and their years are as without the bad ones
     assert manifest.years() == good.years()
     for year in good.years():
@@ -263,7 +266,8 @@ def test_partitions_come_from_the_manifest_without_parsing_extracts(tmp_path: Pa
     monkeypatch.setattr(comtrade_readers, "to_canonical", no_typing)
     monkeypatch.delenv("RVC_END_YEAR", raising=False)
     partitions = build_yearly_partitions(settings)
-    assert partitions.get_partition_keys() == ["2015", "2016", "2017"]
+    # The cut 2018 file's rows before the cut say it holds 2018: that partition exists (and fails naming the file).
+    assert partitions.get_partition_keys() == ["2015", "2016", "2017", "2018"]
     assert not list(settings.cache_dir.glob("*.parquet")) if settings.cache_dir.exists() else True
     assert settings.manifest_path.is_file()
 
@@ -271,4 +275,4 @@ def test_partitions_come_from_the_manifest_without_parsing_extracts(tmp_path: Pa
         raise AssertionError(f"{path} read again although the manifest has it")
 
     monkeypatch.setattr(manifest_module, "comtrade_rows_by_year", no_reading)
-    assert build_yearly_partitions(settings).get_partition_keys() == ["2015", "2016", "2017"]
+    assert build_yearly_partitions(settings).get_partition_keys() == ["2015", "2016", "2017", "2018"]

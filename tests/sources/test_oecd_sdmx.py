@@ -18,7 +18,9 @@ from assets.sources.oecd_sdmx import (
     DEFAULT_TIVA_KEY,
     TIVA_MAINLV_DATAFLOW,
     OecdSdmxClient,
+    count_sdmx_rows,
     sdmx_csv_columns,
+    tiva_key,
 )
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "api"
@@ -160,3 +162,29 @@ def test_default_key_has_the_six_tiva_dimensions_and_the_japan_asean_areas() -> 
     assert measure.split("+") == ["EXGR", "EXGR_DVA", "EXGR_FVA"]
     assert set(ref_area.split("+")) == set(ASEAN10_AND_JAPAN) and len(ASEAN10_AND_JAPAN) == 11
     assert activity.split("+") == ["C29", "_T"] and (counterpart, unit, freq) == ("", "", "")
+
+
+def test_tiva_key_joins_codes_per_dimension_and_leaves_open_ones_empty() -> None:
+    assert tiva_key(["EXGR_DVA"], ["JPN", "THA"], ["C29", "_T"]) == "EXGR_DVA.JPN+THA.C29+_T..."
+    assert tiva_key(["EXGR"], ["JPN"], ["C29"], ["W", "OECD"]) == "EXGR.JPN.C29.W+OECD.."
+    assert DEFAULT_TIVA_KEY == "EXGR+EXGR_DVA+EXGR_FVA.JPN+BRN+KHM+IDN+LAO+MYS+MMR+PHL+SGP+THA+VNM.C29+_T..."
+    with pytest.raises(ValueError, match="letters, digits and '_' only"):
+        tiva_key(["EXGR.DVA"], ["JPN"], ["C29"])
+
+
+def test_count_sdmx_rows_counts_records_not_lines(tmp_path: Path) -> None:
+    assert count_sdmx_rows(FIXTURES / "tiva_sdmx_csv_v1_labels.csv") == 2  # a quoted label holds commas
+    quoted = tmp_path / "q.csv"
+    quoted.write_text('DATAFLOW,TIME_PERIOD,OBS_VALUE,NOTE\nX,2020,1.5,"two\nlines"\nX,2021,2.5,\n', encoding="utf-8")
+    assert count_sdmx_rows(quoted) == 2
+
+
+def test_no_records_found_can_be_an_empty_answer_but_a_wrong_path_never(
+    server: HTTPServer, client: OecdSdmxClient, tmp_path: Path
+) -> None:
+    server.expect_request(DATA_PATH).respond_with_data("NoRecordsFound: No records found.", status=404)
+
+    assert client.fetch_tiva(start_year=2030, end_year=2030, no_records_ok=True) is None
+    assert not (tmp_path / "tiva" / "api").exists() or not list((tmp_path / "tiva" / "api").iterdir())
+    with pytest.raises(RvcSourceError, match="HTTP 404"):
+        client.fetch_tiva(dataflow="OECD.STI.PIE,DSD_NOPE@DF_NOPE,1.0", no_records_ok=True)  # 404 without that text

@@ -489,6 +489,22 @@ def test_conservation_violations_catch_lost_doubled_and_altered_rows():
     assert any(p.startswith("clean: value 200.0 USD differs") for p in conservation_violations(raw, altered))
 
 
+def test_conservation_catches_values_swapped_between_rows_though_counts_and_sums_agree():
+    # Two totals rows trade values: rows per output and the sum of values are unchanged, so only a per-row
+    # comparison sees it. The balance's checksums hash each row's value with its provenance, so the exact pass
+    # runs and counts the two altered rows.
+    raw = mixed_raw()
+    result = clean_comtrade(raw)
+    totals = result.totals.copy()
+    assert len(totals) == 2 and totals["value_usd"].nunique() == 2
+    totals["value_usd"] = totals["value_usd"].iloc[::-1].to_numpy()
+    swapped = type(result)(result.clean, totals, result.rejects, result.steps)
+    report = conservation_report(raw, swapped).set_index("reason")
+    assert report.loc["totals", "value_usd"] == result.totals["value_usd"].sum()  # the sums cannot tell
+    assert report.loc["totals", "altered_rows"] == 2
+    assert conservation_violations(raw, swapped) == ["totals: 2 rows carry a value other than their raw row's primaryValue"]
+
+
 def test_raw_contract_violations_are_input_errors():
     with pytest.raises(RvcInputError, match="missing column.*primaryValue"):
         clean_comtrade(raw_frame({}).drop(columns=["primaryValue"]))

@@ -114,6 +114,14 @@ def test_a_reporter_with_its_total_rows_is_reported_on_a_fob_basis(totals):
     assert (usa["value_usd"], usa["source"]) == (500.0, "reported") and pd.isna(usa["value_cif_usd"])
 
 
+def test_an_import_total_declared_both_cif_and_fob_is_valued_at_its_declared_fob(country_codes):
+    # The USA declares imports both ways (CIF 1060, FOB 1000): the FOB value is used as declared, never
+    # 1060 / 1.04 = 1019.2; the CIF value is kept beside it.
+    out = country_totals_from_comtrade(totals_frame([row("USA", "WLD", "M", cif=1060.0, fob=1000.0)]), country_codes)
+    usa = one(out, "USA", "M")
+    assert (usa["value_usd"], usa["value_cif_usd"], usa["source"]) == (1000.0, 1060.0, "reported")
+
+
 def test_a_non_reporter_is_mirrored_from_its_partners_declarations(totals):
     exports = one(totals, "THA", "X")
     assert exports["source"] == "mirror"
@@ -162,7 +170,7 @@ def test_no_total_rows_give_an_empty_valid_table(country_codes):
 
 PRODUCT_GROUPS = pd.DataFrame({"hs6": ["870899", "870323"], "hs4": ["8708", "8703"],
                                "product_group": ["parts_accessories", "passenger_cars"],
-                               "bec_stage": ["parts_and_components", "consumption"], "is_automotive": [True, True]})
+                               "bec_stage": ["parts_and_components", "consumption"], "in_scope": [True, True]})
 
 
 def flows_frame() -> pd.DataFrame:
@@ -227,12 +235,15 @@ def test_real_website_totals_2022_reported_for_the_reporters_mirrored_for_their_
         exports = one(out, reporter, "X")
         assert exports["source"] == "reported"
         assert exports["value_usd"] == pytest.approx(declared(reporter, "X", "0"))  # the World row
-    # DEU and USA declare imports CIF with no self-trade: the World row as declared, FOB = CIF / ratio
-    # (USA also gives a FOB value, but the rule keys on CIF being declared, as trade_flows does).
+    # DEU and USA declare imports CIF with no self-trade: the World row's CIF value as declared. The FOB basis is
+    # the declared FOB value where there is one (the USA declares both), else CIF / ratio (DEU).
     for reporter in ("DEU", "USA"):
         imports = one(out, reporter, "M")
         assert imports["value_cif_usd"] == pytest.approx(declared(reporter, "M", "0", "cifvalue"))
-        assert imports["value_usd"] == pytest.approx(declared(reporter, "M", "0", "cifvalue") / RATIO)
+        fob = declared(reporter, "M", "0", "fobvalue") or 0.0
+        expected = fob if fob > 0 else declared(reporter, "M", "0", "cifvalue") / RATIO
+        assert imports["value_usd"] == pytest.approx(expected)
+    assert (declared("USA", "M", "0", "fobvalue") or 0.0) > 0 and (declared("DEU", "M", "0", "fobvalue") or 0.0) == 0
     # China declares imports from China (re-imports): left out of its total.
     chn = one(out, "CHN", "M")
     self_trade = declared("CHN", "M", "156", "cifvalue")
@@ -241,7 +252,11 @@ def test_real_website_totals_2022_reported_for_the_reporters_mirrored_for_their_
     assert chn["self_trade_usd"] == pytest.approx(self_trade / RATIO)
     # Japan reports nothing here: its exports are the three reporters' imports from it, brought to FOB.
     japan = one(out, "JPN", "X")
-    expected = sum(declared(r, "M", "392", "cifvalue") for r in ("CHN", "DEU", "USA")) / RATIO
+    def fob_basis(reporter, partner):  # a declared FOB value as it is, else CIF / ratio
+        fob = declared(reporter, "M", partner, "fobvalue") or 0.0
+        return fob if fob > 0 else declared(reporter, "M", partner, "cifvalue") / RATIO
+
+    expected = sum(fob_basis(r, "392") for r in ("CHN", "DEU", "USA"))
     assert (japan["source"], japan["partners_declaring"]) == ("mirror", 3)
     assert japan["value_usd"] == pytest.approx(expected)
     assert japan["coverage_share"] == pytest.approx(1.0)  # every reporter of this extract declared trade with Japan
@@ -263,7 +278,9 @@ def test_real_bilateral_totals_without_world_rows_give_no_reported_total_only_mi
     for r in rows:
         iso3 = {"FRA": "FRA", "DEU": "DEU", "JPN": "JPN", "MEX": "MEX"}[r["partner_iso"]]
         total = one(out[out["year"] == int(r["ref_year"])], iso3, "X")
-        assert total["value_usd"] == pytest.approx(float(r["primary_value"]) / RATIO)  # cifvalue given (fobvalue 0)
+        # USA declares CIF every year and FOB from 2019 (fobvalue 0 = not available in 2018): FOB used as declared.
+        fob = float(r["fobvalue"])
+        assert total["value_usd"] == pytest.approx(fob if fob > 0 else float(r["cifvalue"]) / RATIO)
         assert total["partners_declaring"] == 1 and pd.isna(total["coverage_share"])  # USA's own total unknown
     assert sorted(out["year"].unique()) == [2018, 2019, 2020, 2021, 2022]
 

@@ -29,7 +29,7 @@ PRODUCT_GROUPS = pd.DataFrame(
         "product_group": ["passenger_cars", "parts_accessories", "engines", "commercial_vehicles", "bodies_chassis", "other"],
         "bec_stage": ["consumption", "parts_and_components", "parts_and_components", "capital", "parts_and_components",
                       "consumption"],
-        "is_automotive": [True, True, True, True, True, False],
+        "in_scope": [True, True, True, True, True, False],
     }
 )
 REGIONS = pd.DataFrame(
@@ -75,13 +75,18 @@ def flows_frame(rows, scale: float = 1.0) -> pd.DataFrame:
     return frame
 
 
-def no_totals() -> pd.DataFrame:
-    return pd.DataFrame({"year": pd.Series([], dtype="Int64"), "country": pd.Series([], dtype="str"),
-                         "flow": pd.Series([], dtype="str"), "value_usd": pd.Series([], dtype="float64")})
+def totals_twice_the_lines(flows: pd.DataFrame) -> pd.DataFrame:
+    """country_totals where every country's total is twice what its lines add up to (exports and imports),
+    so every country trading is in the world and the totals keep the mix of the lines."""
+    exports = flows.groupby("exporter")["value_usd"].sum().reindex(COUNTRIES, fill_value=0.0) * 2.0
+    imports = flows.groupby("importer")["value_usd"].sum().reindex(COUNTRIES, fill_value=0.0) * 2.0
+    rows = [(YEAR, c, "X", exports[c]) for c in COUNTRIES] + [(YEAR, c, "M", imports[c]) for c in COUNTRIES]
+    return pd.DataFrame(rows, columns=["year", "country", "flow", "value_usd"])
 
 
 def compute(rows, scale: float = 1.0) -> pd.DataFrame:
-    return compute_trade_indicators(flows_frame(rows, scale), PRODUCT_GROUPS, no_totals(), REGIONS, YEAR)
+    flows = flows_frame(rows, scale)
+    return compute_trade_indicators(flows, PRODUCT_GROUPS, totals_twice_the_lines(flows), REGIONS, YEAR)
 
 
 @SETTINGS
@@ -102,6 +107,7 @@ def test_bounds_partitions_and_scale_invariance_hold_for_any_world(rows, exponen
     two_way = out[out["indicator"] == "two_way_trade_share"].dropna(subset=["value"])
     assert np.allclose(two_way.groupby(["country", "partner", "product_group"])["value"].sum(), 1.0)
     market = out[out["indicator"] == "world_market_share"].dropna(subset=["value"])
+    assert not market.empty
     assert np.allclose(market.groupby("product_group")["value"].sum(), 1.0)
 
     # Scaling every value by a power of two is exact: shares and indices must not move, levels scale.
@@ -124,7 +130,7 @@ def test_rca_is_one_for_a_country_exporting_the_world_mix(rows, multiple):
     rca = out[(out["indicator"] == "rca") & (out["country"] == "THA")]
     assert not rca.empty
     assert np.allclose(rca["value"], 1.0)
-    assert (rca["variant"] == "flows_total").all()
+    assert (rca["variant"] == "country_totals").all()
 
 
 @CHEAP

@@ -1,4 +1,4 @@
-"""Product groups of H0 codes: automotive groups by prefix, BEC stages, BEC for H0 via HS1996, the check helper."""
+"""Product groups of H0 codes: the scope's groups by prefix (automotive scope file), BEC stages, BEC for H0 via HS1996, the check helper."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from assets.sources.hs_correlation import load_hs_concordance
 from assets.errors import RvcInputError
 from assets.transforms.product_groups import (
     PRODUCT_GROUP_COLUMNS,
-    automotive_without_group,
     bec_stage_of,
     build_product_groups,
-    product_group_of,
+    lines_without_their_group,
 )
+from assets.transforms.scope import load_scope
 from checks.reference import product_groups_schema
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reference"  # hand-written, see its README
@@ -38,7 +38,7 @@ def row(groups: pd.DataFrame, hs6: str) -> dict:
     ],
 )
 def test_product_group_by_prefix(hs6, group):
-    assert product_group_of(hs6) == group
+    assert load_scope().group_of(hs6) == group
 
 
 @pytest.mark.parametrize(
@@ -69,11 +69,11 @@ def test_without_reference_tables_groups_and_builtin_bec_for_automotive_lines():
     }
     for hs6, (group, bec, stage) in expected.items():
         line = row(groups, hs6)
-        assert (line["product_group"], line["bec_code"], line["bec_stage"], line["bec_source"], line["is_automotive"]) == (
+        assert (line["product_group"], line["bec_code"], line["bec_stage"], line["bec_source"], line["in_scope"]) == (
             group, bec, stage, "builtin", True,
         )
     other = row(groups, "010111")
-    assert (other["product_group"], other["bec_stage"], other["bec_source"], other["is_automotive"]) == ("other", "not_classified", "none", False)
+    assert (other["product_group"], other["bec_stage"], other["bec_source"], other["in_scope"]) == ("other", "not_classified", "none", False)
     assert pd.isna(other["bec_code"])
     product_groups_schema.validate(groups, lazy=True)
 
@@ -104,17 +104,17 @@ def test_bad_codes_are_rejected():
         build_product_groups(["8703", "870323"])
 
 
-def test_automotive_without_group_finds_wrong_rows_only():
+def test_lines_without_their_group_finds_wrong_rows_only():
     groups = build_product_groups(["870323", "870899", "010111"])
-    assert automotive_without_group(groups).empty
+    assert lines_without_their_group(groups).empty
 
     broken = groups.copy()
     broken.loc[broken["hs6"] == "870899", "product_group"] = "other"
-    broken.loc[broken["hs6"] == "010111", "is_automotive"] = True
-    found = automotive_without_group(broken)
+    broken.loc[broken["hs6"] == "010111", "in_scope"] = True
+    found = lines_without_their_group(broken)
     assert list(found["hs6"]) == ["010111", "870899"]
     assert list(found["expected_group"]) == ["other", "parts_accessories"]
-    assert list(found["problem"]) == ["is_automotive disagrees with product_group", "group differs from the HS prefix rule"]
+    assert list(found["problem"]) == ["in_scope disagrees with product_group", "group differs from the scope's HS prefix rule"]
 
 
 def test_schema_rejects_unknown_group_and_inconsistent_hs4():
@@ -137,7 +137,7 @@ def test_real_bec_stages_of_the_automotive_lines(real_data_dir):
     # Golden BEC codes read with the csv module from the UN HS1996 → BEC4 table.
     with (real_data_dir / "hs_bec" / "HS1996_to_BEC4_UNSD.csv").open(encoding="utf-8-sig", newline="") as handle:
         raw = {r[0]: r[1] for r in list(csv.reader(handle))[1:] if r}
-    automotive = groups[groups["is_automotive"]]
+    automotive = groups[groups["in_scope"]]  # the default scope: scopes/automotive.yaml
     assert len(automotive) == 39
     assert dict(zip(automotive["hs6"], automotive["bec_code"])) == {c: raw[c] for c in automotive["hs6"]}
     assert set(automotive["bec_source"]) == {"unsd_H1_same_code"}
@@ -145,6 +145,6 @@ def test_real_bec_stages_of_the_automotive_lines(real_data_dir):
     assert row(groups, "870323")["bec_stage"] == "mixed"  # BEC 51: see the module docstring
     assert row(groups, "870421")["bec_stage"] == "capital"
     assert set(automotive.loc[automotive["product_group"].isin(["parts_accessories", "bodies_chassis", "engines"]), "bec_stage"]) == {"parts_and_components"}
-    assert automotive_without_group(groups).empty
+    assert lines_without_their_group(groups).empty
     assert (groups["bec_source"] == "none").sum() <= 5  # only the few H0 lines the UN maps to "n/a"
     product_groups_schema.validate(groups, lazy=True)

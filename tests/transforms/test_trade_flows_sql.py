@@ -112,3 +112,15 @@ def test_the_contract_agrees_in_pandas_and_sql(failing_check: str, tmp_path: Pat
     assert failure.value.failure_cases["check"].astype(str).str.contains(failing_check, regex=False).any()
     sql = _sql_failures(broken, tmp_path / "broken.parquet")
     assert sql["check"].astype(str).str.contains(failing_check, regex=False).any(), sql
+
+
+def test_an_import_declared_both_cif_and_fob_enters_at_its_declared_fob_value(tmp_path: Path) -> None:
+    # The USA declares imports CIF 1060 and FOB 1000: the line is valued at 1000 as declared, never 1060 / 1.04.
+    clean = pd.DataFrame([_record("842", "392", "M", "870323", 1060.0, cif_usd=1060.0, fob_usd=1000.0)])
+    clean = clean.astype({"qty": "float64", "net_kg": "float64", "cif_usd": "float64", "fob_usd": "float64"})
+    flows = build_trade_flows(clean, WEIGHTS, build_country_codes(None)).flows
+    assert len(flows) == 1
+    line = flows.iloc[0]
+    assert (line["exporter"], line["importer"], line["hs6"]) == ("JPN", "USA", "870323")
+    assert line["value_importer_fob_declared_usd"] == 1000.0
+    assert line["value_usd"] == 1000.0

@@ -48,7 +48,7 @@ PRODUCT_GROUPS = pd.DataFrame(
         "product_group": ["passenger_cars", "parts_accessories", "engines", "commercial_vehicles", "bodies_chassis", "other"],
         "bec_stage": ["consumption", "parts_and_components", "parts_and_components", "capital",
                       "parts_and_components", "consumption"],
-        "is_automotive": [True, True, True, True, True, False],
+        "in_scope": [True, True, True, True, True, False],
     }
 )
 
@@ -93,7 +93,7 @@ def result() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def result_without_usa_total() -> pd.DataFrame:
-    """USA has no TOTAL/World row: its totals come from the sum of its lines."""
+    """USA has no total in country_totals (neither reported nor mirrored): it is outside the world."""
     totals = totals_frame({c: v for c, v in TOTALS.items() if c != "USA"})
     return compute_trade_indicators(flows_frame(), PRODUCT_GROUPS, totals, regions_table(), YEAR)
 
@@ -124,12 +124,16 @@ def test_non_automotive_lines_only_count_in_total_merchandise(result):
     assert "other" not in set(result["product_group"])
 
 
-def test_total_merchandise_from_country_totals_else_sum_of_lines(result_without_usa_total):
+def test_total_merchandise_from_country_totals_never_a_sum_of_lines(result_without_usa_total):
     out = result_without_usa_total
     assert pick(out, "exports_usd", "JPN", "WLD", "total_merchandise", variant="country_totals") == 2000.0
     assert pick(out, "imports_usd", "JPN", "WLD", "total_merchandise", variant="country_totals") == 1000.0
-    assert pick(out, "exports_usd", "USA", "WLD", "total_merchandise", variant="flows_total") == 20.0
-    assert pick(out, "imports_usd", "USA", "WLD", "total_merchandise", variant="flows_total") == 500.0 + 100.0
+    # USA's lines (20 exported, 600 imported) are not its total: NaN with the reason.
+    for indicator in ("exports_usd", "imports_usd", "trade_balance_index"):
+        assert pd.isna(pick(out, indicator, "USA", "WLD", "total_merchandise", variant="country_totals"))
+        assert pick(out, indicator, "USA", "WLD", "total_merchandise", variant="country_totals",
+                    column="note") == "no_country_total"
+    assert "flows_total" not in set(out["variant"])
 
 
 def test_reported_and_mirror_variants_sum_the_declarations_that_exist():
@@ -216,13 +220,16 @@ def test_rca_balassa_with_country_totals(result):
         ((10 + 50) / 500) / (x_w_cars / x_w_total))
 
 
-def test_rca_falls_back_to_sum_of_lines_without_country_total(result_without_usa_total):
+def test_rca_without_country_total_is_nan_and_outside_the_world(result_without_usa_total):
     out = result_without_usa_total
-    usa_total = 20.0  # all USA lines in trade_flows
-    x_w_total = 2000 + 500 + 300 + usa_total
-    x_w_parts = 100 + 40 + 60 + 30 + 20
-    assert pick(out, "rca", "USA", "WLD", "parts_accessories", variant="flows_total") == pytest.approx(
-        (20 / usa_total) / (x_w_parts / x_w_total))
+    assert pd.isna(pick(out, "rca", "USA", "WLD", "parts_accessories", variant="country_totals"))
+    assert pick(out, "rca", "USA", "WLD", "parts_accessories", variant="country_totals", column="note") == "no_country_total"
+    # The world is JPN, THA, IDN: the USA's total and its 20 of parts exports both leave it.
+    x_w_total = 2000 + 500 + 300
+    x_w_parts = 100 + 40 + 60 + 30
+    assert pick(out, "rca", "JPN", "WLD", "parts_accessories", variant="country_totals") == pytest.approx(
+        ((100 + 60) / 2000) / (x_w_parts / x_w_total))
+    assert pick(out, "rca", "JPN", "WLD", "parts_accessories", variant="country_totals", column="world_countries") == 3
 
 
 def test_world_market_share(result):
@@ -415,11 +422,15 @@ def test_real_comtrade_totals_as_rca_denominators(real_data_dir):
     out = compute_trade_indicators(flows, PRODUCT_GROUPS, totals, regions_table(), 2017)
 
     assert pick(out, "exports_usd", "JPN", "WLD", "total_merchandise", variant="country_totals") == exports["JPN"]
-    assert pick(out, "exports_usd", "THA", "WLD", "total_merchandise", variant="flows_total") == 0.9e9 + 1.1e9
-    # Re-exports (RX) never enter the denominator: X_w sums reporters' X rows plus THA's lines.
-    x_w = sum(exports.values()) + 0.9e9 + 1.1e9
-    x_w_parts = 2.0e9 + 0.9e9
+    # Thailand has no total in the file: NaN with the reason, never the sum of its two lines.
+    assert pick(out, "exports_usd", "THA", "WLD", "total_merchandise", variant="country_totals",
+                column="note") == "no_country_total"
+    # Re-exports (RX) never enter the denominator: X_w sums the reporters' X rows; THA is outside the world,
+    # so its 0.9e9 of parts leaves x_wg too.
+    x_w = sum(exports.values())
+    x_w_parts = 2.0e9
     assert pick(out, "rca", "JPN", "WLD", "parts_accessories", variant="country_totals") == pytest.approx(
         (2.0e9 / exports["JPN"]) / (x_w_parts / x_w))
-    assert pick(out, "rca", "THA", "WLD", "parts_accessories", variant="flows_total") == pytest.approx(
-        (0.9e9 / 2.0e9) / (x_w_parts / x_w))
+    assert pick(out, "rca", "JPN", "WLD", "parts_accessories", variant="country_totals",
+                column="world_countries") == len(exports)
+    assert pick(out, "rca", "THA", "WLD", "parts_accessories", variant="country_totals", column="note") == "no_country_total"

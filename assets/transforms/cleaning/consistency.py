@@ -79,8 +79,14 @@ def breakdowns_exceeding_totals_sql(
         others = " AND ".join(c for d, c in at_total.items() if d != dimension)
         parts_sql.append(f"SELECT DISTINCT {key}, k, customsCode, motCode, mosCode, partner2Code, primaryValue, "
                          f"'{dimension}' AS dimension FROM b WHERE NOT ({total_condition}) AND {others}")
+    all_at_total = f"{customs} AND {transport} AND {partner2}"
+    # Two scans of the raw rows: the breakdown rows (a few % of a year; everything else works on them), then the
+    # total rows of their keys.
     found = con.execute(f"""
-WITH b AS (SELECT {key}, hash({key}) AS k, customsCode, motCode, mosCode, partner2Code, primaryValue FROM {raw}),
+WITH b AS (
+    SELECT {key}, hash({key}) AS k, customsCode, motCode, mosCode, partner2Code, primaryValue FROM {raw}
+    WHERE NOT ({all_at_total})
+),
 parts AS ({' UNION ALL '.join(parts_sql)}),
 top_parts AS (
     SELECT p.* FROM parts p
@@ -96,8 +102,8 @@ top_parts AS (
 sums AS (SELECT {key}, k, dimension, count(*) AS breakdown_rows, sum(primaryValue) AS breakdown_value_usd FROM top_parts GROUP BY ALL),
 -- Totals only of keys that have breakdowns (a few % of a year), found by the key's hash, then matched exactly.
 totals AS (
-    SELECT {key}, k, max(primaryValue) AS total_value_usd FROM b
-    WHERE {customs} AND {transport} AND {partner2} AND k IN (SELECT k FROM sums)
+    SELECT {key}, hash({key}) AS k, max(primaryValue) AS total_value_usd FROM {raw}
+    WHERE {all_at_total} AND hash({key}) IN (SELECT k FROM sums)
     GROUP BY ALL
 ),
 compared AS (
@@ -127,18 +133,27 @@ def children_exceeding_parent_sql(
     parent (see the module tolerance).
     """
     group = "year, reporter_code, partner_code, flow, classification"
-    union = " UNION ALL ".join(f"SELECT {group}, cmd_code, aggregate_level, value_usd FROM {f}" for f in facts)
-    levels = " UNION ALL ".join(
-        f"SELECT {group}, {'left(cmd_code, ' + str(parent) + ')' if parent else chr(39) + 'TOTAL' + chr(39)} AS parent_code,"
-        f" {parent} AS parent_level, {child} AS child_level, value_usd FROM f WHERE aggregate_level = {child}"
-        for child, parent in ((6, 4), (4, 2), (2, 0))
+    columns = f"{group}, cmd_code, aggregate_level, value_usd"
+    # Parents (TOTAL, 2- and 4-digit rows) are few; children are summed only where their parent row exists,
+    # found by a hash of (group, parent code) and then matched exactly, so the HS6 lines of a 15 M-row year are
+    # scanned once and never grouped as a whole.
+    parent_of = {6: "left(cmd_code, 4)", 4: "left(cmd_code, 2)", 2: "'TOTAL'"}
+    level_of_parent = {6: 4, 4: 2, 2: 0}
+    parents = " UNION ALL ".join(
+        f"SELECT {group}, cmd_code AS parent_code, aggregate_level AS parent_level, value_usd AS parent_value_usd FROM {f}"
+        f" WHERE aggregate_level IN (0, 2, 4)" for f in facts
+    )
+    children = " UNION ALL ".join(
+        f"SELECT {group}, {parent_of[child]} AS parent_code, {level_of_parent[child]} AS parent_level, {child} AS child_level, value_usd"
+        f" FROM (SELECT {columns} FROM {f} WHERE aggregate_level = {child})"
+        f" WHERE hash({group}, {parent_of[child]}) IN (SELECT k FROM parent_keys)"
+        for f in facts for child in (6, 4, 2)
     )
     found = con.execute(f"""
-WITH f AS ({union}),
-children AS ({levels}),
+WITH parents AS ({parents}),
+parent_keys AS (SELECT DISTINCT hash({group}, parent_code) AS k FROM parents),
 sums AS (SELECT {group}, parent_code, parent_level, child_level, count(*) AS children_rows, sum(value_usd) AS children_value_usd
-         FROM children GROUP BY ALL),
-parents AS (SELECT {group}, cmd_code AS parent_code, aggregate_level AS parent_level, value_usd AS parent_value_usd FROM f)
+         FROM ({children}) GROUP BY ALL)
 SELECT s.year, s.reporter_code, s.partner_code, s.flow, s.classification, s.parent_code, s.parent_level, s.child_level,
        s.children_rows, s.children_value_usd, p.parent_value_usd, s.children_value_usd - p.parent_value_usd AS excess_usd
 FROM sums s JOIN parents p USING ({group}, parent_code, parent_level)

@@ -12,12 +12,14 @@ The expressions read the canonical `comtrade_raw` columns plus two columns joine
 
 from __future__ import annotations
 
+from assets.sources.year_range import FIRST_PLAUSIBLE_YEAR, YEAR_IMPLAUSIBLE, implausible_year_sql, last_plausible_year
 from assets.transforms.cleaning.codes import CMD_CODE_PATTERN, FLOW_CODES, sql_list
 
 # Order = order applied. Scope first (goods, annual), then breakdown hygiene, then code validity, then
 # values; releases, classifications and duplicates last, so that only valid rows compete and an invalid
 # newer release never pushes out a valid older one.
 REJECT_REASONS: tuple[str, ...] = (
+    YEAR_IMPLAUSIBLE,  # rows of a year no partition can hold (2099 in a 2017 file), brought in by comtrade_raw
     "not_goods",
     "frequency_not_annual",
     "breakdown_customs",
@@ -67,6 +69,7 @@ def _is_other_than(column: str, expected: str) -> str:
 
 def _rule_conditions() -> dict[str, str]:
     return {
+        YEAR_IMPLAUSIBLE: implausible_year_sql("refYear"),
         "not_goods": _is_other_than("typeCode", "C"),
         # An empty freqCode (legacy layouts) is annual unless the period says otherwise (e.g. "201703").
         "frequency_not_annual": f"({_is_other_than('freqCode', 'A')} OR (freqCode IS NULL AND period IS NOT NULL"
@@ -101,6 +104,8 @@ def shown(column: str) -> str:
 _UNPARSED_VALUE = "json_extract_string(unparsed_fields, '$.primaryValue')"  # the text the reader could not type
 
 _MESSAGES: dict[str, str] = {
+    YEAR_IMPLAUSIBLE: "'refYear ' || CAST(refYear AS VARCHAR) || ' is not a plausible trade year ("
+    f"{FIRST_PLAUSIBLE_YEAR}..{last_plausible_year()}); it belongs to no partition. Fix the year in the source file'",
     "not_goods": f"'typeCode ' || {shown('typeCode')} || ' is not ''C'' (goods); services are out of scope'",
     "frequency_not_annual": f"'freqCode ' || {shown('freqCode')} || ' / period ' || {shown('period')}"
     " || ' is not annual (''A'', a 4-digit period); extract annual data'",

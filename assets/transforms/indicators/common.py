@@ -12,6 +12,15 @@ Note codes (column `note`, null when the value is present):
 - ``no_reference_value``: a relative unit value whose reference (Japan, world median) is missing.
 - ``missing_endpoint``: a growth rate whose start or end year has no value.
 - ``negative_value``: a growth rate of a series with a negative endpoint (undefined).
+- ``no_country_total``: a share of a country's or the world's total (rca, rca_symmetric,
+  world_market_share, trade_intensity, total_merchandise) for a country without a total in
+  `country_totals` (neither reported nor mirrored): it is outside that year's world, and a partial
+  sum of its lines is never used instead.
+
+World columns (null except on rows measured against a world of countries): ``world_countries`` is
+the number of countries in the year's world (every country with a total export row in
+`country_totals`, reported or mirrored); ``world_coverage_share`` is the share of the group's exports
+in `trade_flows` made by those countries (1 = every exporter of the group is in the world).
 """
 
 from __future__ import annotations
@@ -34,7 +43,10 @@ INDICATOR_COLUMNS: list[str] = [
     "value",
     "unit",
     "note",
+    "world_countries",
+    "world_coverage_share",
 ]
+WORLD_COLUMNS: list[str] = ["world_countries", "world_coverage_share"]
 # One row per key; `value`, `unit` and `note` describe it.
 KEY_COLUMNS: list[str] = ["year", "country", "partner", "product_group", "indicator", "subtype", "variant"]
 TEXT_COLUMNS: list[str] = ["country", "partner", "product_group", "indicator", "subtype", "variant", "unit", "note"]
@@ -50,6 +62,7 @@ NOTE_NO_QUANTITY = "no_quantity"
 NOTE_NO_REFERENCE = "no_reference_value"
 NOTE_MISSING_ENDPOINT = "missing_endpoint"
 NOTE_NEGATIVE_VALUE = "negative_value"
+NOTE_NO_COUNTRY_TOTAL = "no_country_total"
 
 
 def safe_ratio(numerator: pd.Series, denominator: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -90,11 +103,14 @@ def long_rows(
     variant: pd.Series | str,
     note: pd.Series | None = None,
     subtype: pd.Series | str | None = None,
+    world_countries: pd.Series | int | None = None,
+    world_coverage_share: pd.Series | float | None = None,
 ) -> pd.DataFrame:
     """Rows of one indicator in the long format.
 
     `frame` holds the columns country, partner, product_group (one row per output row); `value`,
-    `unit`, `variant`, `note`, `subtype` are Series aligned with it or constants. Returns a frame
+    `unit`, `variant`, `note`, `subtype`, `world_countries`, `world_coverage_share` are Series
+    aligned with it or constants (the world ones null when not given). Returns a frame
     with INDICATOR_COLUMNS; a NaN value without a note gets "missing_input" so nothing is silently
     missing.
     """
@@ -117,6 +133,13 @@ def long_rows(
     notes[~missing] = None
     unexplained = missing & pd.isna(notes)
     notes[unexplained] = NOTE_MISSING_INPUT
+
+    def numbers(item: pd.Series | float | None) -> np.ndarray:
+        if isinstance(item, pd.Series):
+            return item.to_numpy(dtype="float64", na_value=np.nan)
+        return np.full(n, np.nan if item is None else float(item), dtype="float64")
+
+    counts = numbers(world_countries)
     return pd.DataFrame(
         {
             "year": pd.array(np.full(n, year, dtype="int64"), dtype="Int64"),
@@ -129,6 +152,8 @@ def long_rows(
             "value": values,
             "unit": text(unit),
             "note": pd.Series(notes, index=index, dtype="str"),
+            "world_countries": pd.Series(counts, index=index).astype("Int64"),
+            "world_coverage_share": numbers(world_coverage_share),
         },
         index=index,
     )
@@ -146,8 +171,14 @@ def finalize_indicator_frame(frames: Iterable[pd.DataFrame], *, with_period: boo
         out = pd.concat(frames, ignore_index=True)
     else:
         out = pd.DataFrame({c: [] for c in INDICATOR_COLUMNS + extra})
+    for column in WORLD_COLUMNS:
+        if column not in out.columns:
+            # Frames built before the world columns existed (or by hand) describe no world.
+            out[column] = np.nan
     out = out[INDICATOR_COLUMNS + extra]
     out["year"] = out["year"].astype("Int64")
+    out["world_countries"] = out["world_countries"].astype("Int64")
+    out["world_coverage_share"] = out["world_coverage_share"].astype("float64")
     for column in TEXT_COLUMNS + extra:
         out[column] = out[column].astype("str")
     out["value"] = out["value"].astype("float64")

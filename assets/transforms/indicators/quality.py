@@ -12,7 +12,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from assets.transforms.indicator_catalog import growth_catalog, split_list
+from assets.transforms.indicator_catalog import catalog_product_groups, growth_catalog
+from assets.transforms.scope import Scope, load_scope
 
 # Shares computed as a / b with 0 <= a <= b cannot leave [0, 1] in IEEE arithmetic; the tolerance
 # only absorbs sums of shares and future formulas that subtract.
@@ -39,15 +40,19 @@ def range_violations(indicators: pd.DataFrame, catalog: pd.DataFrame) -> pd.Data
     return rows[below | above].reset_index(drop=True)
 
 
-def missing_indicators(indicators: pd.DataFrame, expected_countries: Iterable[str], catalog: pd.DataFrame) -> pd.DataFrame:
+def missing_indicators(
+    indicators: pd.DataFrame, expected_countries: Iterable[str], catalog: pd.DataFrame, scope: Scope | None = None
+) -> pd.DataFrame:
     """Indicators absent for a country-year-group that has data.
 
     For each (year, country, product_group) with any row, where country is in `expected_countries`,
-    every catalog indicator with expected_per_country whose product_groups include that group must
-    have at least one row. Out: year, country, product_group, indicator — one row per absence, sorted.
+    every catalog indicator with expected_per_country whose product_groups (read through `scope`, default
+    the automotive scope file) include that group must have at least one row. Out: year, country,
+    product_group, indicator — one row per absence, sorted.
     """
+    scope = scope or load_scope()
     expected = catalog[catalog["expected_per_country"]][["indicator", "product_groups"]].copy()
-    expected["product_group"] = expected["product_groups"].map(split_list)
+    expected["product_group"] = expected["product_groups"].map(lambda cell: catalog_product_groups(cell, scope))
     expected = expected.explode("product_group")[["indicator", "product_group"]].dropna()
     subset = indicators[indicators["country"].isin(set(expected_countries))]
     with_data = subset[["year", "country", "product_group"]].drop_duplicates()

@@ -17,32 +17,8 @@ import pandas as pd
 
 from assets.errors import RvcInputError
 from assets.transforms.indicators.common import WORLD, require_columns
+from assets.transforms.scope import Scope
 
-AUTOMOTIVE_GROUPS: tuple[str, ...] = (
-    "passenger_cars",
-    "commercial_vehicles",
-    "parts_accessories",
-    "bodies_chassis",
-    "engines",
-)
-ALL_AUTOMOTIVE = "all_automotive"
-PARTS_COMPONENTS_BEC = "parts_components_bec"
-TOTAL_MERCHANDISE = "total_merchandise"
-# Groups built from HS6 lines (total_merchandise comes from country_totals instead).
-LINE_GROUPS: tuple[str, ...] = AUTOMOTIVE_GROUPS + (ALL_AUTOMOTIVE, PARTS_COMPONENTS_BEC)
-TRADE_GROUPS: tuple[str, ...] = LINE_GROUPS + (TOTAL_MERCHANDISE,)
-VEHICLE_GROUPS: tuple[str, ...] = ("passenger_cars", "commercial_vehicles")
-COMPONENT_GROUPS: tuple[str, ...] = ("parts_accessories", "bodies_chassis", "engines")
-
-# Quantity basis for unit values: vehicles, chassis/bodies and engines are counted in items (WCO
-# standard unit "u"); parts of 8708 are weighed (standard unit kg).
-QUANTITY_BASIS: dict[str, str] = {
-    "passenger_cars": "u",
-    "commercial_vehicles": "u",
-    "bodies_chassis": "u",
-    "engines": "u",
-    "parts_accessories": "kg",
-}
 PARTS_AND_COMPONENTS = "parts_and_components"
 
 FLOW_COLUMNS = [
@@ -59,17 +35,17 @@ FLOW_COLUMNS = [
     "net_kg",
     "qty_estimated",
 ]
-PRODUCT_GROUP_COLUMNS = ["hs6", "product_group", "bec_stage", "is_automotive"]
+PRODUCT_GROUP_COLUMNS = ["hs6", "product_group", "bec_stage", "in_scope"]
 
 
-def group_membership(product_groups: pd.DataFrame) -> pd.DataFrame:
-    """Which output product groups each automotive HS6 line belongs to.
+def group_membership(product_groups: pd.DataFrame, scope: Scope) -> pd.DataFrame:
+    """Which output product groups each HS6 line of the scope belongs to.
 
-    In: product_groups (hs6, product_group, bec_stage, is_automotive). Out: columns hs6,
-    product_group (an output group of LINE_GROUPS), line_group (the line's own automotive group or
-    "other"); a line appears once per group it belongs to: its own automotive group, all_automotive
-    when is_automotive, parts_components_bec when also bec_stage == "parts_and_components".
-    Non-automotive lines have no row (they only count in total_merchandise).
+    In: product_groups (hs6, product_group, bec_stage, in_scope) and the scope. Out: columns hs6,
+    product_group (one of scope.line_groups), line_group (the line's own group of the scope, or "other");
+    a line appears once per group it belongs to: its own group, the scope's all-lines group when in
+    scope, the BEC parts-and-components group when also bec_stage == "parts_and_components". Lines
+    outside the scope have no row (they only count in total_merchandise).
     """
     require_columns(product_groups, PRODUCT_GROUP_COLUMNS, "product_groups")
     lines = product_groups[PRODUCT_GROUP_COLUMNS].copy()
@@ -81,26 +57,26 @@ def group_membership(product_groups: pd.DataFrame) -> pd.DataFrame:
             f"product_groups: hs6 codes listed more than once: {codes}; expected one row per HS6 (H0) code. "
             "Rebuild product_groups so each code has one group."
         )
-    lines["line_group"] = lines["product_group"].astype("str").where(
-        lines["product_group"].isin(AUTOMOTIVE_GROUPS), "other"
-    )
-    automotive = lines["is_automotive"].fillna(False).astype(bool) | lines["line_group"].isin(AUTOMOTIVE_GROUPS)
-    parts = automotive & (lines["bec_stage"].astype("str") == PARTS_AND_COMPONENTS)
-    own = lines[lines["line_group"].isin(AUTOMOTIVE_GROUPS)].assign(product_group=lambda f: f["line_group"])
-    all_auto = lines[automotive].assign(product_group=ALL_AUTOMOTIVE)
-    pc = lines[parts].assign(product_group=PARTS_COMPONENTS_BEC)
-    membership = pd.concat([own, all_auto, pc], ignore_index=True)[["hs6", "product_group", "line_group"]]
+    own_groups = scope.group_names
+    lines["line_group"] = lines["product_group"].astype("str").where(lines["product_group"].isin(own_groups), "other")
+    in_scope = lines["in_scope"].fillna(False).astype(bool) | lines["line_group"].isin(own_groups)
+    parts = in_scope & (lines["bec_stage"].astype("str") == PARTS_AND_COMPONENTS)
+    own = lines[lines["line_group"].isin(own_groups)].assign(product_group=lambda f: f["line_group"])
+    every_line = lines[in_scope].assign(product_group=scope.all_group)
+    pc = lines[parts].assign(product_group=scope.parts_components_group)
+    membership = pd.concat([own, every_line, pc], ignore_index=True)[["hs6", "product_group", "line_group"]]
     return membership.sort_values(["hs6", "product_group"], kind="mergesort").reset_index(drop=True)
 
 
-def usable_quantity(flows: pd.DataFrame, line_group: pd.Series) -> pd.Series:
+def usable_quantity(flows: pd.DataFrame, line_group: pd.Series, quantity_basis: Mapping[str, str]) -> pd.Series:
     """The quantity a flow contributes to unit values, NaN where it has none that can be used.
 
-    Items ("u") for groups counted in items, kilograms for parts (qty when qty_unit is "kg", else
-    net_kg); flows with qty_estimated True are excluded (an estimated quantity makes an invented
-    unit value). `line_group` is aligned with `flows`.
+    `quantity_basis` maps a group to "u" (items) or "kg" (the scope's `quantity`): items for groups
+    counted in items, kilograms for weighed ones (qty when qty_unit is "kg", else net_kg); flows with
+    qty_estimated True are excluded (an estimated quantity makes an invented unit value). `line_group`
+    is aligned with `flows`.
     """
-    basis = line_group.map(QUANTITY_BASIS)
+    basis = line_group.map(dict(quantity_basis))
     qty = pd.to_numeric(flows["qty"], errors="coerce").astype("float64")
     net_kg = pd.to_numeric(flows["net_kg"], errors="coerce").astype("float64")
     unit = flows["qty_unit"].astype("str")
@@ -111,11 +87,11 @@ def usable_quantity(flows: pd.DataFrame, line_group: pd.Series) -> pd.Series:
     return quantity.where(~estimated & (quantity > 0))
 
 
-def prepare_flows(trade_flows: pd.DataFrame, membership: pd.DataFrame) -> pd.DataFrame:
+def prepare_flows(trade_flows: pd.DataFrame, membership: pd.DataFrame, quantity_basis: Mapping[str, str]) -> pd.DataFrame:
     """trade_flows without self-trade, with line_group and usable quantity (`uv_qty`) per flow.
 
     Out: exporter, importer, hs6, value_usd, value_exporter_fob_usd, value_importer_cif_usd,
-    value_importer_fob_usd, line_group ("other" when not automotive), uv_qty (float, NaN if unusable).
+    value_importer_fob_usd, line_group ("other" outside the scope), uv_qty (float, NaN if unusable).
     """
     flows = trade_flows[trade_flows["exporter"] != trade_flows["importer"]]
     line_groups = membership.drop_duplicates("hs6").set_index("hs6")["line_group"]
@@ -135,12 +111,12 @@ def prepare_flows(trade_flows: pd.DataFrame, membership: pd.DataFrame) -> pd.Dat
             f"{bad[['exporter', 'importer', 'hs6', 'value_usd']].to_dict('records')}. Re-run reconciliation."
         )
     out["line_group"] = out["hs6"].map(line_groups).fillna("other").astype("str")
-    out["uv_qty"] = usable_quantity(flows, out["line_group"])
+    out["uv_qty"] = usable_quantity(flows, out["line_group"], quantity_basis)
     return out.reset_index(drop=True)
 
 
 def group_flows(flows: pd.DataFrame, membership: pd.DataFrame) -> pd.DataFrame:
-    """One row per flow and output line group it belongs to (flows of non-automotive lines drop out)."""
+    """One row per flow and output line group it belongs to (flows of lines outside the scope drop out)."""
     return flows.merge(membership[["hs6", "product_group"]], on="hs6", how="inner", validate="many_to_many")
 
 

@@ -19,7 +19,7 @@ from assets.transforms.indicators.common import (
     long_rows,
     safe_ratio,
 )
-from assets.transforms.indicators.trade_base import AUTOMOTIVE_GROUPS, QUANTITY_BASIS, partner_aggregates
+from assets.transforms.indicators.trade_base import partner_aggregates
 
 # Fontagné & Freudenberg (1997): a line's trade is two-way when the minority flow exceeds 10 % of the
 # majority flow; unit values within ±15 % (ratio in [1/1.15, 1.15]) make it horizontal.
@@ -114,20 +114,22 @@ def two_way_trade_share(
     return pd.concat(frames, ignore_index=True)
 
 
-def unit_values(rows: pd.DataFrame, year: int, reference_exporter: str) -> list[pd.DataFrame]:
+def unit_values(
+    rows: pd.DataFrame, year: int, reference_exporter: str, quantity_basis: Mapping[str, str]
+) -> list[pd.DataFrame]:
     """unit_value_usd of exports and relative_unit_value (vs the reference exporter, vs the median).
 
     unit value = Σ value / Σ quantity over the flows with a usable quantity (items for vehicles,
     chassis, bodies and engines; kg for parts; estimated quantities left out). `rows`: pairs and
     aggregates stacked (indicators/trade_shares.py); a row for every country-partner exporting one
-    of the five automotive groups.
+    of the scope's groups that has a quantity basis (`quantity_basis`: group → "u" or "kg").
     relative_unit_value = UV_ij / UV_ref,j (variant "vs_<ref>") and UV_ij / median_i' UV_i'j over
     exporters with a unit value to the same partner (variant "vs_world_median").
     """
-    rows = rows[rows["product_group"].isin(AUTOMOTIVE_GROUPS) & (rows["exports"] > 0)].reset_index(drop=True)
+    rows = rows[rows["product_group"].isin(list(quantity_basis)) & (rows["exports"] > 0)].reset_index(drop=True)
     uv, note = safe_ratio(rows["exports_uv_value"], rows["exports_uv_qty"])
     note = note.mask(uv.isna(), NOTE_NO_QUANTITY)
-    unit = rows["product_group"].map(QUANTITY_BASIS).map(UNIT_OF_BASIS)
+    unit = rows["product_group"].map(dict(quantity_basis)).map(UNIT_OF_BASIS)
     frames = [long_rows(rows, year=year, indicator="unit_value_usd", value=uv, unit=unit,
                         variant=DEFAULT_TRADE_VARIANT, note=note)]
 

@@ -44,10 +44,11 @@ def possessive(code: str) -> str:
 
 
 def automotive_hs_prefixes() -> list[str]:
-    """The HS headings and lines the automotive product groups take (to say whether the extracts hold any)."""
-    from assets.transforms.product_groups import AUTOMOTIVE_GROUP_BY_PREFIX
+    """The HS prefixes the product groups of the default scope file take (scopes/automotive.yaml), to say
+    whether the extracts hold any."""
+    from assets.transforms.scope import load_scope
 
-    return sorted(AUTOMOTIVE_GROUP_BY_PREFIX)
+    return sorted(load_scope().prefix_groups)
 
 
 AUTOMOTIVE_GROUPS = [CARS, "commercial_vehicles", PARTS, "bodies_chassis", "engines", ALL_AUTOMOTIVE,
