@@ -77,8 +77,14 @@ def test_report_says_the_extracts_hold_no_automotive_lines_and_what_world_is(rea
     rejects_section = markdown.split("### What was rejected")[1].split("###")[0]
     assert "breakdown\\_transport" in rejects_section and "(docs/reject_reasons.md)" in rejects_section
     assert (report / "docs" / "methods.md").is_file() and (report / "docs" / "reject_reasons.md").is_file()
-    world = pd.read_csv(report / "data" / "world_countries.csv")
-    assert "JPN" in set(world["country"]) and set(world["year"]) == {2016, 2017}
+    # The world CSV lists exactly the (year, country) pairs with a total-merchandise export value in the panel.
+    world = pd.read_csv(report / "data" / "world_countries.csv", keep_default_na=False)
+    panel = pd.read_parquet(report.parent / "indicator_panel.parquet")
+    totals = panel[(panel["indicator"] == "exports_usd") & (panel["partner"] == "WLD") & panel["period"].isna()
+                   & (panel["product_group"] == "total_merchandise") & panel["value"].notna()]
+    expected = {(int(y), c) for y, c in zip(totals["year"], totals["country"])}
+    assert expected, "the real extracts give no country total at all"
+    assert {(int(y), c) for y, c, w in zip(world["year"], world["country"], world["in_rca_world"]) if w} == expected
 
 
 def test_no_absolute_local_path_anywhere_in_the_report(real_report) -> None:

@@ -132,7 +132,7 @@ def world_composition(panel: pd.DataFrame) -> pd.DataFrame:
     for column in [c for c in panel.columns if c.startswith("world_")]:
         per_year = rows[rows["indicator"].isin(["rca", "world_market_share"])].groupby("year")[column].agg(
             lambda v: "; ".join(sorted({str(x) for x in v.dropna()})[:3]))
-        frame[column] = frame["year"].map(per_year).fillna("")
+        frame[column] = [per_year.get(year, "") for year in frame["year"]]
     return frame
 
 
