@@ -80,6 +80,16 @@ def test_world_is_the_countries_with_a_total_each_year() -> None:
     assert members["in_rca_world"].all() and not members["automotive_exporter"].any()
 
 
+def test_the_indicators_own_world_columns_are_shown_per_year() -> None:
+    rows = panel()
+    rca = pd.DataFrame([dict(year=2017, country="THA", partner="WLD", product_group="all_automotive", indicator="rca", value=2.0,
+                             note=None, period=None, world_countries=4, world_coverage_share=0.875)])
+    rca["year"] = rca["year"].astype("Int64")
+    world = world_composition(pd.concat([rows, rca], ignore_index=True)).set_index("year")
+    assert world.loc[2017, ["world_countries", "world_coverage_share"]].tolist() == ["4", "87.5 %"]
+    assert world.loc[2016, ["world_countries", "world_coverage_share"]].tolist() == ["", ""]
+
+
 def test_without_automotive_lines_the_report_says_so() -> None:
     only_totals = panel()
     only_totals = only_totals[only_totals["indicator"] == "exports_usd"]

@@ -128,11 +128,12 @@ def world_composition(panel: pd.DataFrame) -> pd.DataFrame:
                         japan_in_world="yes" if REFERENCE in world else "no",
                         automotive_exporters=len(automotive.get(year, set()))))
     frame = pd.DataFrame(out, columns=["year", "rca_world_countries", "asean10_in_world", "japan_in_world", "automotive_exporters"])
-    # The indicators may carry their own world-coverage column (issue 14); show it when they do.
+    # The indicators carry their own world columns (issue 14: world_countries, world_coverage_share on the RCA
+    # and market-share rows); shown per year as the RCA rows of all automotive goods give them.
+    rca = rows[(rows["indicator"] == "rca") & (rows["product_group"] == ALL_AUTOMOTIVE)]
     for column in [c for c in panel.columns if c.startswith("world_")]:
-        per_year = rows[rows["indicator"].isin(["rca", "world_market_share"])].groupby("year")[column].agg(
-            lambda v: "; ".join(sorted({str(x) for x in v.dropna()})[:3]))
-        frame[column] = [per_year.get(year, "") for year in frame["year"]]
+        per_year = rca.dropna(subset=[column]).groupby("year")[column].first()
+        frame[column] = [_world_value(column, per_year.get(year)) for year in frame["year"]]
     return frame
 
 
@@ -152,6 +153,14 @@ def world_members(panel: pd.DataFrame) -> pd.DataFrame:
     return merged.sort_values(["year", "country"], ignore_index=True)[["year", "country", "name", "in_rca_world", "automotive_exporter"]]
 
 
+def _world_value(column: str, value: object) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    if column.endswith("_share"):
+        return f"{float(value) * 100:.1f} %"
+    return f"{int(value):,}" if float(value).is_integer() else f"{value}"  # a count stacked as float shows as 4
+
+
 def world_blocks(panel: pd.DataFrame) -> list[Block]:
     frame = world_composition(panel)
     blocks = [Block("h3", "What \"world\" means"), Block("p", WORLD_NOTE + " RCA divides by the total merchandise exports "
@@ -161,7 +170,7 @@ def world_blocks(panel: pd.DataFrame) -> list[Block]:
     if frame.empty:
         return blocks + [Block("p", "No country has a total or automotive export value in the panel: no world is defined.")]
     header = ["year", "countries in the RCA world", "ASEAN-10 members in it", "Japan in it", "automotive exporters (market shares)"]
-    header += [c for c in frame.columns if c.startswith("world_")]
+    header += [f"{c} (RCA rows, all automotive)" for c in frame.columns if c.startswith("world_")]
     return blocks + [Block("table", header=header, rows=frame.astype(str).to_numpy().tolist()),
                      Block("p", "Every country in each year's world:", link=("world_countries.csv", WORLD_CSV))]
 
