@@ -4,6 +4,8 @@
                                   (all years cleaned, then the HS conversion weights, then each year harmonized)
     rvc backfill --from 1995 --to 2023 [--no-summary]
     rvc years                     rows per year in the extracts, unreadable and skipped files, the partition years
+    rvc export ASSET --out FILE   an asset, filtered, to .csv/.parquet/.dta/.xlsx with a data dictionary beside it
+    rvc views                     rebuild warehouse/rvc.duckdb (one SQL view per asset)
 
 Runs go through the Dagster instance in DAGSTER_HOME when it is set (so `make ui` shows their history),
 otherwise through a temporary instance.
@@ -18,6 +20,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from pipelines import export
 from pipelines.fingerprints import record_fingerprint, recorded_fingerprints, year_fingerprints
 from pipelines.settings import Settings, load_settings
 
@@ -188,7 +191,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     fill.add_argument("--no-summary", action="store_true", help="skip the panel and report")
     fill.add_argument("--force", action="store_true", help="re-run years whose inputs and code are unchanged")
     commands.add_parser("years", help="print rows per year, unreadable and skipped files, and the partition years")
+    export.add_parsers(commands)
     args = parser.parse_args(argv)
+    if args.command in ("export", "views"):  # read the warehouse only: the extracts folder does not matter
+        return export.run(args)
 
     settings = load_settings()
     problem = extracts_problem(settings)
@@ -207,6 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         backfill(args.first, args.last, summary=not args.no_summary, force=args.force)
     print(f"warehouse: {settings.warehouse_dir}")
     print(f"report:    {settings.warehouse_dir / 'rvc_report' / 'index.html'}")
+    export.refresh_after_run(settings)
     return 0
 
 

@@ -8,6 +8,10 @@ Either way a crash or a failed validation never leaves a half-written partition,
 partition whole, and files get the permissions the umask gives. Every write reports row count, column
 schema, a Markdown preview and a content hash as Dagster metadata.
 
+After each write, `<warehouse>/rvc.duckdb` (one SQL view per asset, assets/exports/warehouse_views.py) is
+rebuilt if it no longer names every stored asset or describes a moved warehouse, so runs from the UI, the
+daemon and `rvc` all keep it current; a new year needs no rebuild (the views glob the year files).
+
 Inputs are loaded as pandas, or as a `ParquetTable` pointing at the stored file when the asset's parameter
 is annotated `ParquetTable` (so a 15 M-row year is never read into memory by accident), or as
 `ParquetPartitions` (the stored files of all the input's partitions, for an unpartitioned asset reading
@@ -27,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from assets.duckdb_session import TEMP_SUFFIX, staged_path
+from assets.exports.warehouse_views import refresh_views
 from assets.sources.extract_inventory import file_sha256
 from assets.tables import ParquetPartitions, ParquetTable, arrow_to_pandas
 
@@ -151,11 +156,20 @@ class ParquetIOManager(dg.ConfigurableIOManager):
         if isinstance(obj, ParquetTable):
             move_into_place(obj, path)
             context.add_output_metadata(parquet_output_metadata(obj, path))
-            return
-        if not isinstance(obj, pd.DataFrame):
+        elif isinstance(obj, pd.DataFrame):
+            write_parquet_atomically(obj, path)
+            context.add_output_metadata(output_metadata(obj, path))
+        else:
             raise TypeError(f"{context.asset_key.to_user_string()} returned {type(obj).__name__}; expected a pandas DataFrame")
-        write_parquet_atomically(obj, path)
-        context.add_output_metadata(output_metadata(obj, path))
+        self._refresh_views(context)
+
+    def _refresh_views(self, context: dg.OutputContext) -> None:
+        # The SQL views are a convenience: a failure to rebuild them is a warning, never a failed asset.
+        try:
+            if refresh_views(Path(self.warehouse_dir)):
+                context.log.info(f"rebuilt {Path(self.warehouse_dir) / 'rvc.duckdb'} (SQL views over the warehouse)")
+        except Exception as error:  # noqa: BLE001 — any failure here must not fail the run
+            context.log.warning(f"could not rebuild the SQL views in {self.warehouse_dir}/rvc.duckdb: {error}")
 
     def load_input(self, context: dg.InputContext) -> pd.DataFrame | ParquetTable | ParquetPartitions:
         if context.dagster_type.typing_type is ParquetTable:

@@ -344,8 +344,10 @@ def _read_cells(path: Path, delimiter: str, n_columns: int) -> pd.DataFrame:
     """Every cell as text ('' when empty), columns numbered by header position (duplicate names
     survive), indexed by the 1-based record number after the header.
 
-    Blank lines are skipped; short rows are padded with ''; a row with a non-empty cell beyond the
-    header is an error naming the row (a trailing empty cell, as some exporters write, is tolerated).
+    Blank lines are skipped. A row with a non-empty cell beyond the header is an error naming the row (a
+    trailing empty cell, as some exporters write, is tolerated); so is a row with fewer cells than the header:
+    which cells are missing cannot be told, and padding it would shift its values into the wrong columns (a
+    unit multiplier read as the observation value).
     """
     text = _file_text(path)
     with _fields_of_any_length(text):
@@ -359,7 +361,13 @@ def _read_cells(path: Path, delimiter: str, n_columns: int) -> pd.DataFrame:
                 f"{path}: row {number} has {len(record)} cells for a {n_columns}-column header; expected one "
                 "cell per header column. Re-download the extract; do not edit it in a spreadsheet."
             )
-        rows.append(record[:n_columns] + [""] * (n_columns - len(record)))
+        if len(record) < n_columns:
+            raise RvcInputError(
+                f"{path}: row {number} has {len(record)} cells for a {n_columns}-column header; expected one "
+                "cell per header column (an empty cell still needs its delimiter). Re-download the extract; do "
+                "not edit it in a spreadsheet."
+            )
+        rows.append(record[:n_columns])
         numbers.append(number)
     return pd.DataFrame(rows, columns=list(range(n_columns)), index=pd.Index(numbers, dtype="int64"), dtype="str")
 

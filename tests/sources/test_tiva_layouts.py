@@ -183,9 +183,9 @@ def test_sdmx_delete_action_is_not_an_observation(tmp_path):
         read_tiva_file(path, tmp_path)
 
 
-def test_rows_wider_than_the_header_are_an_error_but_short_rows_and_blank_lines_are_read(tmp_path):
+def test_rows_wider_or_shorter_than_the_header_are_errors_and_blank_lines_are_skipped(tmp_path):
     header = "DATAFLOW,MEASURE,REF_AREA,ACTIVITY,COUNTERPART_AREA,UNIT_MEASURE,TIME_PERIOD,OBS_VALUE,UNIT_MULT\n"
-    path = _write(tmp_path / "short.csv", header + f"{MAINLV_2025},EXGR,THA,C29,JPN,USD,2015,1.5\n\n"
+    path = _write(tmp_path / "blank.csv", header + f"{MAINLV_2025},EXGR,THA,C29,JPN,USD,2015,1.5,\n\n"
                   f"{MAINLV_2025},EXGR,THA,C29,JPN,USD,2016,2.5,6,\n")
     raw = read_tiva_file(path, tmp_path)
     assert raw["source_row"].tolist() == [1, 3]  # the blank record 2 counts but yields no row
@@ -193,6 +193,12 @@ def test_rows_wider_than_the_header_are_an_error_but_short_rows_and_blank_lines_
     wide = _write(tmp_path / "wide.csv", header + f"{MAINLV_2025},EXGR,THA,C29,JPN,USD,2015,1.5,6,oops\n")
     with pytest.raises(RvcInputError, match=r"wide.csv: row 1 has 10 cells for a 9-column header"):
         read_tiva_file(wide, tmp_path)
+    # Two cells missing somewhere: which ones cannot be told, so padding would read the unit multiplier (6) as
+    # the value, or the value as the year; the row is refused instead.
+    short = _write(tmp_path / "short.csv", header + f"{MAINLV_2025},EXGR,THA,C29,JPN,USD,2015,1.5,6\n"
+                   f"{MAINLV_2025},EXGR,THA,2016,2.5,6,\n")
+    with pytest.raises(RvcInputError, match=r"short.csv: row 2 has 7 cells for a 9-column header"):
+        read_tiva_file(short, tmp_path)
     empty = read_tiva_file(_write(tmp_path / "header_only.csv", header), tmp_path)
     assert empty.empty and list(empty.columns) == TIVA_RAW_COLUMNS
     tiva_raw_schema.validate(empty)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from assets.transforms.indicator_catalog import load_indicator_catalog
@@ -107,7 +107,9 @@ def test_bounds_partitions_and_scale_invariance_hold_for_any_world(rows, exponen
     two_way = out[out["indicator"] == "two_way_trade_share"].dropna(subset=["value"])
     assert np.allclose(two_way.groupby(["country", "partner", "product_group"])["value"].sum(), 1.0)
     market = out[out["indicator"] == "world_market_share"].dropna(subset=["value"])
-    assert not market.empty
+    in_scope = set(PRODUCT_GROUPS.loc[PRODUCT_GROUPS["in_scope"], "hs6"])
+    # Market shares exist exactly when the world trades some good of the scope (a world of other goods has none).
+    assert market.empty != any(row[2] in in_scope for row in rows)
     assert np.allclose(market.groupby("product_group")["value"].sum(), 1.0)
 
     # Scaling every value by a power of two is exact: shares and indices must not move, levels scale.
@@ -124,6 +126,9 @@ def test_bounds_partitions_and_scale_invariance_hold_for_any_world(rows, exponen
 def test_rca_is_one_for_a_country_exporting_the_world_mix(rows, multiple):
     # THA exports every line in proportion to the rest of the world's exports of it, so its mix is the world's.
     others = pd.DataFrame(rows, columns=["exporter", "importer", "hs6", "value_usd", "qty", "qty_estimated"])
+    # A world trading only goods outside the scope has no group to compare (no RCA row, by design).
+    in_scope = set(PRODUCT_GROUPS.loc[PRODUCT_GROUPS["in_scope"], "hs6"])
+    assume(others["hs6"].isin(in_scope).any())
     by_line = others.groupby("hs6")["value_usd"].sum()
     thai = [("THA", "USA", hs6, multiple * value, None, False) for hs6, value in by_line.items()]
     out = compute(rows + thai)
