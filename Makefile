@@ -17,7 +17,7 @@ YEAR ?= 2019
 JOB ?= yearly_refresh
 PARTITION ?=
 
-.PHONY: demo test ui backfill validate launch sample lock bench browser-deps clean help
+.PHONY: demo test ui backfill validate launch sample lock bench browser-deps cluster-deps cluster-demo clean help
 
 help:
 	@echo "make demo      create .venv, install, run every asset on the bundled sample, print where results are"
@@ -27,6 +27,8 @@ help:
 	@echo "make validate  dg check defs (load and validate the definitions)"
 	@echo "make launch JOB=yearly_refresh PARTITION=2019   dg launch: one job run in this process"
 	@echo "make bench N=1000000 YEAR=2019   pipeline stages vs a plain DuckDB plan (time, peak RSS)"
+	@echo "make cluster-demo [FROM=2019 TO=2020] [UI=1]   PostgreSQL, Redis, S3 (moto), 2 Celery workers on 127.0.0.1:"
+	@echo "                  backfill the years into s3:// through the workers, then stop everything it started"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,12 +53,20 @@ demo: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 backfill: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/rvc backfill --from $(FROM) --to $(TO)
 
-test: $(VENV)/.installed-dev browser-deps
+test: $(VENV)/.installed-dev browser-deps cluster-deps
 	$(BIN)/python -m pytest
 
 # The browser test drives Debian's chromium; installed here so a fresh CI machine has it.
 browser-deps:
 	@bash scripts/ensure_chromium.sh
+
+# The cluster test and demo start Debian's postgresql and redis-server (throwaway instances on 127.0.0.1).
+cluster-deps:
+	@bash scripts/ensure_cluster_services.sh
+
+# docs/deploy.md. FROM/TO as for backfill (default: every year of the sample); UI=1 keeps the UI up until Ctrl-C.
+cluster-demo: $(VENV)/.installed-dev cluster-deps
+	$(BIN)/python scripts/cluster_demo.py --from $(FROM) --to $(TO) $(if $(UI),--ui --port $(RVC_UI_PORT))
 
 # dg (dagster-dg-cli) reads [tool.dg] in pyproject.toml. The instance's tables are created before the UI
 # starts (pipelines/instance.py), so a backfill started at the same time does not race it for them.

@@ -23,6 +23,18 @@ import duckdb
 DEFAULT_MEMORY_LIMIT = "2GB"
 TEMP_SUFFIX = ".parquet.tmp"  # a file being written; the IO manager removes ones a killed run left behind
 PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd"  # DuckDB's default row groups: large ones serialize the write (measured 3x slower)
+# fsspec filesystems (by protocol) that every new session reads URLs through, for a warehouse in object storage
+# (pipelines.object_storage). Empty for a local warehouse, so local sessions are configured exactly as before.
+_REMOTE_FILESYSTEMS: dict[str, object] = {}
+
+
+def register_remote_filesystem(fs: object) -> None:
+    """Let every DuckDB session opened from now on in this process read `fs`'s URLs (e.g. `s3://bucket/key`).
+
+    Through fsspec (`register_filesystem`), not DuckDB's httpfs extension: that one is downloaded from the
+    internet on first use, which a cluster without outbound access cannot do."""
+    protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
+    _REMOTE_FILESYSTEMS.setdefault(protocols[0], fs)
 
 
 @contextmanager
@@ -41,6 +53,8 @@ def duckdb_session(
         config["temp_directory"] = str(spill_dir)
     con = duckdb.connect(":memory:", config=config)
     try:
+        for filesystem in _REMOTE_FILESYSTEMS.values():
+            con.register_filesystem(filesystem)
         yield con
     finally:
         con.close()

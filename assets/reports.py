@@ -6,10 +6,20 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from assets.duckdb_session import duckdb_session
+from assets.tables import ParquetPartitions
 from assets.transforms.indicator_catalog import load_indicator_catalog
 from pipelines.resources import RvcConfig
 
 GROUP = "reports"
+
+
+def report_data_label(rvc: RvcConfig) -> str:
+    """What the numbers are, without the extracts folder's local path (a report is shared and cited; a
+    machine's folder means nothing there and can leak a user name). The sources table names the files."""
+    if rvc.uses_sample:
+        return rvc.data_label()
+    return "extracts in the RVC_EXTRACTS folder (files listed under Data and coverage)"
 
 
 @dg.asset(
@@ -17,19 +27,43 @@ GROUP = "reports"
     kinds={"matplotlib", "html", "markdown"},
     automation_condition=dg.AutomationCondition.eager(),
 )
-def rvc_report(context: dg.AssetExecutionContext, rvc: RvcConfig, indicator_panel: pd.DataFrame) -> dg.MaterializeResult:
-    """HTML and Markdown report on the Japan–ASEAN automotive value chain: charts and findings generated from the panel."""
+def rvc_report(
+    context: dg.AssetExecutionContext,
+    rvc: RvcConfig,
+    indicator_panel: pd.DataFrame,
+    hs_conversion_weights: pd.DataFrame,
+    comtrade_clean: ParquetPartitions,
+    comtrade_totals: ParquetPartitions,
+    comtrade_rejects: ParquetPartitions,
+    tiva_clean: ParquetPartitions,
+    tiva_rejects: ParquetPartitions,
+    trade_flows: ParquetPartitions,
+) -> dg.MaterializeResult:
+    """HTML and Markdown report on the Japan–ASEAN automotive value chain: findings, charts with their CSVs, data and coverage."""
     destination = Path(rvc.warehouse_dir) / "rvc_report"
     # Imported here, not at the top: matplotlib costs ~0.5 s, and every process that loads the code location
     # (webserver, daemon, each run and step) would pay it although only this asset draws.
     from assets.transforms.report import write_report
+    from assets.transforms.report.extract_facts import StoredTables, summarize_stored_tables
 
-    written = write_report(indicator_panel, load_indicator_catalog(), destination, data_label=rvc.data_label())
+    stored = StoredTables(
+        comtrade_clean=comtrade_clean.paths, comtrade_totals=comtrade_totals.paths, comtrade_rejects=comtrade_rejects.paths,
+        tiva_clean=tiva_clean.paths, tiva_rejects=tiva_rejects.paths, trade_flows=trade_flows.paths,
+    )
+    with duckdb_session(rvc.spill_dir, rvc.duckdb_memory_limit) as con:
+        facts = summarize_stored_tables(con, stored, rvc.cif_fob_method, hs_conversion_weights)
+    written = write_report(indicator_panel, load_indicator_catalog(), destination, data_label=report_data_label(rvc), facts=facts)
+    if rvc.warehouse_url:  # warehouse in object storage: written locally above, published beside the assets
+        from pipelines.object_storage import publish_folder, warehouse_root
+
+        publish_folder(destination, warehouse_root(rvc.warehouse_url) / "rvc_report", last=("index.html", "report.md"))
+        destination = warehouse_root(rvc.warehouse_url) / "rvc_report"
     metadata: dict[str, object] = {
         "index_html": dg.MetadataValue.path(str(destination / "index.html")),
         "report_md": dg.MetadataValue.path(str(destination / "report.md")),
         "findings": dg.MetadataValue.md("\n".join(f"- {f}" for f in written.findings)),
         "charts": len(written.charts),
+        "source_files": len(facts.sources),
     }
     # Dagster renders Markdown images only from URLs; PNGs are embedded as data URIs so the UI shows them.
     for name, data_uri in written.chart_data_uris.items():

@@ -7,6 +7,7 @@ a `ParquetTable`; the IO manager moves the file into the warehouse, and downstre
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -28,7 +29,8 @@ def arrow_to_pandas(table: pa.Table | pa.RecordBatch) -> pd.DataFrame:
 class ParquetTable:
     """A Parquet file and what is known about it.
 
-    path: the staged file an asset wrote, or the stored file the IO manager loaded.
+    path: the staged file an asset wrote, or the stored file the IO manager loaded (a `UPath` URL when the
+        warehouse is in object storage; DuckDB sessions read it through fsspec).
     rows: its row count.
     validated_as: the name of the pandera schema it passed (set by `pipelines.table_validation`), else None.
     metadata: extra Dagster-ready metadata the asset wants recorded with the output.
@@ -47,6 +49,9 @@ class ParquetTable:
 
     def to_pandas(self, columns: list[str] | None = None) -> pd.DataFrame:
         """The table as pandas (only for tables known to be small, and for tests)."""
+        if not isinstance(self.path, (str, os.PathLike)):  # in object storage (a UPath): read through fsspec
+            with self.path.open("rb") as handle:
+                return arrow_to_pandas(pq.read_table(handle, columns=columns))
         return arrow_to_pandas(pq.read_table(self.path, columns=columns))
 
 

@@ -26,7 +26,8 @@ ASSET_MODULES = [reference, raw, cleaning, harmonization, indicators, reports]
 def build_resources(settings: Settings) -> dict[str, object]:
     warehouse = str(settings.warehouse_dir)
     return {
-        "io_manager": ParquetIOManager(warehouse_dir=warehouse),
+        # A local warehouse: the folder. Object storage: the URL, with the local working folder for temporaries.
+        "io_manager": ParquetIOManager(warehouse_dir=settings.warehouse_location, staging_dir=warehouse),
         "rvc": RvcConfig(
             extracts_dir=str(settings.extracts_dir),
             reference_dir=str(settings.reference_dir),
@@ -39,6 +40,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
             cif_fob_method=os.environ.get("RVC_CIF_FOB_METHOD", "flat"),
             duckdb_memory_limit=settings.duckdb_memory_limit,
             scope_path=str(settings.scope_path),
+            warehouse_url=settings.warehouse_url,
         ),
     }
 

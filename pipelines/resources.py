@@ -45,6 +45,9 @@ class RvcConfig(dg.ConfigurableResource):
             return self.api_setting_origins[field]
         setting = next(s for s in API_SETTINGS if s.field == field)
         return f"{setting.env} (or `{setting.key}` in [{setting.section}] of the RVC_API_CONFIG file)"
+    # The object-store URL of the warehouse (RVC_WAREHOUSE=s3://…), where files an asset writes itself (the
+    # report) are published; warehouse_dir is then the local working folder. None for a local warehouse.
+    warehouse_url: str | None = None
 
     @property
     def comtrade_dir(self) -> Path:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from assets.transforms.scope import DEFAULT_SCOPE_PATH
+from pipelines.object_storage import is_remote_location
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_EXTRACTS = REPO_ROOT / "sample" / "extracts"
@@ -23,6 +24,9 @@ DEFAULT_START_YEAR = 1995
 # DuckDB's memory limit for one heavy step (raw, cleaning). With the step process and Dagster's own
 # processes this keeps a 15 M-row year under 4 GiB of resident memory; DuckDB spills the rest to disk.
 DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"
+# The local working folder when the warehouse is an object-store URL: heavy stages stage their outputs and
+# DuckDB spills here, and the extracts cache and manifest (a cache of this host's extract files) live here.
+DEFAULT_STAGING_DIR = "warehouse-staging"
 
 
 def extracts_cache_dir(warehouse_dir: Path) -> Path:
@@ -177,6 +181,14 @@ class Settings:
     api: ApiSettings = field(default_factory=ApiSettings)
     # The study's scope file (product groups, focus countries, regions): README "Scope".
     scope_path: Path = DEFAULT_SCOPE_PATH
+    # RVC_WAREHOUSE when it is an object-store URL (s3://bucket/prefix): where the IO manager stores every
+    # asset. warehouse_dir is then the local working folder (RVC_STAGING). None for a local warehouse.
+    warehouse_url: str | None = None
+
+    @property
+    def warehouse_location(self) -> str:
+        """Where assets are stored: the object-store URL, else the warehouse folder."""
+        return self.warehouse_url or str(self.warehouse_dir)
 
     @property
     def comtrade_dir(self) -> Path:
@@ -196,11 +208,14 @@ class Settings:
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    """Read RVC_EXTRACTS, RVC_WAREHOUSE, RVC_REFERENCE, RVC_START_YEAR, RVC_DUCKDB_MEMORY_LIMIT, RVC_SCOPE and the
-    API settings (`load_api_settings`); all optional."""
+    """Read RVC_EXTRACTS, RVC_WAREHOUSE, RVC_STAGING, RVC_REFERENCE, RVC_START_YEAR, RVC_DUCKDB_MEMORY_LIMIT,
+    RVC_SCOPE and the API settings (`load_api_settings`); all optional. RVC_WAREHOUSE is a folder or an
+    object-store URL (s3://bucket/prefix); RVC_STAGING is the local working folder used with a URL."""
     env = os.environ if environ is None else environ
     extracts = Path(env["RVC_EXTRACTS"]).expanduser() if env.get("RVC_EXTRACTS") else SAMPLE_EXTRACTS
-    warehouse = Path(env.get("RVC_WAREHOUSE") or "warehouse").expanduser()
+    location = env.get("RVC_WAREHOUSE") or "warehouse"
+    warehouse_url = location.rstrip("/") if is_remote_location(location) else None
+    warehouse = Path((env.get("RVC_STAGING") or DEFAULT_STAGING_DIR) if warehouse_url else location).expanduser()
     reference = Path(env["RVC_REFERENCE"]).expanduser() if env.get("RVC_REFERENCE") else SAMPLE_REFERENCE
     start_text = env.get("RVC_START_YEAR") or str(DEFAULT_START_YEAR)
     if not start_text.isdigit():
@@ -214,4 +229,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         duckdb_memory_limit=env.get("RVC_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT,
         api=load_api_settings(env),
         scope_path=Path(env["RVC_SCOPE"]).expanduser().resolve() if env.get("RVC_SCOPE") else DEFAULT_SCOPE_PATH,
+        warehouse_url=warehouse_url,
     )

@@ -15,12 +15,14 @@ import pytest
 
 from assets.transforms.indicator_catalog import load_indicator_catalog
 from assets.transforms.report import render, write_report
+from assets.transforms.report.findings import Section
 
 markdown_it = pytest.importorskip("markdown_it")
 
 HOSTILE_LABEL = "extracts in /data/a|b *bold* __under__ <script>x</script> [link](http://x) `code` 1 & 2"
 FORMULA = "GL = 1 - |X − M| / (X + M), x_ij * m_ij"
 UNIT = "usd_per_item|usd_per_kg"
+QUESTION = "Trade | *shares* <i>x</i>"
 FINDINGS = [
     "Trade of Côte|d'Ivoire *X* rose: |X − M| fell from 5 to 3.",
     "1. not a list: <b>raw</b> #hash _x_ ~~y~~",
@@ -57,14 +59,13 @@ def report_md(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     panel = small_panel()
     catalog = load_indicator_catalog().head(2).copy()
     catalog.loc[catalog.index[0], ["unit", "formula"]] = [UNIT, FORMULA]
-    monkeypatch.setattr(render, "generate_findings", lambda panel: list(FINDINGS))
-    monkeypatch.setattr(render, "missing_members", lambda panel: [])
+    monkeypatch.setattr(render, "finding_sections", lambda panel: [Section(QUESTION, list(FINDINGS))])
     write_report(panel, catalog, tmp_path / "rvc_report", data_label=HOSTILE_LABEL)
     return (tmp_path / "rvc_report" / "report.md").read_text(encoding="utf-8")
 
 
 def test_catalog_cells_render_as_written_in_their_own_columns(report_md: str) -> None:
-    page = rendered(report_md)
+    page = rendered(report_md).split("<h2>Indicator catalog</h2>")[1]  # the coverage tables come before it
     rows = re.findall(r"<tr>\n(.*?)</tr>", page, flags=re.DOTALL)
     body = [texts_of("td", row) for row in rows if "<td>" in row]
     assert [len(cells) for cells in body] == [3, 3]  # a "|" in a cell did not split it
@@ -76,8 +77,28 @@ def test_catalog_cells_render_as_written_in_their_own_columns(report_md: str) ->
 def test_findings_and_the_data_label_render_as_written(report_md: str) -> None:
     page = rendered(report_md)
     assert texts_of("li", page) == FINDINGS  # three bullets, each its own text: no nested list, no tags
+    assert QUESTION in texts_of("h3", page)
     assert "<script>" not in page and "<b>" not in page and "<em>" not in page.split("<h2>Charts</h2>")[0]
     assert "<strong>" not in page.split("<strong>Data: ")[1]  # no emphasis made from the label's * or _
     assert "<strong>Data: " + html.escape(HOSTILE_LABEL, quote=False) + ".</strong>" in page
     captions = [text for text in texts_of("em", page) if text.startswith("Source:")]
     assert captions and all(HOSTILE_LABEL in caption for caption in captions)
+
+
+def test_any_report_table_keeps_hostile_cells_in_their_columns() -> None:
+    """The coverage tables (sources, rejects) go through the same helper as the catalog."""
+    from assets.transforms.report.markdown_text import markdown_table
+
+    cells = [["a|b.csv", "*x* _y_", "`tick`"], ["1. two", "- three", "<i>four</i> | five"]]
+    page = rendered(markdown_table(["file", "note", "code"], cells, code_columns=(2,)))
+    rows = [texts_of("td", row) for row in re.findall(r"<tr>\n(.*?)</tr>", page, flags=re.DOTALL) if "<td>" in row]
+    assert [len(r) for r in rows] == [3, 3]
+    assert rows[0][:2] == ["a|b.csv", "*x* _y_"] and rows[1][:2] == ["1. two", "- three"]
+    assert rows[0][2] == "<code>`tick`</code>" and rows[1][2] == "<code><i>four</i> | five</code>"
+
+
+def test_a_table_row_of_the_wrong_width_is_refused() -> None:
+    from assets.transforms.report.markdown_text import markdown_table
+
+    with pytest.raises(ValueError, match="every row needs 2 cells"):
+        markdown_table(["a", "b"], [["only one"]])

@@ -8,7 +8,7 @@ import pytest
 from assets.transforms.indicator_catalog import load_indicator_catalog
 from assets.transforms.report import write_report
 from assets.transforms.report.findings import generate_findings
-from assets.transforms.report.panel_views import possessive
+from assets.transforms.report.scope import possessive
 
 
 def _panel(jpn_share_1995: float, jpn_share_2023: float) -> pd.DataFrame:
@@ -28,16 +28,18 @@ def _panel(jpn_share_1995: float, jpn_share_2023: float) -> pd.DataFrame:
 
 
 def test_finding_sentence_is_computed_from_the_panel() -> None:
+    tail = " [import_source_share, reconciled; % of the country's HS 8708 imports]. Caveat: thin coverage, values for 2 of the 29 years 1995–2023."
     findings = generate_findings(_panel(0.70, 0.30))
-    assert "Japan's share of Thailand's parts imports (HS 8708) fell from 70.0 % in 1995 to 30.0 % in 2023." in findings
+    assert "Source diversification, not localization: Japan's share of Thailand's parts imports fell from 70.0 % in 1995 to 30.0 % in 2023" + tail in findings
     findings = generate_findings(_panel(0.20, 0.45))
-    assert "Japan's share of Thailand's parts imports (HS 8708) rose from 20.0 % in 1995 to 45.0 % in 2023." in findings
+    assert "Source diversification, not localization: Japan's share of Thailand's parts imports rose from 20.0 % in 1995 to 45.0 % in 2023" + tail in findings
 
 
 def test_missing_data_is_said_plainly() -> None:
     findings = generate_findings(_panel(0.7, 0.3))
-    assert any(f.startswith("Japan's share of Indonesia's parts imports (HS 8708): no data") for f in findings)
-    assert any("no TiVA data for Thailand" in f for f in findings)
+    assert any(f.startswith("Source diversification, not localization: Japan's share of Indonesia's parts imports: no data")
+               for f in findings)
+    assert "The domestic value added share of Thailand's motor-vehicle (C29) exports: no TiVA data [dva_share; % of gross exports, OECD TiVA]." in findings
 
 
 def test_possessive_forms() -> None:
@@ -70,7 +72,7 @@ def test_failed_report_leaves_previous_report_whole(tmp_path: Path, monkeypatch:
     def broken(*_args, **_kwargs):
         raise RuntimeError("chart failed")
 
-    monkeypatch.setattr(render, "generate_findings", broken)
+    monkeypatch.setattr(render, "finding_sections", broken)
     with pytest.raises(RuntimeError):
         write_report(_panel(0.2, 0.4), load_indicator_catalog(), destination, data_label="second")
     assert "first" in (destination / "report.md").read_text()
@@ -88,7 +90,8 @@ def test_value_added_to_japan_is_not_called_japanese_value_added() -> None:
     panel = pd.concat([panel, pd.DataFrame(extra).astype({"year": "Int64"})], ignore_index=True)
     findings = generate_findings(panel)
     assert ("The foreign value added content of Thailand's C29 exports to Japan (destination market) fell from "
-            "40.0 % in 1995 to 30.0 % in 2023.") in findings
+            "40.0 % in 1995 to 30.0 % in 2023 [fva_by_destination_share, of_exports_to_destination; % of those exports, "
+            "OECD TiVA]. Caveat: thin coverage, values for 2 of the 29 years 1995–2023.") in findings
     assert any(f.startswith("Value added originating in Japan as a share of Thailand's C29 exports: no TiVA value "
                             "added by origin") for f in findings)
     assert not any("Japan's value added" in f for f in findings)

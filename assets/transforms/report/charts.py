@@ -1,10 +1,16 @@
-"""The report's figures. Each returns a matplotlib Figure (or None when the panel has nothing to draw).
+"""The report's figures, drawn from ChartTables (chart_tables.py): one matplotlib Figure per chart, or None.
 
-Every figure carries a caption with source, years, units and whether the data is synthetic.
+Rules every figure follows (issue 17): at most 8 series per panel (small multiples beyond), Japan drawn
+black and thick as the reference, one fixed colour per country, the legend outside the plotting area,
+a year without data drawn as a gap (markers show isolated years), never as zero, a panel without any
+data says "no data", each facet's own y-scale said on its axis, and a caption whose period comes from the
+years the chart actually holds.
 """
 
 from __future__ import annotations
 
+import math
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -12,203 +18,157 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display; charts are files
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from assets.transforms.report.panel_views import ASEAN_MEMBERS, default_variant, name, series, year_span  # noqa: E402
+from assets.transforms.report import chart_tables  # noqa: E402
+from assets.transforms.report.chart_tables import MAX_SERIES_PER_FACET, ChartTable  # noqa: E402
+from assets.transforms.report.scope import ASEAN10, name  # noqa: E402
 
-BILLION = 1e9
+REFERENCE_COLOUR = "black"
+NO_DATA_COLOUR = "#bbbbbb"
+# One colour per member for every chart (tab10 has ten distinct colours: one each, Japan is black).
+COUNTRY_COLOURS = {name(code): colour for code, colour in zip(ASEAN10, plt.get_cmap("tab10").colors)}
+# Flows and product groups: colours outside tab10, so no such series looks like a country in any chart.
+OTHER_COLOURS = ["#1f1f7a", "#8b4513", "#008b8b", "#c71585", "#556b2f", "#b8860b", "#4b0082", "#708090"]
+LEGEND_X = 0.80  # the plotting area ends here; the legend sits to its right, off the data
 
 
 @dataclass(frozen=True)
 class Chart:
     name: str
     title: str
-    units: str
     source: str
-    draw: Callable[[pd.DataFrame], plt.Figure | None]
+    build: Callable[[pd.DataFrame], ChartTable]
 
 
-def _caption(fig: plt.Figure, chart: Chart, panel: pd.DataFrame, data_label: str) -> None:
-    span = year_span(panel)
-    years = f"{span[0]}–{span[1]}" if span else "no years"
-    fig.text(0.01, 0.005, f"Source: {chart.source}. Years: {years}. Units: {chart.units}. Data: {data_label}.",
-             fontsize=7, color="#444444", ha="left", va="bottom")
+def _colours(table: ChartTable) -> dict[str, object]:
+    """Fixed colours for countries; other series (flows, product groups) take OTHER_COLOURS in order of appearance."""
+    others = iter(OTHER_COLOURS)
+    colours: dict[str, object] = {}
+    for label, is_reference in table.data[["series", "reference"]].drop_duplicates().itertuples(index=False):
+        if is_reference:
+            colours[label] = REFERENCE_COLOUR
+        elif label in COUNTRY_COLOURS:
+            colours[label] = COUNTRY_COLOURS[label]
+        elif label not in colours:
+            colours[label] = next(others)
+    return colours
 
 
-def _legend(ax: plt.Axes, **kwargs: object) -> None:
-    """A legend only where something was drawn (an empty panel says so instead)."""
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(**kwargs)
-    else:
-        ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes, color="#888888")
+def _grid(count: int) -> tuple[int, int]:
+    columns = min(count, 5)
+    return math.ceil(count / columns), columns
 
 
-def _members_with(panel: pd.DataFrame, probe: Callable[[str], pd.Series]) -> list[str]:
-    return [m for m in ASEAN_MEMBERS if not probe(m).empty]
-
-
-def production_shift(panel: pd.DataFrame) -> plt.Figure | None:
-    variant = default_variant(panel, "exports_usd")
-    lines = {
-        "Japan → member, cars": lambda m: series(panel, "exports_usd", "JPN", m, "passenger_cars", variant),
-        "Japan → member, parts": lambda m: series(panel, "exports_usd", "JPN", m, "parts_accessories", variant),
-        "member → Japan, cars": lambda m: series(panel, "exports_usd", m, "JPN", "passenger_cars", variant),
-        "member → Japan, parts": lambda m: series(panel, "exports_usd", m, "JPN", "parts_accessories", variant),
-    }
-    members = _members_with(panel, lambda m: pd.concat([f(m) for f in lines.values()]))
-    if not members:
-        return None
-    fig, axes = plt.subplots(2, 5, figsize=(16, 6.5), sharex=True)
-    for ax, member in zip(axes.flat, members + [None] * (10 - len(members))):
-        if member is None:
-            ax.axis("off")
-            continue
-        for label, fetch in lines.items():
-            data = fetch(member)
-            if not data.empty:
-                ax.plot(data.index, data.values / BILLION, label=label, linestyle="-" if "Japan →" in label else "--")
-        ax.set_title(name(member), fontsize=9)
+def _draw_lines(table: ChartTable, title: str) -> plt.Figure:
+    data = table.data
+    facets = list(dict.fromkeys(data["facet"]))
+    rows, columns = _grid(len(facets))
+    fig, axes = plt.subplots(rows, columns, figsize=(3.4 * columns + 2.6, 2.9 * rows + 1.0), squeeze=False,
+                             sharex=True, sharey=table.shared_y)
+    colours = _colours(table)
+    for ax, facet in zip(axes.flat, facets):
+        rows_of_facet = data[data["facet"] == facet]
+        labels = list(dict.fromkeys(rows_of_facet["series"]))
+        if len(labels) > MAX_SERIES_PER_FACET:
+            raise ValueError(f"chart {title!r}, panel {facet!r}: {len(labels)} series, at most {MAX_SERIES_PER_FACET}; "
+                             "split it into small multiples in chart_tables.py")
+        for label in labels:
+            line = rows_of_facet[rows_of_facet["series"] == label].sort_values("year")
+            reference = bool(line["reference"].iloc[0])
+            ax.plot(line["year"].to_numpy(), line["value"].to_numpy(dtype="float64"), label=label, color=colours[label],
+                    linewidth=2.4 if reference else 1.3, marker="o", markersize=2.5, zorder=3 if reference else 2,
+                    linestyle="--" if "→ Japan" in label else "-")
+        if rows_of_facet["value"].isna().all():
+            ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes, color="#888888")
+        if table.reference_line is not None:
+            ax.axhline(table.reference_line, color="#666666", linewidth=0.7, linestyle=":", label="_" + table.reference_line_label)
+        ax.set_title("\n".join(textwrap.wrap(facet, 38)), fontsize=8)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # years, never 2010.5
+        unit = rows_of_facet["unit"].iloc[0]
+        ax.set_ylabel(unit if table.shared_y else f"{unit} (own scale)", fontsize=7)
         ax.tick_params(labelsize=7)
-    _legend(axes.flat[0], fontsize=6, loc="upper left")
-    fig.suptitle("Japan ↔ ASEAN members: cars (8703) and parts (8708), exports in US$ bn")
+    for ax in list(axes.flat)[len(facets):]:
+        ax.axis("off")
+    handles: dict[str, object] = {}
+    for ax in axes.flat:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    if table.reference_line is not None:
+        handles[f"dotted: {table.reference_line_label}"] = plt.Line2D([], [], color="#666666", linewidth=0.7, linestyle=":")
+    fig.legend(list(handles.values()), list(handles.keys()), loc="center left", bbox_to_anchor=(LEGEND_X + 0.01, 0.5),
+               fontsize=7, frameon=False)
     return fig
 
 
-def localization(panel: pd.DataFrame) -> plt.Figure | None:
-    variant = default_variant(panel, "import_source_share")
-    share = {m: series(panel, "import_source_share", m, "JPN", "parts_accessories", variant) for m in ASEAN_MEMBERS}
-    share = {m: s for m, s in share.items() if not s.empty}
-    intra_variant = default_variant(panel, "intra_asean_share")
-    intra = {
-        group: series(panel, "intra_asean_share", "ASEAN", "ASEAN", group, intra_variant)
-        for group in ["parts_accessories", "passenger_cars", "all_automotive"]
-    }
-    intra = {g: s for g, s in intra.items() if not s.empty}
-    if not share and not intra:
-        return None
-    fig, (left, right) = plt.subplots(1, 2, figsize=(14, 5))
-    for member, data in share.items():
-        left.plot(data.index, data.values * 100, label=name(member))
-    left.set_title("Japan's share of each member's parts imports (%)")
-    _legend(left, fontsize=7, ncol=2)
-    for group, data in intra.items():
-        right.plot(data.index, data.values * 100, label=group.replace("_", " "))
-    right.set_title("Intra-ASEAN share of ASEAN members' trade (%)")
-    _legend(right, fontsize=7)
-    fig.suptitle("Localization and regionalization")
-    return fig
-
-
-def value_added(panel: pd.DataFrame) -> plt.Figure | None:
-    dva = {m: series(panel, "dva_share", m, "WLD", "motor_vehicles_c29") for m in ASEAN_MEMBERS + ["JPN"]}
-    dva = {m: s for m, s in dva.items() if not s.empty}
-    jpn = {m: series(panel, "fva_origin_share", m, "JPN", "motor_vehicles_c29", "of_gross_exports") for m in ASEAN_MEMBERS}
-    jpn = {m: s for m, s in jpn.items() if not s.empty}
-    if not dva and not jpn:
-        return None
-    fig, (left, right) = plt.subplots(1, 2, figsize=(14, 5))
-    for member, data in dva.items():
-        left.plot(data.index, data.values, label=name(member))
-    left.set_title("Domestic value added share of motor-vehicle (C29) exports (%)")
-    _legend(left, fontsize=7, ncol=2)
-    for member, data in jpn.items():
-        right.plot(data.index, data.values, label=name(member))
-    right.set_title("Value added originating in Japan, share of C29 exports (%)")
-    _legend(right, fontsize=7, ncol=2)
-    fig.suptitle("Localization in value added")
-    return fig
-
-
-def upgrading(panel: pd.DataFrame) -> plt.Figure | None:
-    rca_variant = default_variant(panel, "rca")
-    members = [m for m in ASEAN_MEMBERS if not series(panel, "rca", m, "WLD", "parts_accessories", rca_variant).empty]
-    if not members:
-        return None
-    fig, (left, right) = plt.subplots(1, 2, figsize=(14, 5))
-    for member in members:
-        parts = series(panel, "rca", member, "WLD", "parts_accessories", rca_variant)
-        cars = series(panel, "rca", member, "WLD", "passenger_cars", rca_variant)
-        line = left.plot(parts.index, parts.values, label=f"{name(member)} parts")
-        if not cars.empty:
-            left.plot(cars.index, cars.values, linestyle="--", color=line[0].get_color(), label=f"{name(member)} cars")
-    left.axhline(1, color="black", linewidth=0.6)
-    left.set_title("Revealed comparative advantage: parts (solid) vs cars (dashed)")
-    _legend(left, fontsize=6, ncol=2)
-    for member in members:
-        ruv = series(panel, "relative_unit_value", member, "WLD", "passenger_cars", "vs_jpn")
-        if not ruv.empty:
-            right.plot(ruv.index, ruv.values, label=name(member))
-    right.axhline(1, color="black", linewidth=0.6)
-    right.set_title("Unit value of car exports relative to Japan's (1 = Japan)")
-    _legend(right, fontsize=7, ncol=2)
-    fig.suptitle("Upgrading")
-    return fig
-
-
-def two_way_trade(panel: pd.DataFrame) -> plt.Figure | None:
-    variant = default_variant(panel, "two_way_trade_share")
-    subtypes = ["horizontal", "vertical_up", "vertical_down"]
-    span = year_span(panel)
-    if span is None:
-        return None
-    rows = []
-    for member in ASEAN_MEMBERS:
-        shares = {s: series(panel, "two_way_trade_share", member, "JPN", "all_automotive", variant, s) for s in subtypes}
-        latest = {s: v.iloc[-1] for s, v in shares.items() if not v.empty}
-        if latest:
-            rows.append((member, latest))
-    if not rows:
-        return None
+def _draw_stacked_bars(table: ChartTable, title: str) -> plt.Figure:
+    data = table.data
+    bars = list(dict.fromkeys(data["facet"]))
     fig, ax = plt.subplots(figsize=(12, 5))
-    bottom = [0.0] * len(rows)
-    for subtype in subtypes:
-        values = [latest.get(subtype, 0.0) * 100 for _, latest in rows]
-        ax.bar([name(m) for m, _ in rows], values, bottom=bottom, label=subtype.replace("_", " "))
-        bottom = [b + v for b, v in zip(bottom, values)]
-    ax.set_ylabel("% of automotive trade with Japan")
-    ax.set_title("Two-way trade with Japan by type (latest year with data; rest is one-way)")
-    _legend(ax, fontsize=8)
+    colours = _colours(table)
+    bottoms = pd.Series(0.0, index=bars)
+    missing = data.groupby("facet", sort=False)["value"].apply(lambda v: v.isna().all()).reindex(bars)
+    for label in dict.fromkeys(data["series"]):
+        values = data[data["series"] == label].set_index("facet")["value"].reindex(bars)
+        heights = values.fillna(0.0).where(~missing, 0.0)
+        ax.bar(bars, heights.to_numpy(), bottom=bottoms.to_numpy(), label=label, color=colours[label])
+        bottoms += heights
+    if missing.any():
+        # "No data" is an outlined, hatched bar with a label: it cannot be read as a zero share.
+        gaps = [b for b in bars if missing[b]]
+        ax.bar(gaps, [100.0] * len(gaps), fill=False, hatch="//", edgecolor=NO_DATA_COLOUR, label="no data")
+    ax.set_ylim(0, 100)
+    ax.set_ylabel(data["unit"].iloc[0], fontsize=8)
+    ax.tick_params(labelsize=8)
+    fig.legend(*ax.get_legend_handles_labels(), loc="center left", bbox_to_anchor=(LEGEND_X + 0.01, 0.5), fontsize=8,
+               frameon=False)
     return fig
 
 
-def factory_asia(panel: pd.DataFrame) -> plt.Figure | None:
-    variant = default_variant(panel, "exports_usd")
-    fig, ax = plt.subplots(figsize=(12, 5))
-    drawn = 0
-    for country in ["JPN"] + ASEAN_MEMBERS:
-        parts = series(panel, "exports_usd", country, "WLD", "parts_components_bec", variant)
-        total = series(panel, "exports_usd", country, "WLD", "all_automotive", variant)
-        share = (parts / total.where(total > 0)).dropna()
-        if not share.empty:
-            ax.plot(share.index, share.values * 100, label=name(country))
-            drawn += 1
-    if not drawn:
-        plt.close(fig)
+def caption(chart: Chart, table: ChartTable, data_label: str) -> str:
+    span = table.years
+    period = f"{span[0]}–{span[1]}" if span and span[0] != span[1] else (str(span[0]) if span else "no years")
+    units = ", ".join(dict.fromkeys(table.data["unit"]))
+    notes = [] if table.shared_y else ["Each panel has its own y-scale."]
+    if table.kind == "line":
+        notes.append("Gaps are years without data, not zeros.")
+    return (f"Source: {chart.source}. Years: {period}. Units: {units}. Data: {data_label}. "
+            + " ".join(notes) + " The numbers are in the CSV next to the chart.").replace("  ", " ")
+
+
+def draw_chart(chart: Chart, table: ChartTable, data_label: str) -> plt.Figure | None:
+    """The figure of `table`, captioned; None when the table holds no value at all."""
+    if table.empty:
         return None
-    ax.set_title("Parts and components (BEC 42 + 53) share of automotive exports (%)")
-    _legend(ax, fontsize=7, ncol=3)
+    span = table.years
+    title = chart.title + (f", {span[0]}" if table.kind == "stacked_bar" else "")
+    fig = _draw_stacked_bars(table, title) if table.kind == "stacked_bar" else _draw_lines(table, title)
+    fig.suptitle(title, fontsize=10)
+    fig.text(0.01, 0.005, caption(chart, table, data_label), fontsize=6.5, color="#444444", ha="left", va="bottom",
+             wrap=True)
+    fig.tight_layout(rect=(0, 0.04, LEGEND_X, 0.97))
     return fig
 
 
+COMTRADE = "UN Comtrade via rvc-pipeline"
 CHARTS = [
-    Chart("production_shift", "Production shift: Japan ↔ ASEAN trade in cars and parts", "US$ billion",
-          "UN Comtrade via rvc-pipeline trade_flows (reconciled mirror values)", production_shift),
-    Chart("localization", "Localization and regionalization of parts sourcing", "% of imports / of trade",
-          "UN Comtrade via rvc-pipeline trade_indicators", localization),
-    Chart("value_added", "Domestic and Japanese value added in motor-vehicle exports", "% of gross exports",
-          "OECD TiVA via rvc-pipeline va_indicators", value_added),
-    Chart("upgrading", "Upgrading: comparative advantage and unit values", "index (RCA), ratio (unit value)",
-          "UN Comtrade via rvc-pipeline trade_indicators", upgrading),
-    Chart("two_way_trade", "Two-way trade with Japan by type", "% of automotive trade",
-          "UN Comtrade via rvc-pipeline trade_indicators (Fontagné–Freudenberg)", two_way_trade),
-    Chart("factory_asia", "Factory Asia: parts-and-components share of automotive exports", "% of exports",
-          "UN Comtrade via rvc-pipeline trade_indicators, BEC Rev.4 stages", factory_asia),
+    Chart("production_shift", "Production shift: Japan ↔ ASEAN members, cars (HS 8703) and parts (HS 8708)",
+          f"{COMTRADE} trade_indicators exports_usd (reconciled mirror values)", chart_tables.production_shift),
+    Chart("thailand_hub", "Thailand as a regional hub: exports to ASEAN-10 and beyond, market share, RCA",
+          f"{COMTRADE} trade_indicators exports_usd, world_market_share, rca (world = countries in the extracts)",
+          chart_tables.thailand_hub),
+    Chart("parts_sourcing", "Sources of parts imports: Japan's share, and intra-ASEAN-10 trade",
+          f"{COMTRADE} trade_indicators import_source_share, intra_asean_share (fixed ASEAN-10)", chart_tables.parts_sourcing),
+    Chart("value_added", "Localization in value added: domestic and Japanese value added in motor-vehicle (C29) exports",
+          "OECD TiVA via rvc-pipeline va_indicators dva_share, fva_origin_share", chart_tables.value_added),
+    Chart("comparative_advantage", "Revealed comparative advantage in parts and cars (Japan's parts RCA as reference)",
+          f"{COMTRADE} trade_indicators rca (world = countries in the extracts)", chart_tables.comparative_advantage),
+    Chart("unit_values", "Upgrading: car export unit values relative to Japan's",
+          f"{COMTRADE} trade_indicators relative_unit_value (vs_jpn)", chart_tables.unit_values),
+    Chart("two_way_trade", "Two-way trade with Japan by type (Fontagné–Freudenberg), all automotive",
+          f"{COMTRADE} trade_indicators two_way_trade_share; the rest of each bar is one-way trade", chart_tables.two_way_trade),
+    Chart("parts_components_share", "Factory Asia: parts and components share of automotive exports",
+          f"{COMTRADE} trade_indicators exports_usd, BEC Rev.4 stages (world = countries in the extracts)",
+          chart_tables.parts_components_share),
 ]
-
-
-def draw_chart(chart: Chart, panel: pd.DataFrame, data_label: str) -> plt.Figure | None:
-    fig = chart.draw(panel)
-    if fig is not None:
-        _caption(fig, chart, panel, data_label)
-        fig.tight_layout(rect=(0, 0.03, 1, 1))
-    return fig

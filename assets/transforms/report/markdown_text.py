@@ -27,3 +27,17 @@ def markdown_code(text: object) -> str:
     it even inside code), a longer fence when the text itself holds a backtick."""
     body = " ".join(str(text).splitlines()).replace("|", "\\|")
     return f"`` {body} ``" if "`" in body else f"`{body}`"
+
+
+def markdown_table(header: list[str], rows: list[list[object]], code_columns: tuple[int, ...] = ()) -> str:
+    """A GFM table whose every cell is escaped (`markdown_text`, or `markdown_code` for the columns in
+    `code_columns`), so a `|` or `*` in data never splits a row or turns into emphasis."""
+    if any(len(row) != len(header) for row in rows):
+        raise ValueError(f"markdown_table: every row needs {len(header)} cells ({header}); got lengths {sorted({len(r) for r in rows})}")
+
+    def cell(index: int, value: object) -> str:
+        return markdown_code(value) if index in code_columns else markdown_text(value)
+
+    lines = ["| " + " | ".join(markdown_text(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(i, v) for i, v in enumerate(row)) + " |" for row in rows]
+    return "\n".join(lines)

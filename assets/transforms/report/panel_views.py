@@ -4,23 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-ASEAN_MEMBERS = ["BRN", "KHM", "IDN", "LAO", "MYS", "MMR", "PHL", "SGP", "THA", "VNM"]
-COUNTRY_NAMES = {
-    "JPN": "Japan", "BRN": "Brunei", "KHM": "Cambodia", "IDN": "Indonesia", "LAO": "Lao PDR", "MYS": "Malaysia",
-    "MMR": "Myanmar", "PHL": "Philippines", "SGP": "Singapore", "THA": "Thailand", "VNM": "Viet Nam",
-    "CHN": "China", "KOR": "Korea", "USA": "United States", "DEU": "Germany", "WLD": "the world",
-    "ASEAN": "ASEAN", "ASEAN10": "ASEAN-10",
-}
-
-
-def name(code: str) -> str:
-    return COUNTRY_NAMES.get(code, code)
-
-
-def possessive(code: str) -> str:
-    """"Thailand's", "the Philippines'" — for generated sentences."""
-    label = {"PHL": "the Philippines"}.get(code, name(code))
-    return f"{label}'" if label.endswith("s") else f"{label}'s"
 
 
 def yearly(panel: pd.DataFrame) -> pd.DataFrame:

@@ -17,11 +17,20 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from assets.transforms.report.charts import CHARTS, draw_chart
-from assets.transforms.report.findings import generate_findings, missing_members
-from assets.transforms.report.markdown_text import markdown_code, markdown_text
-from assets.transforms.report.panel_views import name, year_span
+from assets.transforms.report.blocks import to_html, to_markdown
+from assets.transforms.report.chart_tables import ChartTable
+from assets.transforms.report.coverage import NO_AUTOMOTIVE, WORLD_CSV, data_and_coverage, holds_automotive, world_members
+from assets.transforms.report.extract_facts import ExtractFacts
+from assets.transforms.report.charts import CHARTS, caption, draw_chart
+from assets.transforms.report.findings import finding_sections
+from assets.transforms.report.markdown_text import markdown_table, markdown_text
+from assets.transforms.report.panel_views import year_span
 
+DOCS_DIR = Path(__file__).resolve().parents[3] / "docs"
+LINKED_DOCS = ["methods.md", "reject_reasons.md"]
+READING_NOTE = ("Each finding gives its numbers, period and unit, with the indicator (and variant) in brackets; "
+                "turning points are peaks and lows of at least 15 % of the series' range (docs/methods.md, Report findings). "
+                "\"World\" means the countries in the extracts (see Data and coverage).")
 TITLE = "Japan–ASEAN automotive value chains: trade and value added"
 
 
@@ -42,19 +51,27 @@ def _png_bytes(fig: plt.Figure) -> bytes:
     return buffer.getvalue()
 
 
+def chart_csv(table: ChartTable) -> str:
+    """The chart's numbers as CSV: one row per panel, series and year; a year without data has an empty value
+    and note "no data" (not 0)."""
+    data = table.data.assign(note=table.data["value"].isna().map({True: "no data", False: ""}))
+    return data.to_csv(index=False, lineterminator="\n", float_format="%.6g")
+
+
 def _catalog_markdown(catalog: pd.DataFrame) -> str:
-    lines = ["| indicator | unit | formula |", "|---|---|---|"]
-    for row in catalog.itertuples(index=False):
-        lines.append(f"| {markdown_code(row.indicator)} | {markdown_text(row.unit)} | {markdown_text(row.formula)} |")
-    return "\n".join(lines)
+    rows = [[row.indicator, row.unit, row.formula] for row in catalog.itertuples(index=False)]
+    return markdown_table(["indicator", "unit", "formula"], rows, code_columns=(0,))
 
 
-def write_report(panel: pd.DataFrame, catalog: pd.DataFrame, destination: Path, data_label: str) -> WrittenReport:
-    """Draw the charts, generate the findings, write index.html + report.md + charts/ to `destination`."""
+def write_report(panel: pd.DataFrame, catalog: pd.DataFrame, destination: Path, data_label: str,
+                 facts: ExtractFacts | None = None) -> WrittenReport:
+    """Draw the charts, generate the findings, write index.html + report.md + charts/ (PNG and CSV of each chart)
+    + docs/ (the methods the report links to) to `destination`. `facts` (sources, rejects, methods from the
+    stored tables) feeds the "Data and coverage" section; without it the section says what is missing."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
     try:
-        written = _write_into(staging, panel, catalog, data_label)
+        written = _write_into(staging, panel, catalog, data_label, facts)
         backup = destination.with_name(f".{destination.name}.old")
         shutil.rmtree(backup, ignore_errors=True)
         if destination.exists():
@@ -68,25 +85,41 @@ def write_report(panel: pd.DataFrame, catalog: pd.DataFrame, destination: Path, 
     return written
 
 
-def _write_into(folder: Path, panel: pd.DataFrame, catalog: pd.DataFrame, data_label: str) -> WrittenReport:
+def _copy_linked_docs(folder: Path) -> None:
+    """The methods and reject-reason documents the report links to, copied so the links work anywhere."""
+    (folder / "docs").mkdir()
+    for doc in LINKED_DOCS:
+        source = DOCS_DIR / doc
+        if source.is_file():
+            shutil.copyfile(source, folder / "docs" / doc)
+
+
+def _write_into(folder: Path, panel: pd.DataFrame, catalog: pd.DataFrame, data_label: str,
+                facts: ExtractFacts | None) -> WrittenReport:
     (folder / "charts").mkdir()
-    findings = generate_findings(panel)
-    absent = missing_members(panel)
-    if absent:
-        findings.append("No trade indicators at all for " + ", ".join(name(m) for m in absent) + " (no reports and no mirror data).")
+    _copy_linked_docs(folder)
+    sections = finding_sections(panel)
+    findings = [sentence for section in sections for sentence in section.sentences]
     report = WrittenReport(folder=folder, findings=findings)
     span = year_span(panel)
     years = f"{span[0]}–{span[1]}" if span else "no years"
 
     # Everything from data (the label, the findings, catalog cells) is escaped; html.escape does the same below.
-    md = [f"# {markdown_text(TITLE)}", "", f"**Data: {markdown_text(data_label)}.** Years {years}.", "", "## Findings", ""]
-    md += [f"- {markdown_text(f)}" for f in findings]
+    md = [f"# {markdown_text(TITLE)}", "", f"**Data: {markdown_text(data_label)}.** Years {years}.", "",
+          markdown_text(READING_NOTE), "", "## Findings", ""]
     body = [f"<h1>{html.escape(TITLE)}</h1>", f"<p><strong>Data: {html.escape(data_label)}.</strong> Years {years}.</p>",
-            "<h2>Findings</h2><ul>", *[f"<li>{html.escape(f)}</li>" for f in findings], "</ul>"]
-    md += ["", "## Charts", ""]
+            f"<p>{html.escape(READING_NOTE)}</p>", "<h2>Findings</h2>"]
+    if not holds_automotive(panel):
+        md += [f"**{markdown_text(NO_AUTOMOTIVE)}**", ""]
+        body.append(f"<p><strong>{html.escape(NO_AUTOMOTIVE)}</strong></p>")
+    for section in sections:
+        md += [f"### {markdown_text(section.question)}", ""] + [f"- {markdown_text(f)}" for f in section.sentences] + [""]
+        body += [f"<h3>{html.escape(section.question)}</h3><ul>", *[f"<li>{html.escape(f)}</li>" for f in section.sentences], "</ul>"]
+    md += ["## Charts", ""]
     body.append("<h2>Charts</h2>")
     for chart in CHARTS:
-        fig = draw_chart(chart, panel, data_label)
+        table = chart.build(panel)
+        fig = draw_chart(chart, table, data_label)
         if fig is None:
             report.missing_charts.append(chart.name)
             note = f"{chart.title}: not drawn — the panel has no data for it."
@@ -95,14 +128,24 @@ def _write_into(folder: Path, panel: pd.DataFrame, catalog: pd.DataFrame, data_l
             continue
         png = _png_bytes(fig)
         (folder / "charts" / f"{chart.name}.png").write_bytes(png)
+        csv_bytes = chart_csv(table).encode("utf-8")
+        (folder / "charts" / f"{chart.name}.csv").write_bytes(csv_bytes)
         uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+        # The CSV is embedded too (a download link), so index.html stays whole when copied alone.
+        csv_uri = "data:text/csv;charset=utf-8;base64," + base64.b64encode(csv_bytes).decode("ascii")
         report.charts.append(chart.name)
         report.chart_data_uris[chart.name] = uri
-        caption = f"Source: {chart.source}. Years: {years}. Units: {chart.units}. Data: {data_label}."
+        text = caption(chart, table, data_label)
         md += [f"### {markdown_text(chart.title)}", "", f"![{markdown_text(chart.title)}](charts/{chart.name}.png)", "",
-               f"_{markdown_text(caption)}_", ""]
+               f"_{markdown_text(text)}_", "", f"Data: [charts/{chart.name}.csv](charts/{chart.name}.csv)", ""]
         body.append(f"<h3>{html.escape(chart.title)}</h3><img alt='{html.escape(chart.title)}' src='{uri}' style='max-width:100%'>"
-                    f"<p><em>{html.escape(caption)}</em></p>")
+                    f"<p><em>{html.escape(text)}</em></p>"
+                    f"<p><a download='{chart.name}.csv' href='{csv_uri}'>Data behind this chart ({chart.name}.csv)</a></p>")
+    (folder / "data").mkdir()
+    world_members(panel).to_csv(folder / WORLD_CSV, index=False, lineterminator="\n")
+    coverage = data_and_coverage(panel, facts)
+    md += to_markdown(coverage)
+    body += to_html(coverage)
     md += ["## Indicator catalog", "", _catalog_markdown(catalog), ""]
     body.append("<h2>Indicator catalog</h2>" + pd.DataFrame(catalog[["indicator", "unit", "formula", "definition"]]).to_html(index=False, border=0))
     (folder / "report.md").write_text("\n".join(md), encoding="utf-8")
