@@ -6,8 +6,8 @@ says so), so re-running with unchanged inputs does not redo the work; `--force` 
 versions are Dagster's per-asset versions (pipelines/code_versions.py: a hash of the code each asset
 runs), so editing the report leaves every year as it is and editing a cleaning module re-runs them.
 
-The panel and report stack every stored year: `summary_inputs` hashes the yearly files they read, and
-the record of the hashes they were last built from says whether a year changed since (a run killed
+The panel and report stack every stored year: `summary_inputs` versions the yearly files they read (size
+and modification time), and the record of those they were last built from says whether a year changed since (a run killed
 between a year and the panel leaves them stale; the next run sees it and rebuilds them).
 
 The records `<warehouse>/.fingerprints.json` and `<warehouse>/.summary_inputs.json` are shared by every
@@ -71,11 +71,15 @@ def year_fingerprints(settings: Settings, code_versions: Mapping[str, str]) -> d
 
 
 def summary_inputs(settings: Settings, asset_keys: tuple[str, ...]) -> dict[str, str]:
-    """{"<asset>/<year>.parquet": sha256} of every stored partition of `asset_keys` (what the panel stacks)."""
+    """{"<asset>/<year>.parquet": "<size>:<mtime_ns>"} of every stored partition of `asset_keys` (what the panel
+    and report read). Size and modification time, not a content hash: a partition is only ever replaced by a
+    rename of a new file, so any rewrite shows, and a full-scale warehouse (gigabytes of cleaned years) is not
+    read on every backfill; a rewrite with identical content costs one needless rebuild of the panel."""
     found = {}
     for key in asset_keys:
         for path in sorted((settings.warehouse_dir / key).glob("*.parquet")):
-            found[f"{key}/{path.name}"] = file_sha256(path)
+            stat = path.stat()
+            found[f"{key}/{path.name}"] = f"{stat.st_size}:{stat.st_mtime_ns}"
     return found
 
 

@@ -19,6 +19,7 @@ never sees half a database, and a session that has the old file open keeps readi
 
 from __future__ import annotations
 
+import fcntl
 import os
 import uuid
 from dataclasses import dataclass
@@ -100,6 +101,19 @@ def build_views_database(warehouse: Path, destination: Path | None = None) -> Pa
     warehouse = Path(warehouse).resolve()
     destination = Path(destination) if destination is not None else database_path(warehouse)
     destination.parent.mkdir(parents=True, exist_ok=True)
+    # One builder at a time (the lock file beside the database): under the lock, a temporary of this database
+    # can only be one a killed builder left, so it is removed rather than left forever.
+    with destination.with_name(f".{destination.name}.lock").open("a") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            for stale in destination.parent.glob(f".{destination.name}.*.tmp*"):
+                stale.unlink(missing_ok=True)
+            return _write_views_database(warehouse, destination)
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+def _write_views_database(warehouse: Path, destination: Path) -> Path:
     assets = stored_assets(warehouse)
     temporary = destination.with_name(f".{destination.name}.{uuid.uuid4().hex}.tmp")
     try:
