@@ -20,4 +20,4 @@ CLUSTER_EXECUTOR = celery_executor.configured(
     name="rvc_celery",
 )
 
-defs = dg.Definitions.merge(build_defs(), dg.Definitions(executor=CLUSTER_EXECUTOR))
+defs = build_defs(executor=CLUSTER_EXECUTOR)

@@ -55,7 +55,11 @@ def with_derived_code_version(assets_def: dg.AssetsDefinition) -> dg.AssetsDefin
     return assets_def.map_asset_specs(lambda spec: spec.replace_attributes(code_version=version))
 
 
-def build_defs(settings: Settings | None = None, resource_overrides: dict[str, object] | None = None) -> dg.Definitions:
+def build_defs(
+    settings: Settings | None = None,
+    resource_overrides: dict[str, object] | None = None,
+    executor: dg.ExecutorDefinition = dg.in_process_executor,
+) -> dg.Definitions:
     settings = settings or load_settings()
     resources = build_resources(settings) | (resource_overrides or {})
     asset_defs = [with_derived_code_version(a) for a in dg.load_assets_from_modules(ASSET_MODULES)]
@@ -69,8 +73,8 @@ def build_defs(settings: Settings | None = None, resource_overrides: dict[str, o
         # One process per run: each heavy step already uses every core through DuckDB under its own memory
         # limit, so running steps side by side would only add their memory bounds up; and a step subprocess
         # would load this code location a second time (about 1.5 s plus its memory) for every run and step.
-        # A deployment that spreads runs over workers sets its executor there (docs/performance.md).
-        executor=dg.in_process_executor,
+        # A deployment that spreads steps over workers passes its own (deploy/cluster_definitions.py: Celery).
+        executor=executor,
     )
 
 

@@ -49,8 +49,10 @@ def conservation_report_sql(con: duckdb.DuckDBPyConnection, raw: str, clean: str
         UNION ALL SELECT 'totals', 'totals', source_file, source_row, value_usd FROM {totals}
         UNION ALL SELECT reason, 'rejects', source_file, source_row, primaryValue FROM {rejects}"""
     con.execute(f"CREATE OR REPLACE TEMP VIEW _outputs AS {outputs}")
+    # The 128-bit checksums travel as text: a pandas frame would turn them into floats and lose their low bits.
     by_reason = con.execute(f"""
-        SELECT reason, destination, {_checksums('v')}, coalesce(sum(v), 0) AS value_usd FROM _outputs GROUP BY ALL""").df()
+        SELECT reason, destination, rows, CAST(h1 AS VARCHAR) AS h1, CAST(h2 AS VARCHAR) AS h2, value_usd
+        FROM (SELECT reason, destination, {_checksums('v')}, coalesce(sum(v), 0) AS value_usd FROM _outputs GROUP BY ALL)""").df()
     raw_rows, raw_h1, raw_h2 = con.execute(f"SELECT {_checksums('primaryValue')} FROM {raw}").fetchone()
     raw_h1, raw_h2 = int(raw_h1 or 0), int(raw_h2 or 0)
     balanced = (
