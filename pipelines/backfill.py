@@ -145,9 +145,7 @@ def backfill(
             outcome.years[year] = ("failed", f"{stage} — {step}{failure.cause}")
         progress.note(f"{'year ' + year + ' ' if year else ''}{stage} FAILED — {step}{failure.cause}")
 
-    progress.start("reference tables …")
-    reference_failure = run_job(defs, "reference_tables", instance)
-    progress.finish()
+    reference_failure = _timed_job(progress, defs, instance, "reference tables …", "reference_tables")
     if reference_failure is not None:
         fail(reference_failure, None, "reference tables")
         for key in keys:
@@ -167,9 +165,7 @@ def backfill(
             "outputs missing" if recorded.get(key) == fingerprints.get(int(key), "") else "inputs or code changed"))
         # From here until its harmonization succeeds, the stored year no longer matches its record.
         forget_fingerprint(settings, key)
-        progress.start(f"year {key} ({reason}): cleaning …")
-        failure = run_job(defs, "yearly_cleaning", instance, partition_key=key)
-        progress.finish()
+        failure = _timed_job(progress, defs, instance, f"year {key} ({reason}): cleaning …", "yearly_cleaning", partition_key=key)
         if failure is not None:
             fail(failure, key, "cleaning")
             progress.skip_steps(1)  # its harmonization
@@ -180,9 +176,7 @@ def backfill(
     weights_path = settings.warehouse_dir / WEIGHTS_FILE
     before = _file_digest(weights_path)
     if cleaned or force or before is None:
-        progress.start("HS conversion weights (H0 trade pooled over every cleaned year) …")
-        weights_failure = run_job(defs, "conversion_weights", instance)
-        progress.finish()
+        weights_failure = _timed_job(progress, defs, instance, "HS conversion weights (H0 trade pooled over every cleaned year) …", "conversion_weights")
         if weights_failure is not None:
             fail(weights_failure, None, "HS conversion weights")
             for key in cleaned:
@@ -201,9 +195,7 @@ def backfill(
         forget_fingerprint(settings, key)
     for key in harmonize:
         note = "" if key in cleaned else " (HS conversion weights changed)"
-        progress.start(f"year {key}: harmonization and indicators{note} …")
-        failure = run_job(defs, "yearly_harmonization", instance, partition_key=key)
-        progress.finish()
+        failure = _timed_job(progress, defs, instance, f"year {key}: harmonization and indicators{note} …", "yearly_harmonization", partition_key=key)
         if failure is not None:
             forget_fingerprint(settings, key)
             fail(failure, key, "harmonization")
@@ -231,6 +223,15 @@ def backfill(
     return _finish(settings, keys, outcome, out)
 
 
+def _timed_job(progress: StepProgress, defs, instance, label: str, job_name: str, partition_key: str | None = None):
+    """Run one job as one progress step (its line, elapsed and remaining time); its RunFailure or None."""
+    progress.start(label)
+    try:
+        return run_job(defs, job_name, instance, partition_key=partition_key)
+    finally:
+        progress.finish()
+
+
 def _panel_and_report(defs, instance, settings: Settings, outcome: BackfillOutcome, progress: StepProgress, force: bool) -> None:
     """Rebuild the panel and report when a year they stack changed since they were built (or they are missing)."""
     stacked = summary_stacked_keys(defs)
@@ -240,9 +241,7 @@ def _panel_and_report(defs, instance, settings: Settings, outcome: BackfillOutco
         progress.note("indicator panel and report: no year changed since they were built — kept as they are")
         progress.skip_steps(1)
         return
-    progress.start("indicator panel and report …")
-    failure = run_job(defs, "panel_and_report", instance)
-    progress.finish()
+    failure = _timed_job(progress, defs, instance, "indicator panel and report …", "panel_and_report")
     if failure is not None:
         outcome.summary = f"FAILED — {failure.step + ': ' if failure.step else ''}{failure.cause}"
         outcome.failures.append(failure)

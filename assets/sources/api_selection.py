@@ -13,7 +13,7 @@ Every refusal is an RvcInputError naming the setting, the code and what is accep
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +50,19 @@ _COMMODITY_SELECTORS = frozenset({"TOTAL", "ALL", "AG1", "AG2", "AG3", "AG4", "A
 _SDMX_CODE = re.compile(r"[A-Z0-9_]+")
 
 HS_NOMENCLATURE_GLOB = "comtradeplus_ref_H*.csv"
+
+
+def _resolve_each(values: Sequence[str], resolve: Callable[[str], str | None]) -> tuple[list[str], list[str]]:
+    """(codes, unknown): each value (stripped, upper case) resolved once, codes unique in first-seen order."""
+    codes: list[str] = []
+    unknown: list[str] = []
+    for value in (str(v).strip().upper() for v in values):
+        code = resolve(value)
+        if code is None:
+            unknown.append(value)
+        elif code not in codes:
+            codes.append(code)
+    return codes, unknown
 
 
 def split_codes(text: str | Iterable[object] | None) -> list[str]:
@@ -125,21 +138,17 @@ def comtrade_area_codes(
     Raises RvcInputError listing every unknown code with what is accepted.
     """
     known = set(table["code"])
-    codes: list[str] = []
-    unknown: list[str] = []
-    for value in (str(v).strip().upper() for v in values):
+
+    def resolve(value: str) -> str | None:
         if value in WORLD_WORDS:
-            code = "0" if world else None
-        elif value.isdigit():
+            return "0" if world else None
+        if value.isdigit():
             number = str(int(value))
-            code = number if number in known and (world or number != "0") else None
-        else:
-            code = _code_for_iso(value, table, year, setting)
-            code = None if code == "0" and not world else code
-        if code is None:
-            unknown.append(value)
-        elif code not in codes:
-            codes.append(code)
+            return number if number in known and (world or number != "0") else None
+        code = _code_for_iso(value, table, year, setting)
+        return None if code == "0" and not world else code
+
+    codes, unknown = _resolve_each(values, resolve)
     if unknown:
         raise RvcInputError(
             f"{setting}: unknown country code(s) {', '.join(repr(v) for v in unknown)}. Accepted: "
@@ -164,22 +173,18 @@ def tiva_area_codes(values: Sequence[str], table: pd.DataFrame, setting: str) ->
     """
     countries = table[table["kind"] == "country"]
     iso3_known = set(countries["iso3"].dropna())
-    codes: list[str] = []
-    unknown: list[str] = []
-    for value in (str(v).strip().upper() for v in values):
+
+    def resolve(value: str) -> str | None:
         if value in WORLD_WORDS or value == TIVA_WORLD:
-            code: str | None = TIVA_WORLD
-        elif value in TIVA_AGGREGATE_AREAS or value in iso3_known:
-            code = value
-        elif value.isdigit():
+            return TIVA_WORLD
+        if value in TIVA_AGGREGATE_AREAS or value in iso3_known:
+            return value
+        if value.isdigit():
             iso3 = set(countries.loc[countries["code"] == str(int(value)), "iso3"].dropna())
-            code = iso3.pop() if len(iso3) == 1 else None
-        else:
-            code = None
-        if code is None:
-            unknown.append(value)
-        elif code not in codes:
-            codes.append(code)
+            return iso3.pop() if len(iso3) == 1 else None
+        return None
+
+    codes, unknown = _resolve_each(values, resolve)
     if unknown:
         raise RvcInputError(
             f"{setting}: unknown TiVA area code(s) {', '.join(repr(v) for v in unknown)}. Accepted: "
