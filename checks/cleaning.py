@@ -11,18 +11,11 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from assets.transforms.cleaning.codes import (
-    CMD_CODE_PATTERN,
-    FLOW_CODES,
-    HS_VINTAGE_ENTRY_YEAR,
-    HS_VINTAGES,
-    QTY_UNITS,
-    matches,
-    vintage_entry_year,
-)
-from checks.sql_checks import sql_check
+from assets.transforms.cleaning.codes import CMD_CODE_PATTERN, QTY_UNITS, matches, vintage_entry_year
 from assets.transforms.cleaning.facts import FACT_KEY, LEAF_LEVEL
 from assets.transforms.cleaning.row_rules import REJECT_REASONS
+from assets.vocabulary import FLOW_CODES, HS_VINTAGES, HS_VINTAGE_ENTRY_YEAR
+from checks.sql_checks import sql_check
 
 
 def _matching(pattern: str) -> pa.Check:

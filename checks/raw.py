@@ -1,7 +1,7 @@
 """pandera contracts for the raw stage: the canonical `comtrade_raw` table.
 
-Belongs here: the column contract (names, order, dtypes, nullability) and structural checks of the raw
-table. Does not belong here: value rules (flow codes, totals-only, duplicates) — raw keeps every source
+Belongs here: the pandera schema of the raw table (nullability, value checks) built on the column contract
+in `assets.vocabulary` (names, order, dtypes), and structural checks. Does not belong here: value rules (flow codes, totals-only, duplicates) — raw keeps every source
 row as it was; cleaning judges them and writes rejects.
 """
 
@@ -10,57 +10,8 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
+from assets.vocabulary import COMTRADE_RAW_COLUMNS, COMTRADE_SOURCE_LAYOUTS
 from checks.sql_checks import sql_check
-
-# Layout names a raw row can carry in `source_layout` (assets.sources.comtrade_layouts detects them).
-COMTRADE_SOURCE_LAYOUTS: tuple[str, ...] = (
-    "legacy_full",
-    "legacy_api_reduced",
-    "plus_api_json",
-    "plus_website_csv",
-    "plus_bulk",
-    "plus_bulk_snake",
-    "plus_plain",
-)
-
-_STR_FIELDS = (
-    "typeCode", "freqCode", "period", "reporterCode", "reporterISO", "reporterDesc", "flowCode", "flowDesc",
-    "partnerCode", "partnerISO", "partnerDesc", "partner2Code", "partner2ISO", "partner2Desc",
-    "classificationCode", "classificationSearchCode", "cmdCode", "cmdDesc", "customsCode", "customsDesc",
-    "mosCode", "motCode", "motDesc", "qtyUnitCode", "qtyUnitAbbr", "altQtyUnitCode", "altQtyUnitAbbr",
-)
-_INT_FIELDS = ("refPeriodId", "refYear", "refMonth", "aggrLevel", "legacyEstimationFlag")
-_BOOL_FIELDS = (
-    "isOriginalClassification", "isLeaf", "isQtyEstimated", "isAltQtyEstimated", "isNetWgtEstimated",
-    "isGrossWgtEstimated", "isReported", "isAggregate",
-)
-_FLOAT_FIELDS = ("qty", "altQty", "netWgt", "grossWgt", "cifvalue", "fobvalue", "primaryValue")
-
-# The Comtrade+ field names a source value can land in, in contract order.
-COMTRADE_PLUS_FIELDS: tuple[str, ...] = _STR_FIELDS + _INT_FIELDS + _BOOL_FIELDS + _FLOAT_FIELDS
-
-PROVENANCE_COLUMNS: dict[str, str] = {
-    "source_file": "str",  # path relative to the extracts folder, POSIX separators
-    "source_sha256": "str",
-    "source_row": "Int64",  # 1-based data row in the file / record index in a JSON `data` array
-    "source_layout": "str",
-    "api_query": "str",  # url + sorted params of the API call that fetched the file, else null
-    "retrieved_at": "str",  # ISO-8601 UTC retrieval time of an API response, else null
-}
-FIDELITY_COLUMNS: dict[str, str] = {
-    "unparsed_fields": "str",  # JSON {field: original text} of values that could not be typed
-    "extra_fields": "str",  # JSON {source field: text} of source fields with no Comtrade+ name
-}
-
-# Column -> pandas 3 dtype, in the contract order. "str" is pandas' default string dtype (NaN as null).
-COMTRADE_RAW_COLUMNS: dict[str, str] = {
-    **{name: "str" for name in _STR_FIELDS},
-    **{name: "Int64" for name in _INT_FIELDS},
-    **{name: "boolean" for name in _BOOL_FIELDS},
-    **{name: "float64" for name in _FLOAT_FIELDS},
-    **PROVENANCE_COLUMNS,
-    **FIDELITY_COLUMNS,
-}
 
 _NEVER_NULL = {"refYear", "source_file", "source_sha256", "source_row", "source_layout"}
 

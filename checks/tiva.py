@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pandera.pandas as pa
 
-from assets.sources.tiva_layouts import TIVA_LAYOUTS
 from assets.transforms.tiva_cleaning import KEY_COLUMNS, REJECT_REASONS, UNIT_PERCENT, UNIT_USD_MILLION
+from assets.vocabulary import TIVA_LAYOUTS
 
 _SHA256 = r"^[0-9a-f]{64}$"
 # TiVA series start in 1995; the oldest OECD.Stat editions went back to 1970 for a few economies.

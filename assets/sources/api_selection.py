@@ -22,6 +22,7 @@ import pandas as pd
 from assets.errors import RvcInputError
 from assets.sources.hs_correlation import load_hs_concordance
 from assets.sources.reference_files import unreadable_table
+from assets.vocabulary import FLOW_CODES
 
 # Words that mean "every partner" (the Comtrade query then leaves partnerCode open).
 ALL_WORDS = frozenset({"ALL", "*"})
@@ -281,9 +282,6 @@ def commodity_codes(
     return sorted(codes), expanded
 
 
-FLOWS = ("M", "X", "RM", "RX")
-
-
 @dataclass(frozen=True)
 class ComtradeSelection:
     """One year's Comtrade API selection in the API's codes; `partners` None = every partner.
@@ -322,11 +320,11 @@ def comtrade_selection(
         split_codes(texts["commodities"]), texts["commodity_detail"], known_hs6, names["commodities"], hs6_sources
     )
     flows = split_codes(texts["flows"])
-    bad_flows = [f for f in flows if f not in FLOWS]
+    bad_flows = [f for f in flows if f not in FLOW_CODES]
     if bad_flows or not flows:
         raise RvcInputError(
             f"{names['flows']}: {'no flow given' if not flows else 'unknown flow code(s) ' + ', '.join(map(repr, bad_flows))}. "
-            f"Accepted: {', '.join(FLOWS)} (imports, exports, re-imports, re-exports)."
+            f"Accepted: {', '.join(FLOW_CODES)} (exports, imports, re-exports, re-imports)."
         )
     areas = country_table[country_table["kind"].isin(_AREA_KINDS)].drop_duplicates("code")
     iso3_of = dict(zip(areas["code"], areas["iso3"], strict=True))

@@ -36,7 +36,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from assets.errors import RvcInputError
-from checks.raw import COMTRADE_PLUS_FIELDS, COMTRADE_SOURCE_LAYOUTS
+from assets.vocabulary import COMTRADE_PLUS_FIELDS, COMTRADE_SOURCE_LAYOUTS
 
 T = TypeVar("T")
 

@@ -30,8 +30,6 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from assets.errors import RvcInputError
-from assets.sources.extract_inventory import file_sha256
-from assets.tables import arrow_to_pandas
 from assets.sources.comtrade_layouts import (
     LEGACY_FLOW_CODE,
     column_mapping,
@@ -42,7 +40,18 @@ from assets.sources.comtrade_layouts import (
     sniff_file,
     stream_parquet,
 )
-from checks.raw import COMTRADE_PLUS_FIELDS, COMTRADE_RAW_COLUMNS, empty_comtrade_raw
+from assets.sources.extract_inventory import file_sha256
+from assets.tables import arrow_to_pandas
+from assets.vocabulary import (
+    COMTRADE_PLUS_FIELDS,
+    COMTRADE_RAW_COLUMNS,
+    KNOWN_LEGACY_FLAGS,
+    LEGACY_FLAGS_NET_WEIGHT_ESTIMATED,
+    LEGACY_FLAGS_QTY_ESTIMATED,
+    LEGACY_FLOW_CODES,
+    LEGACY_TOTAL_CODES,
+)
+from checks.raw import empty_comtrade_raw
 
 # Bump when parsing rules change: cached parses written by another version are parsed again.
 PARSER_VERSION = "2"
@@ -67,21 +76,10 @@ _TRIMMED_TEXT = (
     "typeCode", "freqCode", "reporterISO", "flowCode", "partnerISO", "partner2ISO",
     "classificationCode", "classificationSearchCode", "customsCode",
 )
-# Legacy flow codes (comtrade.un.org "rg"): 1 import, 2 export, 3 re-export, 4 re-import.
-LEGACY_FLOW_CODES = {"1": "M", "2": "X", "3": "RX", "4": "RM"}
 _LEGACY_FLOW_WORDS = {
     "import": "M", "imports": "M", "export": "X", "exports": "X",
     "reexport": "RX", "reexports": "RX", "reimport": "RM", "reimports": "RM",
 }
-# Legacy files have no customs, transport or 2nd-partner breakdown: a missing column or an empty cell
-# means the total, which Comtrade+ codes as below. Values a file does carry (Comtrade+ exports under the
-# legacy header) are kept.
-LEGACY_TOTAL_CODES = {"partner2Code": "0", "customsCode": "C00", "motCode": "0", "mosCode": "0"}
-# Legacy estimation flag (UN Comtrade legacy API docs): 0 none, 2 quantity estimated, 4 net weight
-# estimated, 6 both. Other values leave the two booleans unknown (null); the flag itself is kept.
-KNOWN_LEGACY_FLAGS = (0, 2, 4, 6)
-_FLAGS_QTY_ESTIMATED = (2, 6)
-_FLAGS_NETWGT_ESTIMATED = (4, 6)
 _TRUE_WORDS = pa.array(["true", "t", "1", "1.0", "yes", "y"])
 _FALSE_WORDS = pa.array(["false", "f", "0", "0.0", "no", "n"])
 _DECIMAL = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
@@ -224,6 +222,7 @@ def _typed_field(name: str, dtype: str, raw: Text, field_text: Any, legacy: bool
         text = pc.utf8_trim_whitespace(raw)
     else:
         text = raw  # descriptions and unit texts stay verbatim
+    # Values a legacy-header file does carry (Comtrade+ exports under the legacy header) are kept.
     if legacy and name in LEGACY_TOTAL_CODES:
         text = pc.if_else(pc.equal(text, ""), LEGACY_TOTAL_CODES[name], text)
     return _null_if_empty(text)
@@ -261,8 +260,8 @@ def to_canonical(
             columns[name] = _typed_field(name, dtype, field_text(name), field_text, legacy, unparsed)
     if legacy:
         columns["flowCode"] = _legacy_flow(field_text(LEGACY_FLOW_CODE), field_text("flowDesc"), unparsed)
-        columns["isQtyEstimated"] = _flag_bit(columns["legacyEstimationFlag"], _FLAGS_QTY_ESTIMATED)
-        columns["isNetWgtEstimated"] = _flag_bit(columns["legacyEstimationFlag"], _FLAGS_NETWGT_ESTIMATED)
+        columns["isQtyEstimated"] = _flag_bit(columns["legacyEstimationFlag"], LEGACY_FLAGS_QTY_ESTIMATED)
+        columns["isNetWgtEstimated"] = _flag_bit(columns["legacyEstimationFlag"], LEGACY_FLAGS_NET_WEIGHT_ESTIMATED)
 
     missing_year = pc.is_null(columns["refYear"])
     if pc.any(missing_year).as_py():
@@ -416,7 +415,6 @@ def _cache_metadata(cache_file: Path) -> dict[bytes, bytes] | None:
 
 # Same value on every row of a file: added per row group when it is written, not held per pending row.
 _FILE_CONSTANT_COLUMNS = ("source_sha256", "source_layout")
-_LOCATION_COLUMNS = ("source_file", "api_query", "retrieved_at")
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,10 @@ import duckdb
 
 from assets.duckdb_session import sql_string, write_query_to_parquet
 from assets.sources.year_range import implausible_year_sql
-from checks.raw import COMTRADE_RAW_COLUMNS
+from assets.vocabulary import COMTRADE_RAW_COLUMNS, LOCATION_COLUMNS
 
 # pandas dtype of the contract → DuckDB type written to Parquet (read back by pyarrow as the same Arrow type).
 DUCKDB_TYPES = {"str": "VARCHAR", "Int64": "BIGINT", "boolean": "BOOLEAN", "float64": "DOUBLE"}
-LOCATION_COLUMNS = ("source_file", "api_query", "retrieved_at")
 
 
 @dataclass(frozen=True)

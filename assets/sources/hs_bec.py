@@ -21,7 +21,6 @@ import pandas as pd
 
 from assets.errors import RvcInputError
 from assets.sources.hs_correlation import (
-    HS_VINTAGE_YEARS,
     VINTAGE_OF_YEAR,
     hs_year,
     is_plain_code,
@@ -29,6 +28,7 @@ from assets.sources.hs_correlation import (
     normalize_relationship,
     read_table_rows,
 )
+from assets.vocabulary import HS_VINTAGE_YEARS
 
 HS_BEC_COLUMNS: list[str] = ["hs_vintage", "hs6", "bec_code", "relationship", "source_file", "source_row"]
 

@@ -27,9 +27,8 @@ import pandas as pd
 
 from assets.errors import RvcInputError
 from assets.sources.reference_files import unreadable_table
+from assets.vocabulary import HS_VINTAGE_YEARS
 
-# Comtrade's classification codes for the HS editions (H0 = HS1992 ... H6 = HS2022).
-HS_VINTAGE_YEARS: dict[str, int] = {"H0": 1992, "H1": 1996, "H2": 2002, "H3": 2007, "H4": 2012, "H5": 2017, "H6": 2022}
 VINTAGE_OF_YEAR: dict[int, str] = {year: vintage for vintage, year in HS_VINTAGE_YEARS.items()}
 TARGET_VINTAGE = "H0"
 SOURCE_VINTAGES: tuple[str, ...] = ("H1", "H2", "H3", "H4", "H5", "H6")

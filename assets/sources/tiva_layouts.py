@@ -56,21 +56,11 @@ import pandas as pd
 
 from assets.errors import RvcInputError
 from assets.sources.extract_inventory import file_sha256
+from assets.vocabulary import OECD_STAT_TIVA, SDMX_CSV_V1, SDMX_CSV_V2, SDMX_DIMENSION_COLUMNS, TIVA_RAW_COLUMNS
 
 logger = logging.getLogger("rvc.tiva")
 
-SDMX_CSV_V1 = "sdmx_csv_v1"
-SDMX_CSV_V2 = "sdmx_csv_v2"
-SDMX_DIMENSION_COLUMNS = "sdmx_dimension_columns"
-OECD_STAT_TIVA = "oecd_stat_tiva"
-TIVA_LAYOUTS = (SDMX_CSV_V1, SDMX_CSV_V2, SDMX_DIMENSION_COLUMNS, OECD_STAT_TIVA)
 NOT_OBSERVATIONS = "not_observations"
-
-TIVA_RAW_COLUMNS = [
-    "measure", "country", "partner", "activity", "year", "obs_value", "unparsed_value",
-    "unit_measure", "unit_mult", "obs_status", "dataflow", "edition",
-    "source_file", "source_sha256", "source_row", "source_layout",
-]
 
 _SDMX_REQUIRED = ["MEASURE", "REF_AREA", "ACTIVITY", "COUNTERPART_AREA", "UNIT_MEASURE", "TIME_PERIOD", "OBS_VALUE"]
 _OECD_STAT_REQUIRED = ["VAR", "COU", "PAR", "IND", "TIME", "Unit Code", "Value"]

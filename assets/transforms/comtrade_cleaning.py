@@ -34,9 +34,9 @@ from assets.transforms.cleaning.consistency import (
     implausible_values_sql,
 )
 from assets.transforms.cleaning.facts import FACT_COLUMNS, FACT_KEY, facts_select
-from assets.transforms.cleaning.releases import PROVENANCE_COLUMNS, register_group_losers, register_releases
+from assets.transforms.cleaning.releases import register_group_losers, register_releases
 from assets.transforms.cleaning.row_rules import REASON_NUMBER, REJECT_REASONS, reason_name_sql, row_message_sql, row_reason_sql
-from checks.raw import COMTRADE_RAW_COLUMNS
+from assets.vocabulary import COMTRADE_RAW_COLUMNS, PROVENANCE_COLUMNS
 
 STEP_COLUMNS = ["step", "rows_removed", "value_removed_usd", "rows_after"]
 OUTPUTS = ("clean", "totals", "rejects")

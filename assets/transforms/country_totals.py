@@ -39,7 +39,6 @@ COUNTRY_TOTALS_COLUMNS = [
     "self_trade_usd",
 ]
 SOURCES = ("reported", "mirror")
-TOTAL_FLOWS = ("X", "M")
 INPUT_COLUMNS = ["year", "reporter_code", "partner_code", "flow", "cmd_code", "is_world_partner", "value_usd", "cif_usd", "fob_usd"]
 CODES_RELATION = "country_totals_iso3"
 _DTYPES = {

@@ -45,22 +45,19 @@ import pandas as pd
 
 from assets.duckdb_session import sql_string
 from assets.errors import RvcInputError
-from assets.sources.hs_correlation import HS_VINTAGE_YEARS
+from assets.vocabulary import BILATERAL_FLOWS, HS_VINTAGE_YEARS, HS_VINTAGES
 
 AUTOMOTIVE_HEADINGS: tuple[str, ...] = ("8702", "8703", "8704", "8706", "8707", "8708")
 # Engines for vehicles (840733, 840734 spark-ignition; 840820 diesel) are tracked at 6 digits, so their
 # headings join the backbone: nothing from another heading is poured into them.
 ENGINE_HEADINGS: tuple[str, ...] = ("8407", "8408")
 BACKBONE_HEADINGS: tuple[str, ...] = (*ENGINE_HEADINGS, *AUTOMOTIVE_HEADINGS)
-HS_VINTAGES: tuple[str, ...] = ("H0", "H1", "H2", "H3", "H4", "H5", "H6")
 WEIGHT_METHODS: tuple[str, ...] = ("one_to_one", "n_to_1", "trade_share", "un_conversion")
 # Below this pooled H0 trade (USD, all reporters and years, summed over a source code's targets) a split
 # is one accident of reporting rather than evidence (one USD 5,000 H0 line would send all H5 hybrids into
 # one code): the UN conversion decides instead. USD 1 million is ~ one container of parts or a few dozen
 # cars, small against a heading's world trade (8703: > USD 500 bn a year) but above stray lines.
 MIN_POOLED_EVIDENCE_USD = 1_000_000.0
-# Bilateral facts (trade_flows keeps X and M only); re-exports and re-imports would count goods twice.
-EVIDENCE_FLOWS: tuple[str, ...] = ("X", "M")
 # conversion_method of rows that were not converted.
 METHOD_REPORTED_H0 = "reported_h0"  # reported in H0: passes through with weight 1
 METHOD_UNCHANGED_H0 = "unchanged_h0"  # H1..H6 code the table omits but that is a valid, untouched H0 code
@@ -288,7 +285,7 @@ def weights_not_summing_to_one(weights: pd.DataFrame) -> pd.DataFrame:
 def pooled_h0_trade(con: duckdb.DuckDBPyConnection, paths: Sequence[Path | str]) -> pd.DataFrame:
     """H0-coded trade per HS6 code summed over every `comtrade_clean` file in `paths` (all reporters, all years).
 
-    Only flows EVIDENCE_FLOWS, 6-digit codes, classification H0; negative values count as 0. Summed as
+    Only flows BILATERAL_FLOWS, 6-digit codes, classification H0; negative values count as 0. Summed as
     DECIMAL(38, 2) (exact integer arithmetic in cents), so the result does not depend on the order in
     which DuckDB's threads meet the rows: the same files give the same bits. Never loads the files into
     pandas. Returns hs6, value_usd (float64), years (distinct years with trade in the code), records;
@@ -298,7 +295,7 @@ def pooled_h0_trade(con: duckdb.DuckDBPyConnection, paths: Sequence[Path | str])
     if not paths:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
     files = "[" + ", ".join(sql_string(Path(p)) for p in paths) + "]"
-    flows = ", ".join(sql_string(f) for f in EVIDENCE_FLOWS)
+    flows = ", ".join(sql_string(f) for f in BILATERAL_FLOWS)
     frame = con.execute(f"""
         SELECT cmd_code AS hs6,
                CAST(sum(CAST(greatest(value_usd, 0) AS DECIMAL(38, 2))) AS DOUBLE) AS value_usd,

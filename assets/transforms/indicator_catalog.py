@@ -24,7 +24,8 @@ from pathlib import Path
 import pandas as pd
 
 from assets.errors import RvcInputError
-from assets.transforms.scope import TOTAL_MERCHANDISE, Scope
+from assets.transforms.scope import Scope
+from assets.vocabulary import TOTAL_MERCHANDISE
 
 CATALOG_PATH = Path(__file__).resolve().parents[1] / "data" / "indicator_catalog.csv"
 CATALOG_COLUMNS: list[str] = [

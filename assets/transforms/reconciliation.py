@@ -50,6 +50,7 @@ import pyarrow as pa
 
 from assets.errors import RvcInputError
 from assets.tables import ARROW_TO_PANDAS
+from assets.vocabulary import HS_VINTAGES
 
 FLAT_CIF_FOB_RATIO = 1.04
 CIF_FOB_CAP = 0.20  # the modelled margin (ratio − 1) is capped to [0, 20 %]
@@ -66,7 +67,6 @@ RECON_DIGITS = (2, 4, 6, 0)  # HS digits of the reconciliation group; 0 = the pa
 DEFAULT_RECON_DIGITS = 2
 CIF_FOB_METHODS = ("flat", "chapter_median")
 CIF_FOB_SOURCES = ("flat", "chapter_median", "chapter_median_capped")
-HS_VINTAGES = ("H0", "H1", "H2", "H3", "H4", "H5", "H6")
 _FIT_MAX_ITERATIONS = 10_000
 _FIT_TOLERANCE = 1e-13
 

@@ -20,16 +20,15 @@ import pandas as pd
 import yaml
 
 from assets.errors import RvcInputError
+from assets.vocabulary import TOTAL_MERCHANDISE, WORLD
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCOPES_DIR = REPO_ROOT / "scopes"
 DEFAULT_SCOPE_PATH = SCOPES_DIR / "automotive.yaml"
 
 OTHER_GROUP = "other"
-TOTAL_MERCHANDISE = "total_merchandise"
 QUANTITY_UNITS = ("u", "kg")
 STAGES = ("final", "component")
-WORLD = "WLD"
 _NAME_PATTERN = "snake_case: lower-case letters, digits and _ (e.g. passenger_cars)"
 
 

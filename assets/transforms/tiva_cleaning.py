@@ -47,7 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from assets.sources.tiva_layouts import TIVA_RAW_COLUMNS
+from assets.vocabulary import TIVA_RAW_COLUMNS
 
 UNIT_USD_MILLION = "USD_M"
 UNIT_PERCENT = "PC"

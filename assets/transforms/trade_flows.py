@@ -27,14 +27,13 @@ from assets.transforms.country_codes import to_iso3
 from assets.transforms.hs_conversion import (
     CONSERVATION_ATOL_USD,
     CONSERVATION_RTOL,
-    HS_VINTAGES,
     METHOD_REPORTED_H0,
     METHOD_UNCHANGED_H0,
     _unchanged_or_raise,
 )
 from assets.transforms.reconciliation import TRADE_FLOWS_COLUMNS, _to_pandas, reconcile_in_duckdb
+from assets.vocabulary import BILATERAL_FLOWS, HS_VINTAGES
 
-FACT_FLOWS = ("X", "M")  # re-exports and re-imports stay in comtrade_clean, never in bilateral facts
 STEP_NAMES = (
     "re-exports and re-imports kept out of bilateral facts",
     "partner is an area n.e.s. (not a country)",
@@ -179,7 +178,7 @@ def trade_flows_in_duckdb(
                CAST(CASE WHEN flow = 'M' AND fob_usd IS NOT NULL THEN fob_usd ELSE value_usd END AS DOUBLE) AS value_usd,
                cif_usd, fob_usd, CAST(qty AS DOUBLE) AS qty, qty_unit,
                CAST(net_kg AS DOUBLE) AS net_kg, CAST(qty_estimated AS BOOLEAN) AS qty_estimated, _pos,
-               coalesce(flow IN ({", ".join(f"'{f}'" for f in FACT_FLOWS)}), FALSE) AS is_fact,
+               coalesce(flow IN ({", ".join(f"'{f}'" for f in BILATERAL_FLOWS)}), FALSE) AS is_fact,
                coalesce(partner_is_nes, FALSE) AS is_nes
         FROM {clean}""")
     _iso3_table(con, "reporter_code", country_codes, _REPORTERS)

@@ -34,7 +34,6 @@ import pandas as pd
 from assets.errors import RvcInputError
 from assets.transforms.indicators.common import (
     DEFAULT_VA_VARIANT,
-    WORLD,
     finalize_indicator_frame,
     long_rows,
     region_members,
@@ -43,6 +42,7 @@ from assets.transforms.indicators.common import (
     safe_ratio,
 )
 from assets.transforms.scope import Scope, load_scope
+from assets.vocabulary import WORLD
 
 VALUE_ADDED_COLUMNS = ["measure", "country", "partner", "activity", "year", "value", "unit"]
 LEVEL_MEASURES = ("EXGR", "EXGR_DVA", "EXGR_FVA", "EXGR_FVA_ORIGIN", "EXGR_BSCI", "DEXFVA")

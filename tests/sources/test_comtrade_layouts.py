@@ -21,7 +21,8 @@ from assets.sources.comtrade_readers import (
     read_comtrade_extracts,
     read_comtrade_file,
 )
-from checks.raw import COMTRADE_RAW_COLUMNS, comtrade_raw_schema
+from assets.vocabulary import COMTRADE_RAW_COLUMNS
+from checks.raw import comtrade_raw_schema
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "comtrade"
 

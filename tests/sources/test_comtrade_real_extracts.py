@@ -16,7 +16,8 @@ import pytest
 
 from assets.sources.comtrade_layouts import detect_layout
 from assets.sources.comtrade_readers import read_comtrade_extracts, read_comtrade_file
-from checks.raw import COMTRADE_RAW_COLUMNS, comtrade_raw_schema
+from assets.vocabulary import COMTRADE_RAW_COLUMNS
+from checks.raw import comtrade_raw_schema
 
 pytestmark = pytest.mark.real_data
 

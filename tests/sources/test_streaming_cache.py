@@ -27,7 +27,7 @@ from assets.sources.comtrade_readers import (
     cache_comtrade_file,
     read_cached,
 )
-from checks.raw import COMTRADE_RAW_COLUMNS
+from assets.vocabulary import COMTRADE_RAW_COLUMNS
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "comtrade"
 REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"

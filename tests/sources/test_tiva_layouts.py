@@ -19,11 +19,6 @@ import pytest
 from assets.errors import RvcInputError
 from assets.sources.tiva_layouts import (
     NOT_OBSERVATIONS,
-    OECD_STAT_TIVA,
-    SDMX_CSV_V1,
-    SDMX_CSV_V2,
-    SDMX_DIMENSION_COLUMNS,
-    TIVA_RAW_COLUMNS,
     detect_tiva_layout,
     edition_from_file_name,
     find_sidecar,
@@ -32,6 +27,7 @@ from assets.sources.tiva_layouts import (
     read_tiva_extracts,
     read_tiva_file,
 )
+from assets.vocabulary import OECD_STAT_TIVA, SDMX_CSV_V1, SDMX_CSV_V2, SDMX_DIMENSION_COLUMNS, TIVA_RAW_COLUMNS
 from checks.tiva import tiva_raw_schema
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "tiva"

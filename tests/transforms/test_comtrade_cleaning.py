@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from assets.duckdb_session import duckdb_session
 from assets.errors import RvcInputError
 from assets.transforms.cleaning.codes import normalize_classification, normalize_qty_unit
 from assets.transforms.comtrade_cleaning import (
@@ -30,10 +31,10 @@ from assets.transforms.comtrade_cleaning import (
     conservation_violations,
     implausible_values,
 )
-from assets.duckdb_session import duckdb_session
-from checks.raw import COMTRADE_RAW_COLUMNS, comtrade_raw_schema
-from pipelines.table_validation import UntranslatableCheck, assert_translatable, validate_parquet
+from assets.vocabulary import COMTRADE_RAW_COLUMNS
 from checks.cleaning import comtrade_clean_schema, comtrade_rejects_schema, comtrade_totals_schema
+from checks.raw import comtrade_raw_schema
+from pipelines.table_validation import UntranslatableCheck, assert_translatable, validate_parquet
 
 STR_COLUMNS = [
     "typeCode", "freqCode", "period", "reporterCode", "reporterISO", "reporterDesc", "flowCode", "flowDesc",

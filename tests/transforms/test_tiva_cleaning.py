@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assets.sources.tiva_layouts import TIVA_RAW_COLUMNS, read_tiva_extracts
+from assets.sources.tiva_layouts import read_tiva_extracts
 from assets.transforms.tiva_cleaning import (
     REJECT_REASONS,
     STEPS,
@@ -28,6 +28,7 @@ from assets.transforms.tiva_cleaning import (
     is_aggregate_area,
     share_out_of_range,
 )
+from assets.vocabulary import TIVA_RAW_COLUMNS
 from checks.tiva import tiva_clean_schema, tiva_raw_schema, tiva_rejects_schema
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "tiva"
 REAL_FILES = {

@@ -1,8 +1,8 @@
 """Vocabularies of the Comtrade cleaning stage and the vectorised normalizers that use them.
 
-What belongs here: the accepted flow codes, HS vintages and the year each entered into force, the quantity
-unit mapping, the World and n.e.s. partner codes, and functions that map raw code columns onto these
-vocabularies. What does not: rules that decide whether a row is rejected (`row_rules`).
+What belongs here: the quantity unit mapping, the n.e.s. partner codes, HS vintage labels, and functions that
+map raw code columns onto these vocabularies and the shared ones (flows, HS vintages, World: `assets.vocabulary`).
+What does not: rules that decide whether a row is rejected (`row_rules`).
 """
 
 from __future__ import annotations
@@ -15,25 +15,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-FLOW_CODES: tuple[str, ...] = ("X", "M", "RX", "RM")
-# Which trade-value basis primaryValue carries for each flow (Comtrade: imports CIF, exports FOB;
-# re-imports are imports and re-exports are exports).
-CIF_FLOWS: frozenset[str] = frozenset({"M", "RM"})
-FOB_FLOWS: frozenset[str] = frozenset({"X", "RX"})
+from assets.vocabulary import HS_VINTAGE_ENTRY_YEAR, WORLD_PARTNER_CODE, WORLD_PARTNER_ISOS
 
-# Year each HS revision entered into force (WCO). Comtrade holds HS data from 1988, the year HS itself
-# entered into force, under the H0 (HS1988/92) label. Trade of a year before a vintage's entry cannot be
-# classified in that vintage; later years can (countries report in old vintages and UNSD converts down).
-HS_VINTAGE_ENTRY_YEAR: dict[str, int] = {
-    "H0": 1988,
-    "H1": 1996,
-    "H2": 2002,
-    "H3": 2007,
-    "H4": 2012,
-    "H5": 2017,
-    "H6": 2022,
-}
-HS_VINTAGES: tuple[str, ...] = tuple(HS_VINTAGE_ENTRY_YEAR)
 # "HS1992", "HS92", "H92", "H1992" (and the 1988 entry year of H0) name the same vintages as H0..H6.
 _HS_YEAR_TO_VINTAGE: dict[int, str] = {
     1988: "H0", 1992: "H0", 1996: "H1", 2002: "H2", 2007: "H3", 2012: "H4", 2017: "H5", 2022: "H6",
@@ -77,9 +60,6 @@ QTY_UNIT_BY_LABEL: dict[str, str] = {
 }
 UNKNOWN_QTY_UNIT = "unknown"  # a code outside the list above: qty kept, unit not interpretable
 QTY_UNITS: tuple[str, ...] = tuple(dict.fromkeys([*QTY_UNIT_BY_CODE.values(), UNKNOWN_QTY_UNIT]))
-
-WORLD_PARTNER_CODE = "0"
-WORLD_PARTNER_ISOS: frozenset[str] = frozenset({"WLD", "W00"})  # legacy WLD, Comtrade+ W00
 
 # Comtrade partner areas "not elsewhere specified" and special categories (Comtrade+ partner list: ISO codes
 # _X, X1, X2, XX and the regional "..., nes" areas). Trade with them is real but has no partner country, so it

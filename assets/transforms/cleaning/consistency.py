@@ -17,14 +17,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from assets.transforms.cleaning.row_rules import (
-    TOTAL_CUSTOMS_CODE,
-    TOTAL_MOS_CODE,
-    TOTAL_MOT_CODE,
-    TOTAL_PARTNER2_CODE,
-    is_breakdown_sql,
-    trimmed,
-)
+from assets.transforms.cleaning.row_rules import is_breakdown_sql, trimmed
+from assets.vocabulary import TOTAL_CUSTOMS_CODE, TOTAL_MOS_CODE, TOTAL_MOT_CODE, TOTAL_PARTNER2_CODE
 
 DEFAULT_REL_TOL = 1e-3
 DEFAULT_ABS_TOL_USD = 1.0

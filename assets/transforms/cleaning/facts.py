@@ -16,22 +16,24 @@ imports where known, else FOB; FOB for exports) and, separately, `cifvalue` and 
 from __future__ import annotations
 
 from assets.transforms.cleaning.codes import (
-    CIF_FLOWS,
-    FOB_FLOWS,
     NES_PARTNER_CODES,
     aggregate_level_sql,
     is_world_partner_sql,
     normalize_iso_sql,
     sql_list,
 )
-from assets.transforms.cleaning.releases import PROVENANCE_COLUMNS
+from assets.vocabulary import (
+    CIF_FLOWS,
+    FOB_FLOWS,
+    LEGACY_FLAGS_NET_WEIGHT_ESTIMATED,
+    LEGACY_FLAGS_QTY_ESTIMATED,
+    PROVENANCE_COLUMNS,
+)
 
 FACT_KEY: tuple[str, ...] = ("year", "reporter_code", "partner_code", "flow", "classification", "cmd_code")
 LEAF_LEVEL = 6
 
 # Output column → SQL over the judged raw rows (aliases: `qty_units` u, `releases` r). Order = column order.
-_LEGACY_QTY_ESTIMATED = (2, 6)  # legacy Comtrade "Flag": 0 none, 2 quantity estimated, 4 net weight, 6 both
-_LEGACY_NET_WEIGHT_ESTIMATED = (4, 6)
 
 
 def _estimated(flag: str, legacy_values: tuple[int, ...]) -> str:
@@ -61,8 +63,8 @@ FACT_SQL: dict[str, str] = {
     "qty_unit": "coalesce(u.qty_unit, 'n/a')",
     "qty_unit_code": "qtyUnitCode",
     "net_kg": "CAST(nullif(netWgt, 0) AS DOUBLE)",
-    "qty_estimated": _estimated("isQtyEstimated", _LEGACY_QTY_ESTIMATED),
-    "net_kg_estimated": _estimated("isNetWgtEstimated", _LEGACY_NET_WEIGHT_ESTIMATED),
+    "qty_estimated": _estimated("isQtyEstimated", LEGACY_FLAGS_QTY_ESTIMATED),
+    "net_kg_estimated": _estimated("isNetWgtEstimated", LEGACY_FLAGS_NET_WEIGHT_ESTIMATED),
     # Comtrade+ writes 0.0 where no quantity or weight was reported: read as missing and flagged.
     "qty_zero_to_missing": "coalesce(qty = 0, FALSE)",
     "net_kg_zero_to_missing": "coalesce(netWgt = 0, FALSE)",

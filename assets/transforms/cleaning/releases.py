@@ -34,14 +34,6 @@ import pandas as pd
 from assets.errors import RvcInputError
 from assets.transforms.cleaning.row_rules import REASON_NUMBER, shown
 
-PROVENANCE_COLUMNS: tuple[str, ...] = (
-    "source_file",
-    "source_sha256",
-    "source_row",
-    "source_layout",
-    "api_query",
-    "retrieved_at",
-)
 SCOPE_COLUMNS = ("refYear", "reporterCode", "flowCode", "partnerCode", "heading")
 HEADING_SQL = "(CASE WHEN cmdCode = 'TOTAL' THEN 'TOTAL' WHEN length(cmdCode) = 2 THEN cmdCode ELSE left(cmdCode, 4) END)"
 

@@ -13,7 +13,8 @@ The expressions read the canonical `comtrade_raw` columns plus two columns joine
 from __future__ import annotations
 
 from assets.sources.year_range import FIRST_PLAUSIBLE_YEAR, YEAR_IMPLAUSIBLE, implausible_year_sql, last_plausible_year
-from assets.transforms.cleaning.codes import CMD_CODE_PATTERN, FLOW_CODES, sql_list
+from assets.transforms.cleaning.codes import CMD_CODE_PATTERN, sql_list
+from assets.vocabulary import FLOW_CODES, TOTAL_CUSTOMS_CODE, TOTAL_MOS_CODE, TOTAL_MOT_CODE, TOTAL_PARTNER2_CODE
 
 # Order = order applied. Scope first (goods, annual), then breakdown hygiene, then code validity, then
 # values; releases, classifications and duplicates last, so that only valid rows compete and an invalid
@@ -42,11 +43,6 @@ ROW_RULES: tuple[str, ...] = REJECT_REASONS[: REJECT_REASONS.index("value_negati
 GROUP_RULES: tuple[str, ...] = REJECT_REASONS[len(ROW_RULES) :]
 # Reason codes are small integers while rules run: 0 = kept, k = REJECT_REASONS[k - 1].
 REASON_NUMBER: dict[str, int] = {reason: number for number, reason in enumerate(REJECT_REASONS, start=1)}
-
-TOTAL_CUSTOMS_CODE = "C00"
-TOTAL_MOT_CODE = "0"
-TOTAL_MOS_CODE = "0"
-TOTAL_PARTNER2_CODE = "0"
 
 # Python's str.strip() blanks: the readers keep descriptions verbatim, and codes may carry stray blanks
 # (Comtrade+ website CSVs write mosCode "0 " on some total rows).

@@ -51,7 +51,6 @@ WORLD_COLUMNS: list[str] = ["world_countries", "world_coverage_share"]
 KEY_COLUMNS: list[str] = ["year", "country", "partner", "product_group", "indicator", "subtype", "variant"]
 TEXT_COLUMNS: list[str] = ["country", "partner", "product_group", "indicator", "subtype", "variant", "unit", "note"]
 
-WORLD = "WLD"
 DEFAULT_TRADE_VARIANT = "reconciled"
 DEFAULT_VA_VARIANT = "tiva"
 

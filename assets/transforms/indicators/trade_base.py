@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 
 from assets.errors import RvcInputError
-from assets.transforms.indicators.common import WORLD, require_columns
+from assets.transforms.indicators.common import require_columns
 from assets.transforms.scope import Scope
+from assets.vocabulary import WORLD
 
 PARTS_AND_COMPONENTS = "parts_and_components"
 

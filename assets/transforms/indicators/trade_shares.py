@@ -25,14 +25,14 @@ import pandas as pd
 from assets.errors import RvcInputError
 from assets.transforms.indicators.common import (
     DEFAULT_TRADE_VARIANT,
-    NOTE_NO_COUNTRY_TOTAL,
     NOTE_NOT_REPORTED,
+    NOTE_NO_COUNTRY_TOTAL,
     NOTE_ZERO_DENOMINATOR,
-    WORLD,
     long_rows,
     safe_ratio,
 )
-from assets.transforms.scope import TOTAL_MERCHANDISE, Scope
+from assets.transforms.scope import Scope
+from assets.vocabulary import TOTAL_MERCHANDISE, WORLD
 
 VARIANT_COUNTRY_TOTALS = "country_totals"
 # intra_asean_share: region code → variant naming its membership rule.

@@ -21,14 +21,14 @@ from assets.transforms.report.scope import (
     ASEAN10,
     ASEAN10_PARTNER,
     CARS,
+    HUB,
     MOTOR_VEHICLES_TIVA,
     PARTS,
     PARTS_COMPONENTS_BEC,
-    HUB,
     REFERENCE,
-    WORLD,
     name,
 )
+from assets.vocabulary import WORLD
 
 COLUMNS = ["facet", "series", "year", "value", "unit", "reference"]
 MAX_SERIES_PER_FACET = 8

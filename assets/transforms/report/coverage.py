@@ -17,11 +17,10 @@ from assets.transforms.report.scope import (
     ASEAN10,
     AUTOMOTIVE_GROUPS,
     REFERENCE,
-    TOTAL_MERCHANDISE,
-    WORLD,
     automotive_hs_prefixes,
     name,
 )
+from assets.vocabulary import TOTAL_MERCHANDISE, WORLD
 
 METHODS_DOC = "docs/methods.md"  # copied into the report folder, so the links work wherever the report goes
 REJECTS_DOC = "docs/reject_reasons.md"

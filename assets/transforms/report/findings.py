@@ -27,11 +27,11 @@ from assets.transforms.report.scope import (
     PARTS_COMPONENTS_BEC,
     PRODUCERS_COMPARED,
     REFERENCE,
-    WORLD,
     name,
     possessive,
 )
 from assets.transforms.report.trends import describe
+from assets.vocabulary import WORLD
 
 WORLD_SCOPE = "world = the countries in the extracts"
 

@@ -13,7 +13,6 @@ REFERENCE = "JPN"  # the economy every chart marks and unit values are compared 
 HUB = "THA"  # the candidate regional hub of the first use case
 ASEAN10 = ["BRN", "KHM", "IDN", "LAO", "MYS", "MMR", "PHL", "SGP", "THA", "VNM"]
 ASEAN10_PARTNER = "ASEAN10"  # the panel's partner/country code for the fixed ten members
-WORLD = "WLD"  # in trade indicators: the sum over the countries in the extracts, not the true world
 FOCUS_IMPORTERS = ["THA", "IDN", "MYS", "PHL", "VNM"]  # the ASEAN car producers
 PRODUCERS_COMPARED = ["THA", "IDN"]  # the two largest ASEAN producers, compared on P&C share and RCA
 
@@ -23,7 +22,6 @@ PARTS = "parts_accessories"
 ALL_AUTOMOTIVE = "all_automotive"
 PARTS_COMPONENTS_BEC = "parts_components_bec"
 MOTOR_VEHICLES_TIVA = "motor_vehicles_c29"
-TOTAL_MERCHANDISE = "total_merchandise"  # the RCA denominators
 
 COUNTRY_NAMES = {
     "JPN": "Japan", "BRN": "Brunei", "KHM": "Cambodia", "IDN": "Indonesia", "LAO": "Lao PDR", "MYS": "Malaysia",
