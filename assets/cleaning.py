@@ -9,7 +9,7 @@ on the written files before any of them is moved into the warehouse: all or noth
 import dagster as dg
 import pandas as pd
 
-from assets.duckdb_session import duckdb_session
+from assets.duckdb_session import duckdb_session, parquet_relation
 from assets.metadata import check_result_from_frame, md_table
 from assets.tables import ParquetTable
 from assets.transforms.cleaning.conservation import conservation_report_sql, conservation_violations_from
@@ -19,7 +19,7 @@ from assets.transforms.cleaning.consistency import (
     children_exceeding_parent_sql,
     implausible_values_sql,
 )
-from assets.transforms.comtrade_cleaning import OUTPUTS, clean_comtrade_files, parquet_relation
+from assets.transforms.comtrade_cleaning import OUTPUTS, clean_comtrade_files
 from assets.transforms.tiva_cleaning import clean_tiva, dva_fva_gap, share_out_of_range
 from checks.cleaning import comtrade_clean_schema, comtrade_rejects_schema, comtrade_totals_schema
 from checks.tiva import tiva_clean_schema, tiva_rejects_schema

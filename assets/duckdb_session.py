@@ -97,3 +97,10 @@ def copy_query_to_parquet(con: duckdb.DuckDBPyConnection, query: str, path: Path
         temporary.unlink(missing_ok=True)
         raise
     return rows
+
+
+def parquet_relation(path: Path, with_position: bool = False) -> str:
+    """SQL relation reading a Parquet file; with `_pos` (the row number in the file) when asked."""
+    if with_position:
+        return f"(SELECT * EXCLUDE (file_row_number), file_row_number AS _pos FROM read_parquet({sql_string(path)}, file_row_number = true))"
+    return f"read_parquet({sql_string(path)})"

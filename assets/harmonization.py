@@ -4,10 +4,9 @@
 import dagster as dg
 import pandas as pd
 
-from assets.duckdb_session import duckdb_session, write_query_to_parquet
+from assets.duckdb_session import duckdb_session, parquet_relation, write_query_to_parquet
 from assets.metadata import check_result_from_frame, column_lineage, md_table
 from assets.tables import ParquetTable
-from assets.transforms.comtrade_cleaning import parquet_relation
 from assets.transforms.country_totals import country_totals_table
 from assets.transforms.trade_flows import trade_flows_in_duckdb
 from assets.transforms.value_added import build_value_added

@@ -1,9 +1,9 @@
 """Pandera schemas of the indicator stage, and the pure helpers its asset checks call.
 
 Belongs here: `indicator_schema` (trade_indicators and va_indicators) and `indicator_panel_schema`
-(indicator_panel), whose product_group domain is the active scope's groups (checks/scope.py); `range_violations`, `missing_indicators`, `non_finite` are re-exported from
-assets/transforms/indicators/quality.py (pure, so notebooks can use them). Not here: computing
-indicators, Dagster asset-check wiring.
+(indicator_panel), whose product_group domain is the active scope's groups (checks/scope.py). Not here:
+computing indicators, Dagster asset-check wiring, the pure quality helpers the asset checks call
+(`range_violations`, `missing_indicators`, `non_finite`: assets/transforms/indicators/quality.py, their one home).
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from assets.transforms.indicators.common import (
     NOTE_NOT_REPORTED,
     NOTE_ZERO_DENOMINATOR,
 )
-from assets.transforms.indicators.quality import missing_indicators, non_finite, range_violations
 from assets.transforms.indicators.trade_structure import TWO_WAY_SUBTYPES
 from checks.scope import active_scope
 
@@ -133,11 +132,3 @@ indicator_panel_schema = pa.DataFrameSchema(
     name="indicator_panel_schema",
 )
 
-
-__all__ = [
-    "indicator_panel_schema",
-    "indicator_schema",
-    "missing_indicators",
-    "non_finite",
-    "range_violations",
-]

@@ -653,16 +653,3 @@ def read_source_text(path: Path, sniff: FileSniff, layout: str) -> pa.Table:
     if sniff.container == "parquet":
         return _read_parquet(path, sniff)
     return _read_delimited(path, sniff, layout)
-
-
-# The public reading functions live in comtrade_readers (which imports this module); callers written against
-# a single module keep working: `from assets.sources.comtrade_layouts import read_comtrade_extracts`.
-_READER_EXPORTS = ("read_comtrade_file", "read_comtrade_extracts", "list_comtrade_files")
-
-
-def __getattr__(name: str) -> Any:
-    if name in _READER_EXPORTS:
-        from assets.sources import comtrade_readers
-
-        return getattr(comtrade_readers, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from assets.duckdb_session import copy_query_to_parquet, duckdb_session, sql_string
+from assets.duckdb_session import copy_query_to_parquet, duckdb_session, parquet_relation
 from assets.errors import RvcInputError
 from assets.tables import arrow_to_pandas
 from assets.transforms.cleaning.codes import register_code_tables
@@ -33,7 +33,7 @@ from assets.transforms.cleaning.consistency import (
     children_exceeding_parent_sql,
     implausible_values_sql,
 )
-from assets.transforms.cleaning.facts import FACT_COLUMNS, FACT_KEY, facts_select
+from assets.transforms.cleaning.facts import FACT_COLUMNS, facts_select
 from assets.transforms.cleaning.releases import register_group_losers, register_releases
 from assets.transforms.cleaning.row_rules import REASON_NUMBER, REJECT_REASONS, reason_name_sql, row_message_sql, row_reason_sql
 from assets.vocabulary import COMTRADE_RAW_COLUMNS, PROVENANCE_COLUMNS
@@ -41,9 +41,6 @@ from assets.vocabulary import COMTRADE_RAW_COLUMNS, PROVENANCE_COLUMNS
 STEP_COLUMNS = ["step", "rows_removed", "value_removed_usd", "rows_after"]
 OUTPUTS = ("clean", "totals", "rejects")
 RAW_VIEW, JUDGED_VIEW = "raw_in", "judged"
-
-__all__ = ["FACT_COLUMNS", "FACT_KEY", "REJECT_REASONS", "STEP_COLUMNS"]
-
 
 @dataclass(frozen=True)
 class CleaningResult:
@@ -167,11 +164,6 @@ def clean_comtrade_files(
     return CleaningFiles(rows=rows, steps=_steps(con, parquet_relation(destinations["rejects"]), raw_rows))
 
 
-def parquet_relation(path: Path, with_position: bool = False) -> str:
-    """SQL relation reading a Parquet file; with `_pos` (the row number in the file) when asked."""
-    if with_position:
-        return f"(SELECT * EXCLUDE (file_row_number), file_row_number AS _pos FROM read_parquet({sql_string(path)}, file_row_number = true))"
-    return f"read_parquet({sql_string(path)})"
 
 
 # ---------------------------------------------------------------------------------------------- frames

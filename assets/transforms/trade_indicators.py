@@ -29,7 +29,6 @@ from assets.transforms.indicators.common import (
     require_single_year,
 )
 from assets.transforms.indicators.heading_declarations import grouped_heading_flows
-from assets.transforms.indicators.quality import missing_indicators, non_finite, range_violations
 from assets.transforms.indicators.trade_base import (
     FLOW_COLUMNS,
     group_flows,
@@ -53,13 +52,6 @@ from assets.transforms.indicators.trade_shares import (
 from assets.transforms.indicators.trade_structure import grubel_lloyd, two_way_trade_share, unit_values
 from assets.transforms.scope import Scope, load_scope
 
-__all__ = [
-    "compute_trade_indicators",
-    # The indicator stage's check helpers, importable beside the function whose output they check.
-    "missing_indicators",
-    "non_finite",
-    "range_violations",
-]
 
 _PAIR_EXPORT_VALUES = {
     "exports": "value_usd",

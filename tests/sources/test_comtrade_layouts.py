@@ -432,11 +432,3 @@ def test_cache_written_by_another_parser_version_is_parsed_again(extracts: Path,
     monkeypatch.setattr(comtrade_readers, "_convert_to_cache", counting)
     read_comtrade_extracts(extracts, cache_dir=cache)
     assert len(calls) == 3
-
-
-def test_reading_functions_are_also_importable_from_the_layouts_module() -> None:
-    from assets.sources import comtrade_layouts
-
-    assert comtrade_layouts.read_comtrade_extracts is read_comtrade_extracts
-    with pytest.raises(AttributeError):
-        comtrade_layouts.no_such_function  # noqa: B018

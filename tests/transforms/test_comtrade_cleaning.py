@@ -20,10 +20,9 @@ from hypothesis import strategies as st
 from assets.duckdb_session import duckdb_session
 from assets.errors import RvcInputError
 from assets.transforms.cleaning.codes import normalize_classification, normalize_qty_unit
+from assets.transforms.cleaning.facts import FACT_COLUMNS, FACT_KEY
+from assets.transforms.cleaning.row_rules import REJECT_REASONS
 from assets.transforms.comtrade_cleaning import (
-    FACT_COLUMNS,
-    FACT_KEY,
-    REJECT_REASONS,
     breakdowns_exceeding_totals,
     children_exceeding_parent,
     clean_comtrade,

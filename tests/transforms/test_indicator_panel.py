@@ -11,7 +11,8 @@ import pytest
 from assets.errors import RvcInputError
 from assets.transforms.indicator_catalog import growth_catalog, load_indicator_catalog
 from assets.transforms.indicator_panel import build_indicator_panel, compound_annual_growth, default_periods
-from checks.indicators import indicator_panel_schema, range_violations
+from assets.transforms.indicators.quality import range_violations
+from checks.indicators import indicator_panel_schema
 
 
 def row(year, indicator, value, country="THA", partner="WLD", group="parts_accessories", variant="reconciled",

@@ -11,8 +11,9 @@ import pytest
 
 from assets.errors import RvcInputError
 from assets.transforms.indicator_catalog import load_indicator_catalog
+from assets.transforms.indicators.quality import missing_indicators, range_violations
 from assets.transforms.va_indicators import compute_va_indicators
-from checks.indicators import indicator_schema, missing_indicators, range_violations
+from checks.indicators import indicator_schema
 
 YEAR = 2015
 ASEAN_ACCESSION = {"IDN": 1967, "MYS": 1967, "PHL": 1967, "SGP": 1967, "THA": 1967, "BRN": 1984,
