@@ -12,15 +12,19 @@ import pandas as pd
 from assets.duckdb_session import duckdb_session, parquet_relation
 from assets.metadata import check_result_from_frame, md_table
 from assets.tables import ParquetTable
-from assets.transforms.cleaning.conservation import conservation_report_sql, conservation_violations_from
-from assets.transforms.cleaning.consistency import (
+from assets.transforms.cleaning import (
     IMPLAUSIBLE_VALUE_USD,
+    OUTPUTS,
     breakdowns_exceeding_totals_sql,
     children_exceeding_parent_sql,
+    clean_comtrade_files,
+    clean_tiva,
+    conservation_report_sql,
+    conservation_violations_from,
+    dva_fva_gap,
     implausible_values_sql,
+    share_out_of_range,
 )
-from assets.transforms.comtrade_cleaning import OUTPUTS, clean_comtrade_files
-from assets.transforms.tiva_cleaning import clean_tiva, dva_fva_gap, share_out_of_range
 from checks.cleaning import comtrade_clean_schema, comtrade_rejects_schema, comtrade_totals_schema
 from checks.tiva import tiva_clean_schema, tiva_rejects_schema
 from pipelines.io_managers import staged_output_path

@@ -7,13 +7,19 @@ import pandas as pd
 from assets.duckdb_session import duckdb_session, parquet_relation
 from assets.metadata import check_result_from_frame, column_lineage, md_table
 from assets.tables import ParquetTable
-from assets.transforms.indicators.heading_declarations import heading_declarations_sql, heading_flows
-from assets.transforms.scope import Scope, load_scope
-from assets.transforms.indicator_catalog import catalog_markdown, load_indicator_catalog
-from assets.transforms.indicator_panel import build_indicator_panel
-from assets.transforms.trade_indicators import compute_trade_indicators
-from assets.transforms.indicators.quality import missing_indicators, non_finite, range_violations
-from assets.transforms.va_indicators import compute_va_indicators
+from assets.transforms.indicators import (
+    build_indicator_panel,
+    catalog_markdown,
+    compute_trade_indicators,
+    compute_va_indicators,
+    heading_declarations_sql,
+    heading_flows,
+    load_indicator_catalog,
+    missing_indicators,
+    non_finite,
+    range_violations,
+)
+from assets.transforms.reference import Scope, load_scope
 from checks.indicators import indicator_panel_schema, indicator_schema
 from pipelines.partitions import yearly_check_spec, yearly_partitions
 from pipelines.resources import RvcConfig

@@ -73,7 +73,7 @@ def rows_outside_partitions(manifest: Manifest, family: str, first_year: int, la
 
 
 def _country_table(rvc: RvcConfig) -> pd.DataFrame:
-    from assets.sources.api_selection import api_country_table
+    from assets.transforms.reference import api_country_table
 
     return api_country_table(rvc.reference_path)
 

@@ -8,7 +8,7 @@ import pandas as pd
 
 from assets.duckdb_session import duckdb_session
 from assets.tables import ParquetPartitions
-from assets.transforms.indicator_catalog import load_indicator_catalog
+from assets.transforms.indicators import load_indicator_catalog
 from pipelines.resources import RvcConfig
 
 GROUP = "reports"
@@ -43,8 +43,7 @@ def rvc_report(
     destination = Path(rvc.warehouse_dir) / "rvc_report"
     # Imported here, not at the top: matplotlib costs ~0.5 s, and every process that loads the code location
     # (webserver, daemon, each run and step) would pay it although only this asset draws.
-    from assets.transforms.report import write_report
-    from assets.transforms.report.extract_facts import StoredTables, summarize_stored_tables
+    from assets.transforms.report import StoredTables, summarize_stored_tables, write_report
 
     stored = StoredTables(
         comtrade_clean=comtrade_clean.paths, comtrade_totals=comtrade_totals.paths, comtrade_rejects=comtrade_rejects.paths,

@@ -8,7 +8,7 @@ The file has the header of the sample extracts (Comtrade+ bulk field names, same
 gzipped. Codes are real: reporters and partners from the Comtrade+ area lists in `$RVC_REFERENCE/country_codes/`
 (a folder laid out like shared/data/real), HS codes of the year's vintage (H5 2017–2021, H6 from 2022) from
 `$RVC_REFERENCE/hs_nomenclature/`. Without RVC_REFERENCE: countries from country_converter's table (the
-project's own fallback, assets/transforms/country_codes.py) with Comtrade's codes from
+project's own fallback, assets/transforms/reference/country_codes.py) with Comtrade's codes from
 assets/data/country_overrides.csv, and the HS6 codes of the sample's reference tables (sample/reference/hs_bec,
 a few dozen lines — enough for small N; large N then repeats fact keys and the generator says so).
 

@@ -3,7 +3,7 @@
 What belongs here: column types, vocabularies and the invariants cleaning promises (one row per fact key,
 HS6 bilateral rows in clean and everything else in totals, aggregate level agreeing with the code, a vintage
 in force in the year, zero quantities read as missing). The rules themselves live in
-assets/transforms/comtrade_cleaning.py. All checks are vectorised: a year is 10–15 M rows.
+assets/transforms/cleaning/comtrade_cleaning.py. All checks are vectorised: a year is 10–15 M rows.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ ISO3 present exactly for countries and World, membership periods ordered; one tr
 reconciliation group's value between the two sides' FOB totals, one rule per group and a rule consistent
 with which sides report, the importer's FOB value equal to CIF / ratio plus the part declared FOB, no
 self-trade, deterministic order. The rules themselves live in
-assets/transforms/country_codes.py and assets/transforms/reconciliation.py. Checks are vectorised
+assets/transforms/reference/country_codes.py and assets/transforms/reconciliation.py. Checks are vectorised
 (a year of trade_flows is millions of rows); regex checks run once per distinct value.
 """
 
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from assets.transforms.country_codes import ALL_COUNTRIES, KINDS, KINDS_WITH_ISO3
+from assets.transforms.reference.country_codes import ALL_COUNTRIES, KINDS, KINDS_WITH_ISO3
 from assets.transforms.reconciliation import GROUP_KEYS, KEYS, RECON_RULES
 from checks.sql_checks import sql_check
 

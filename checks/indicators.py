@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from assets.transforms.indicator_catalog import (
+from assets.transforms.indicators.indicator_catalog import (
     GROWTH_SUFFIX,
     growth_catalog,
     load_indicator_catalog,

@@ -16,11 +16,6 @@ from checks.sql_checks import sql_check
 _NEVER_NULL = {"refYear", "source_file", "source_sha256", "source_row", "source_layout"}
 
 
-def empty_comtrade_raw() -> pd.DataFrame:
-    """A zero-row frame with every `comtrade_raw` column in contract order and dtype."""
-    return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in COMTRADE_RAW_COLUMNS.items()})
-
-
 def _dtypes_exactly_as_contract(frame: pd.DataFrame) -> bool:
     # pandera's "str" also accepts object columns; the contract wants pandas' str dtype itself.
     return all(frame[name].dtype == dtype for name, dtype in COMTRADE_RAW_COLUMNS.items() if name in frame)

@@ -13,8 +13,8 @@ import pandera.pandas as pa
 
 from assets.sources.hs_correlation import RELATIONSHIPS, SOURCE_VINTAGES
 from assets.transforms.hs_conversion import WEIGHT_METHODS
-from assets.transforms.product_groups import BEC_STAGES
-from assets.transforms.scope import OTHER_GROUP
+from assets.transforms.reference.product_groups import BEC_STAGES
+from assets.transforms.reference.scope import OTHER_GROUP
 from checks.scope import active_scope
 
 HS6_PATTERN = r"^\d{6}$"

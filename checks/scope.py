@@ -3,12 +3,12 @@
 Belongs here: `active_scope`, read when a check runs (not at import), so the product_group domains of
 `product_groups`, `trade_indicators`, `va_indicators` and `indicator_panel` are the groups of the scope file the
 run uses — the same file the assets read through RvcConfig.scope_path. Not here: reading scope files
-(assets/transforms/scope.py).
+(assets/transforms/reference/scope.py).
 """
 
 from __future__ import annotations
 
-from assets.transforms.scope import Scope, load_scope
+from assets.transforms.reference.scope import Scope, load_scope
 from pipelines.settings import load_settings
 
 

@@ -2,14 +2,14 @@
 
 Belongs here: column sets (strict), dtypes, nullability and the values fixed by the readers and the
 cleaning rules (layouts, units, reject reasons). Not here: the rules themselves
-(`assets.sources.tiva_layouts`, `assets.transforms.tiva_cleaning`) or cross-table checks.
+(`assets.sources.tiva_layouts`, `assets.transforms.cleaning.tiva_cleaning`) or cross-table checks.
 """
 
 from __future__ import annotations
 
 import pandera.pandas as pa
 
-from assets.transforms.tiva_cleaning import KEY_COLUMNS, REJECT_REASONS, UNIT_PERCENT, UNIT_USD_MILLION
+from assets.transforms.cleaning.tiva_cleaning import KEY_COLUMNS, REJECT_REASONS, UNIT_PERCENT, UNIT_USD_MILLION
 from assets.vocabulary import TIVA_LAYOUTS
 
 _SHA256 = r"^[0-9a-f]{64}$"

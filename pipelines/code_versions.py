@@ -4,7 +4,9 @@ An asset's version is a hash of
 - its own function (the decorated compute function, its decorators included) and the module-level
   helpers and constants of its module that the function uses, followed transitively;
 - every project module those reach by import (`assets`, `pipelines`, `checks`), followed transitively
-  through each module's imports (any import in the file, including those inside functions);
+  through each module's imports (any import in the file, including those inside functions); a name taken
+  from a stage package (`from assets.transforms.cleaning import clean_tiva`) counts as its defining module,
+  and the packages above a module count by their own __init__ only (see `module_closure`);
 - the bundled data files (`assets/data/*.csv`) named in one of those modules.
 
 So editing the report code (assets/reports.py, assets/transforms/report/) changes `rvc_report`'s version
@@ -49,8 +51,24 @@ def module_file(name: str, root: Path = REPO_ROOT) -> Path | None:
 
 
 def _resolve(module: str, name: str, root: Path) -> str:
-    """`from module import name`: the submodule `module.name` when it exists, else `module`."""
-    return f"{module}.{name}" if module_file(f"{module}.{name}", root) else module
+    """`from module import name`: the submodule `module.name` when it exists; the module that defines `name`
+    when `module` is a package whose __init__ re-exports it (`from module.sub import name`); else `module`."""
+    if module_file(f"{module}.{name}", root):
+        return f"{module}.{name}"
+    return _reexported_from(module, name, root) or module
+
+
+def _reexported_from(package: str, name: str, root: Path) -> str | None:
+    """The module a package's __init__ takes `name` from (`from package.sub import name`), None when it does not."""
+    path = module_file(package, root)
+    if path is None or path.name != "__init__.py":
+        return None
+    for node in _parsed(path).body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 and is_project_module(node.module):
+            for alias in node.names:
+                if (alias.asname or alias.name) == name:
+                    return _resolve(node.module, alias.name, root)
+    return None
 
 
 @dataclass(frozen=True)
@@ -91,15 +109,23 @@ def imported_project_modules(name: str, root: Path = REPO_ROOT) -> frozenset[str
     if path is None:
         return frozenset()
     found = {module if imported is None else _resolve(module, imported, root) for module, imported in _facts(path).imports}
-    # Importing a submodule runs its parent packages' __init__ too.
-    for module in list(found):
-        parts = module.split(".")
-        found.update(".".join(parts[:i]) for i in range(1, len(parts)))
     return frozenset(module for module in found if module_file(module, root))
 
 
+def parent_packages(name: str, root: Path = REPO_ROOT) -> set[str]:
+    """The packages above module `name` (`assets`, `assets.transforms`, ... for `assets.transforms.cleaning.codes`)."""
+    parts = name.split(".")
+    return {".".join(parts[:i]) for i in range(1, len(parts)) if module_file(".".join(parts[:i]), root)}
+
+
 def module_closure(names: Iterable[str], root: Path = REPO_ROOT) -> set[str]:
-    """`names` and every project module they import, transitively."""
+    """`names` and every project module they import, transitively, with the packages above each of them.
+
+    Importing a submodule runs its parent packages' __init__ too, so their own bytes count. What an __init__
+    re-exports from its other submodules is not followed from there: a module that uses one of those names
+    reaches its defining module through `_resolve`. So the cleaning stage's package exposing both Comtrade and
+    TiVA cleaning does not make the Comtrade assets' versions depend on the TiVA code.
+    """
     seen: set[str] = set()
     pending = [name for name in names if module_file(name, root)]
     while pending:
@@ -107,7 +133,7 @@ def module_closure(names: Iterable[str], root: Path = REPO_ROOT) -> set[str]:
         if name not in seen:
             seen.add(name)
             pending.extend(imported_project_modules(name, root) - seen)
-    return seen
+    return seen | {package for name in seen for package in parent_packages(name, root)}
 
 
 def _bundled_data_files(module: str, root: Path) -> list[Path]:

@@ -19,7 +19,7 @@ from assets.exports.dictionary import data_dictionary, indicator_dictionary
 from assets.exports.selection import ExportRequest, ExportRequestError, select_rows
 from assets.exports.warehouse_views import build_views_database, stored_assets
 from assets.exports.writers import ExportLimitError, write_selection
-from assets.transforms.scope import load_scope
+from assets.transforms.reference.scope import load_scope
 from pipelines.settings import Settings, load_settings
 
 

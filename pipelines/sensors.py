@@ -71,7 +71,8 @@ def extract_files_sensor(context: dg.SensorEvaluationContext, rvc: RvcConfig):
 @dg.sensor(job=yearly_job, minimum_interval_seconds=24 * 3600, default_status=dg.DefaultSensorStatus.STOPPED)
 def comtrade_release_sensor(context: dg.SensorEvaluationContext, rvc: RvcConfig):
     """API mode: reporter-years released or revised since the last look-up launch their year's chain."""
-    from assets.sources.api_selection import api_country_table, comtrade_area_codes, split_codes
+    from assets.sources.api_selection import comtrade_area_codes, split_codes
+    from assets.transforms.reference.country_codes import api_country_table
     from assets.sources.comtrade_api import ComtradeClient, released_since
 
     if rvc.comtrade_source != "api":

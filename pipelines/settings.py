@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from assets.transforms.scope import DEFAULT_SCOPE_PATH
+from assets.transforms.reference.scope import DEFAULT_SCOPE_PATH
 from pipelines.object_storage import is_remote_location
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -9,7 +9,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from assets.transforms.indicator_catalog import catalog_markdown, load_indicator_catalog  # noqa: E402
+from assets.transforms.indicators.indicator_catalog import catalog_markdown, load_indicator_catalog  # noqa: E402
 
 START, END = "<!-- CATALOG:START -->", "<!-- CATALOG:END -->"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from assets.transforms.indicator_catalog import growth_catalog, load_indicator_catalog
+from assets.transforms.indicators.indicator_catalog import growth_catalog, load_indicator_catalog
 
 DESCRIPTIONS_PATH = Path(__file__).resolve().parents[1] / "data" / "column_descriptions.csv"
 DICTIONARY_COLUMNS = ["column", "type", "unit", "description", "source"]

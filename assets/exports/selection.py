@@ -22,7 +22,7 @@ import pandas as pd
 from assets.duckdb_session import sql_string
 from assets.exports.warehouse_views import StoredAsset, find_asset
 from assets.transforms.indicators.trade_base import group_membership
-from assets.transforms.scope import Scope, load_scope
+from assets.transforms.reference.scope import Scope, load_scope
 
 # The first column of each list that an asset has is the one the filter applies to.
 YEAR_COLUMNS = ("year", "refYear")

@@ -74,14 +74,6 @@ def split_codes(text: str | Iterable[object] | None) -> list[str]:
     return [item.strip().upper() for item in items if item.strip()]
 
 
-def api_country_table(reference_dir: Path) -> pd.DataFrame:
-    """The country code table codes are resolved with, built as the country_codes asset builds it:
-    with the Comtrade lists of `<reference_dir>/country_codes/` when that folder exists."""
-    from assets.transforms.country_codes import build_country_codes
-
-    return build_country_codes(reference_dir if (Path(reference_dir) / "country_codes").is_dir() else None)
-
-
 def _accepted_areas(world: bool) -> str:
     return (
         "ISO3 country codes (e.g. JPN, THA, DEU) or Comtrade M49 numeric codes (e.g. 392, 764, 276) from the "
@@ -132,7 +124,7 @@ def comtrade_area_codes(
     """Reporters or partners (ISO3 or M49) → Comtrade numeric area codes valid in `year`, in order, unique.
 
     In: codes as split_codes gives them; `table` is the country_codes table
-    (assets.transforms.country_codes.build_country_codes); `setting` names the setting in messages;
+    (assets.transforms.reference.country_codes.build_country_codes); `setting` names the setting in messages;
     `world`: whether World (0, WLD, World) is allowed (partners yes, reporters no).
     Out: codes as unpadded text ("392", "96", "0"). An ISO3 with several codes valid in the year takes
     Comtrade's own (see _SOURCE_RANK): FRA → 251, USA → 842, DEU 1990 → 280 and 1991 on → 276.

@@ -51,7 +51,6 @@ from assets.vocabulary import (
     LEGACY_FLOW_CODES,
     LEGACY_TOTAL_CODES,
 )
-from checks.raw import empty_comtrade_raw
 
 # Bump when parsing rules change: cached parses written by another version are parsed again.
 PARSER_VERSION = "2"
@@ -585,6 +584,11 @@ def _files_outside_cache(root: Path, cache_dir: Path | None) -> list[Path]:
         return files
     cache = Path(cache_dir).resolve()
     return [path for path in files if not path.resolve().is_relative_to(cache)]
+
+
+def empty_comtrade_raw() -> pd.DataFrame:
+    """A zero-row frame with every `comtrade_raw` column in contract order and dtype."""
+    return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in COMTRADE_RAW_COLUMNS.items()})
 
 
 def read_comtrade_extracts(

@@ -2,7 +2,7 @@
 
 Belongs here: parsing the legacy Comtrade list (`Comtrade_Country_Code_and_ISO_list.xlsx`) and the
 Comtrade+ partner/reporter area lists (comtradr's CSV exports `comtradeplus_*_areas_comtradr.csv`)
-into one tidy shape. Not here: deciding ISO3 codes or kinds (assets/transforms/country_codes.py).
+into one tidy shape. Not here: deciding ISO3 codes or kinds (assets/transforms/reference/country_codes.py).
 
 Tidy shape (`LIST_COLUMNS`): code (numeric code as str, no padding: "0", "40", "764"), iso (the list's
 ISO alpha-3 as written, stripped; may be a Comtrade+ pseudo code such as "S19", "_X", "X1"),

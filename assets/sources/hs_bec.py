@@ -3,7 +3,7 @@
 What belongs here: reading one `HS{year}_to_BEC4_UNSD.csv` (or a workbook in the same layout) into a
 tidy table (`read_hs_bec_table`) and stacking every vintage found under `<reference_dir>/hs_bec/`
 (`load_hs_bec`). What does not: BEC → end-use stage and the product groups
-(assets/transforms/product_groups.py).
+(assets/transforms/reference/product_groups.py).
 
 Quirks handled (SOURCES.md §5): UTF-8 BOM; header names per vintage ("HS96", "HS02", "HS2007",
 "HS 2012", "HS 2022" / "BEC 4"); HS2007 codes written "0101.10" and no Relationship column;

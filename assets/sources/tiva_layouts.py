@@ -3,7 +3,7 @@
 Belongs here: recognising a TiVA file by its header, mapping each layout's columns onto `tiva_raw`,
 reading the edition and dataflow a file belongs to, listing the TiVA files of an extracts folder.
 Not here: any interpretation of the values (units, code harmonization, rejects) — that is
-`assets.transforms.tiva_cleaning`; nor downloading — that is `assets.sources.oecd_sdmx`.
+`assets.transforms.cleaning.tiva_cleaning`; nor downloading — that is `assets.sources.oecd_sdmx`.
 
 Layouts (`source_layout` values):
 - ``sdmx_csv_v1``: SDMX-CSV 1.0 from the OECD Data Explorer, first column ``DATAFLOW``.

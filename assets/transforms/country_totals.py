@@ -31,7 +31,7 @@ import pyarrow as pa
 
 from assets.duckdb_session import duckdb_session
 from assets.errors import RvcInputError
-from assets.transforms.country_codes import to_iso3
+from assets.transforms.reference.country_codes import to_iso3
 from assets.transforms.reconciliation import FLAT_CIF_FOB_RATIO
 
 COUNTRY_TOTALS_COLUMNS = [

@@ -4,7 +4,7 @@ What belongs here: conversion weights from the HS concordance, pooled H0 trade a
 (`conversion_weights`), the pooled trade read from the cleaned years with DuckDB (`pooled_h0_trade`),
 applying weights to a trade frame (`convert_to_h0`), the value-conservation checks (`conservation_gap`,
 `weights_not_summing_to_one`) and the HS4 backbone (`hs4_of`, `BACKBONE_HEADINGS`). What does not:
-reading the UN tables (assets/sources/hs_correlation.py), product groups (assets/transforms/product_groups.py).
+reading the UN tables (assets/sources/hs_correlation.py), product groups (assets/transforms/reference/product_groups.py).
 
 Method (docs/methods.md, "HS conversion weights"): a source code with a single H0 target moves whole
 (weight 1; several source codes landing on one target simply add up, "n_to_1"). A source code with

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from assets.duckdb_session import duckdb_session
 from assets.errors import RvcInputError
-from assets.transforms.country_codes import to_iso3
+from assets.transforms.reference.country_codes import to_iso3
 from assets.transforms.hs_conversion import (
     CONSERVATION_ATOL_USD,
     CONSERVATION_RTOL,

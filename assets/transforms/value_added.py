@@ -43,7 +43,7 @@ def build_value_added(tiva_clean: pd.DataFrame, country_codes: pd.DataFrame) -> 
         listed = ", ".join(f"{code} ({rows} rows)" for code, rows in unknown.items())
         raise RvcInputError(
             f"tiva_clean has economy codes that are not ISO3 codes of the country table: {listed}. "
-            "If they are TiVA aggregates, add them to the aggregate list in assets/transforms/tiva_cleaning.py; "
+            "If they are TiVA aggregates, add them to the aggregate list in assets/transforms/cleaning/tiva_cleaning.py; "
             "if they are countries, add them to assets/data/country_overrides.csv."
         )
     out = latest_edition(tiva_clean)[VALUE_ADDED_COLUMNS].sort_values(["year", "measure", "activity", "country", "partner"], kind="stable")

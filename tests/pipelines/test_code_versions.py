@@ -102,9 +102,23 @@ def test_a_bundled_data_file_counts_for_the_modules_that_name_it(code_copy: Path
 def test_an_asset_function_reaches_its_transform_modules() -> None:
     _, modules = function_dependencies("assets.cleaning", "comtrade_cleaning")
     closure = module_closure(modules)
-    assert "assets.transforms.comtrade_cleaning" in closure and "assets.transforms.cleaning.row_rules" in closure
-    assert "assets.transforms.tiva_cleaning" not in closure  # the other asset of the same module
+    assert "assets.transforms.cleaning.comtrade_cleaning" in closure and "assets.transforms.cleaning.row_rules" in closure
+    assert "assets.transforms.cleaning.tiva_cleaning" not in closure  # the other asset of the same module
     assert not any(name.startswith("assets.transforms.report") for name in closure)
+
+
+def test_a_stage_package_exposes_names_without_tying_its_assets_together(code_copy: Path) -> None:
+    """assets/cleaning.py takes clean_comtrade_files and clean_tiva from one package (assets.transforms.cleaning);
+    each asset's version still follows only the module that defines what it calls, plus the package's own file."""
+    before = _versions(code_copy)
+    _append(code_copy / "assets" / "transforms" / "cleaning" / "tiva_cleaning.py", "\n\nA_NEW_TIVA_RULE = 'x'\n")
+    after = _versions(code_copy)
+    assert after["tiva_clean"] != before["tiva_clean"]
+    assert after["comtrade_clean"] == before["comtrade_clean"]
+    # The package's __init__ runs whenever a module below it is imported: editing it changes both.
+    _append(code_copy / "assets" / "transforms" / "cleaning" / "__init__.py", "\n# a note\n")
+    again = _versions(code_copy)
+    assert again["tiva_clean"] != after["tiva_clean"] and again["comtrade_clean"] != after["comtrade_clean"]
 
 
 def test_the_backfill_fingerprint_follows_the_yearly_code_versions(tmp_path: Path) -> None:

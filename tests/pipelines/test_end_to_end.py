@@ -100,7 +100,7 @@ def test_panel_holds_both_years_and_growth(warehouse: Path) -> None:
 
 @pytest.mark.slow
 def test_demo_panel_holds_every_catalog_indicator(warehouse: Path) -> None:
-    from assets.transforms.indicator_catalog import load_indicator_catalog
+    from assets.transforms.indicators.indicator_catalog import load_indicator_catalog
 
     panel = pd.read_parquet(warehouse / "indicator_panel.parquet")
     levels = panel[panel["period"].isna() & panel["value"].notna()]

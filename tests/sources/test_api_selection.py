@@ -22,7 +22,7 @@ from assets.sources.api_selection import (
     tiva_area_codes,
     tiva_selection,
 )
-from assets.transforms.country_codes import build_country_codes
+from assets.transforms.reference.country_codes import build_country_codes
 from pipelines.settings import DEFAULT_COMTRADE_REPORTERS, load_api_settings
 
 FIXTURE_REFERENCE = Path(__file__).resolve().parents[1] / "fixtures" / "api" / "reference"

@@ -22,7 +22,7 @@ from assets.errors import RvcInputError
 from assets.transforms.cleaning.codes import normalize_classification, normalize_qty_unit
 from assets.transforms.cleaning.facts import FACT_COLUMNS, FACT_KEY
 from assets.transforms.cleaning.row_rules import REJECT_REASONS
-from assets.transforms.comtrade_cleaning import (
+from assets.transforms.cleaning.comtrade_cleaning import (
     breakdowns_exceeding_totals,
     children_exceeding_parent,
     clean_comtrade,

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from assets.errors import RvcInputError
-from assets.transforms.country_codes import (
+from assets.transforms.reference.country_codes import (
     OVERRIDES_PATH,
     build_country_codes,
     iso_to_iso3,

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from assets.errors import RvcInputError
-from assets.transforms.indicator_catalog import growth_catalog, load_indicator_catalog
-from assets.transforms.indicator_panel import build_indicator_panel, compound_annual_growth, default_periods
+from assets.transforms.indicators.indicator_catalog import growth_catalog, load_indicator_catalog
+from assets.transforms.indicators.indicator_panel import build_indicator_panel, compound_annual_growth, default_periods
 from assets.transforms.indicators.quality import range_violations
 from checks.indicators import indicator_panel_schema
 

@@ -12,13 +12,13 @@ from pandera.errors import SchemaErrors
 from assets.sources.hs_bec import load_hs_bec
 from assets.sources.hs_correlation import load_hs_concordance
 from assets.errors import RvcInputError
-from assets.transforms.product_groups import (
+from assets.transforms.reference.product_groups import (
     PRODUCT_GROUP_COLUMNS,
     bec_stage_of,
     build_product_groups,
     lines_without_their_group,
 )
-from assets.transforms.scope import load_scope
+from assets.transforms.reference.scope import load_scope
 from checks.reference import product_groups_schema
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reference"  # hand-written, see its README

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from assets.transforms.indicator_catalog import load_indicator_catalog
+from assets.transforms.indicators.indicator_catalog import load_indicator_catalog
 from assets.transforms.report import write_report
 from assets.transforms.report.findings import generate_findings
 from assets.transforms.report.scope import possessive

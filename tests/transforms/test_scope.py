@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from assets.errors import RvcInputError
-from assets.transforms.country_codes import load_regions
-from assets.transforms.indicator_catalog import catalog_product_groups, load_indicator_catalog
-from assets.transforms.scope import DEFAULT_SCOPE_PATH, SCOPES_DIR, load_scope, scope_summary
+from assets.transforms.reference.country_codes import load_regions
+from assets.transforms.indicators.indicator_catalog import catalog_product_groups, load_indicator_catalog
+from assets.transforms.reference.scope import DEFAULT_SCOPE_PATH, SCOPES_DIR, load_scope, scope_summary
 from pipelines.settings import load_settings
 
 ELECTRONICS = SCOPES_DIR / "electronics.yaml"
@@ -132,7 +132,7 @@ def test_a_good_hand_written_scope_loads_and_bad_yaml_or_no_file_fail(tmp_path: 
 def test_pandera_checks_take_their_groups_from_the_active_scope(monkeypatch):
     from pandera.errors import SchemaErrors
 
-    from assets.transforms.product_groups import build_product_groups
+    from assets.transforms.reference.product_groups import build_product_groups
     from checks.reference import product_groups_schema
 
     electronics = build_product_groups(["854231", "870323"], scope=load_scope(ELECTRONICS))

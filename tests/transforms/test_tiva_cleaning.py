@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assets.sources.tiva_layouts import read_tiva_extracts
-from assets.transforms.tiva_cleaning import (
+from assets.transforms.cleaning.tiva_cleaning import (
     REJECT_REASONS,
     STEPS,
     TIVA_CLEAN_COLUMNS,

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from assets.transforms.country_codes import build_country_codes
+from assets.transforms.reference.country_codes import build_country_codes
 from assets.transforms.hs_conversion import conversion_weights
 from assets.transforms.trade_flows import build_trade_flows
 

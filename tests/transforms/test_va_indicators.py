@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from assets.errors import RvcInputError
-from assets.transforms.indicator_catalog import load_indicator_catalog
+from assets.transforms.indicators.indicator_catalog import load_indicator_catalog
 from assets.transforms.indicators.quality import missing_indicators, range_violations
-from assets.transforms.va_indicators import compute_va_indicators
+from assets.transforms.indicators.va_indicators import compute_va_indicators
 from checks.indicators import indicator_schema
 
 YEAR = 2015
@@ -246,7 +246,7 @@ SAMPLE_YEARS = (1995, 2016, 2022)
 def sample_va(repo_root) -> pd.DataFrame:
     """The sample's TiVA files read, cleaned and turned into indicators for a few sample years."""
     from assets.sources.tiva_layouts import read_tiva_extracts
-    from assets.transforms.tiva_cleaning import clean_tiva
+    from assets.transforms.cleaning.tiva_cleaning import clean_tiva
     from assets.transforms.value_added import latest_edition
 
     raw, _summary = read_tiva_extracts(repo_root / "sample" / "extracts", years=SAMPLE_YEARS)

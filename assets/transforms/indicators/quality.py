@@ -12,8 +12,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from assets.transforms.indicator_catalog import catalog_product_groups, growth_catalog
-from assets.transforms.scope import Scope, load_scope
+from assets.transforms.indicators.indicator_catalog import catalog_product_groups, growth_catalog
+from assets.transforms.reference.scope import Scope, load_scope
 
 # Shares computed as a / b with 0 <= a <= b cannot leave [0, 1] in IEEE arithmetic; the tolerance
 # only absorbs sums of shares and future formulas that subtract.

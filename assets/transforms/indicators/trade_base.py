@@ -17,7 +17,7 @@ import pandas as pd
 
 from assets.errors import RvcInputError
 from assets.transforms.indicators.common import require_columns
-from assets.transforms.scope import Scope
+from assets.transforms.reference.scope import Scope
 from assets.vocabulary import WORLD
 
 PARTS_AND_COMPONENTS = "parts_and_components"

@@ -31,7 +31,7 @@ from assets.transforms.indicators.common import (
     long_rows,
     safe_ratio,
 )
-from assets.transforms.scope import Scope
+from assets.transforms.reference.scope import Scope
 from assets.vocabulary import TOTAL_MERCHANDISE, WORLD
 
 VARIANT_COUNTRY_TOTALS = "country_totals"

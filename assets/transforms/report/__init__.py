@@ -8,6 +8,7 @@ coverage section; `blocks` and `markdown_text` render text safely; `render` writ
 Nothing here imports dagster.
 """
 
+from assets.transforms.report.extract_facts import StoredTables, summarize_stored_tables
 from assets.transforms.report.render import WrittenReport, write_report
 
-__all__ = ["WrittenReport", "write_report"]
+__all__ = ["StoredTables", "WrittenReport", "summarize_stored_tables", "write_report"]

@@ -44,7 +44,7 @@ def possessive(code: str) -> str:
 def automotive_hs_prefixes() -> list[str]:
     """The HS prefixes the product groups of the default scope file take (scopes/automotive.yaml), to say
     whether the extracts hold any."""
-    from assets.transforms.scope import load_scope
+    from assets.transforms.reference.scope import load_scope
 
     return sorted(load_scope().prefix_groups)
 

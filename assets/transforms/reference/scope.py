@@ -22,7 +22,7 @@ import yaml
 from assets.errors import RvcInputError
 from assets.vocabulary import TOTAL_MERCHANDISE, WORLD
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 SCOPES_DIR = REPO_ROOT / "scopes"
 DEFAULT_SCOPE_PATH = SCOPES_DIR / "automotive.yaml"
 

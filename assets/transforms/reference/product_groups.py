@@ -3,7 +3,7 @@
 What belongs here: the product_groups table (which group of the active scope each H0 code belongs to, its BEC
 code and stage), the BEC → stage mapping, finding a BEC code for H0 codes, and the check helper for lines
 whose group disagrees with the scope. What does not: the groups themselves (a scope file read by
-assets/transforms/scope.py: scopes/automotive.yaml by default), parsing the UN tables
+assets/transforms/reference/scope.py: scopes/automotive.yaml by default), parsing the UN tables
 (assets/sources/hs_bec.py, assets/sources/hs_correlation.py).
 
 Groups: the scope's HS prefixes, longest prefix wins; "other" for every code outside the scope. In the
@@ -37,7 +37,7 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 
 from assets.errors import RvcInputError
-from assets.transforms.scope import OTHER_GROUP, Scope, load_scope
+from assets.transforms.reference.scope import OTHER_GROUP, Scope, load_scope
 
 BEC_STAGE_BY_CODE: dict[str, str] = {
     **dict.fromkeys(("41", "521"), "capital"),

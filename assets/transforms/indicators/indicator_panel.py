@@ -15,7 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from assets.errors import RvcInputError
-from assets.transforms.indicator_catalog import GROWTH_SUFFIX, GROWTH_UNIT, load_indicator_catalog
+from assets.transforms.indicators.indicator_catalog import GROWTH_SUFFIX, GROWTH_UNIT, load_indicator_catalog
 from assets.transforms.indicators.common import (
     INDICATOR_COLUMNS,
     NOTE_MISSING_ENDPOINT,

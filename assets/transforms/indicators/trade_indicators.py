@@ -50,7 +50,7 @@ from assets.transforms.indicators.trade_shares import (
     trade_values,
 )
 from assets.transforms.indicators.trade_structure import grubel_lloyd, two_way_trade_share, unit_values
-from assets.transforms.scope import Scope, load_scope
+from assets.transforms.reference.scope import Scope, load_scope
 
 
 _PAIR_EXPORT_VALUES = {

@@ -40,7 +40,7 @@ REGION_COLUMNS = ["region", "iso3", "from_year", "to_year", "note"]
 # A regions.csv member that stands for every country (the WLD region).
 ALL_COUNTRIES = "*"
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 OVERRIDES_PATH = DATA_DIR / "country_overrides.csv"
 REGIONS_PATH = DATA_DIR / "regions.csv"
 OVERRIDE_COLUMNS = ["code", "iso", "iso3", "name", "valid_from", "valid_to", "kind", "why"]
@@ -343,3 +343,10 @@ def region_members(
             )
         members = (members - {ALL_COUNTRIES}) | set(universe)
     return members
+
+
+def api_country_table(reference_dir: Path) -> pd.DataFrame:
+    """The country code table API-mode settings are resolved with (assets.sources.api_selection), built as the
+    country_codes asset builds it: with the Comtrade lists of `<reference_dir>/country_codes/` when that folder
+    exists."""
+    return build_country_codes(reference_dir if (Path(reference_dir) / "country_codes").is_dir() else None)

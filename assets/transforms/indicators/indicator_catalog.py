@@ -24,10 +24,10 @@ from pathlib import Path
 import pandas as pd
 
 from assets.errors import RvcInputError
-from assets.transforms.scope import Scope
+from assets.transforms.reference.scope import Scope
 from assets.vocabulary import TOTAL_MERCHANDISE
 
-CATALOG_PATH = Path(__file__).resolve().parents[1] / "data" / "indicator_catalog.csv"
+CATALOG_PATH = Path(__file__).resolve().parents[2] / "data" / "indicator_catalog.csv"
 CATALOG_COLUMNS: list[str] = [
     "indicator",
     "source",

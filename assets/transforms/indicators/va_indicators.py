@@ -41,7 +41,7 @@ from assets.transforms.indicators.common import (
     require_single_year,
     safe_ratio,
 )
-from assets.transforms.scope import Scope, load_scope
+from assets.transforms.reference.scope import Scope, load_scope
 from assets.vocabulary import WORLD
 
 VALUE_ADDED_COLUMNS = ["measure", "country", "partner", "activity", "year", "value", "unit"]
