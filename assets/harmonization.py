@@ -7,9 +7,7 @@ import pandas as pd
 from assets.duckdb_session import duckdb_session, parquet_relation, write_query_to_parquet
 from assets.metadata import check_result_from_frame, column_lineage, md_table
 from assets.tables import ParquetTable
-from assets.transforms.country_totals import country_totals_table
-from assets.transforms.trade_flows import trade_flows_in_duckdb
-from assets.transforms.value_added import build_value_added
+from assets.transforms.harmonization import build_value_added, country_totals_table, trade_flows_in_duckdb
 from checks.harmonization import country_totals_schema, trade_flows_schema
 from checks.value_added import value_added_schema
 from pipelines.io_managers import staged_output_path

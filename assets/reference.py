@@ -13,6 +13,12 @@ from assets.sources.hs_bec import load_hs_bec
 from assets.sources.hs_correlation import load_hs_concordance, load_hs_conversion
 from assets.sources.hs_nomenclature import load_h0_leaf_codes
 from assets.tables import ParquetPartitions
+from assets.transforms.harmonization import (
+    MIN_POOLED_EVIDENCE_USD,
+    conversion_weights,
+    pooled_h0_trade,
+    weights_not_summing_to_one,
+)
 from assets.transforms.reference import (
     build_country_codes,
     build_product_groups,
@@ -20,7 +26,6 @@ from assets.transforms.reference import (
     load_regions,
     load_scope,
 )
-from assets.transforms.hs_conversion import MIN_POOLED_EVIDENCE_USD, conversion_weights, pooled_h0_trade, weights_not_summing_to_one
 from checks.harmonization import country_codes_schema, regions_schema
 from checks.reference import hs_concordance_schema, hs_conversion_weights_schema, product_groups_schema
 from pipelines.resources import RvcConfig

@@ -5,7 +5,7 @@ ISO3 present exactly for countries and World, membership periods ordered; one tr
 reconciliation group's value between the two sides' FOB totals, one rule per group and a rule consistent
 with which sides report, the importer's FOB value equal to CIF / ratio plus the part declared FOB, no
 self-trade, deterministic order. The rules themselves live in
-assets/transforms/reference/country_codes.py and assets/transforms/reconciliation.py. Checks are vectorised
+assets/transforms/reference/country_codes.py and assets/transforms/harmonization/reconciliation.py. Checks are vectorised
 (a year of trade_flows is millions of rows); regex checks run once per distinct value.
 """
 
@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from assets.transforms.harmonization.reconciliation import GROUP_KEYS, KEYS, RECON_RULES
 from assets.transforms.reference.country_codes import ALL_COUNTRIES, KINDS, KINDS_WITH_ISO3
-from assets.transforms.reconciliation import GROUP_KEYS, KEYS, RECON_RULES
 from checks.sql_checks import sql_check
 
 ISO3_PATTERN = r"[A-Z]{3}"
@@ -209,7 +209,7 @@ trade_flows_schema = pa.DataFrameSchema(
                                                   "FOB, USD", pa.Check.ge(0), nullable=True),
         "value_importer_fob_declared_usd": _col("float64", "Part of the importer's report declared FOB (used as "
                                                            "declared), USD; null if none", pa.Check.ge(0), nullable=True),
-        "recon_rule": _col(str, "Which rule set value_usd (assets.transforms.reconciliation.RECON_RULES)",
+        "recon_rule": _col(str, "Which rule set value_usd (assets.transforms.harmonization.reconciliation.RECON_RULES)",
                            pa.Check.isin(list(RECON_RULES))),
         "recon_group": _col(str, "HS prefix (chapter by default) or TOTAL the two sides' totals were reconciled at",
                             _matching(r"\d{2}|\d{4}|\d{6}|TOTAL")),
@@ -251,7 +251,7 @@ trade_flows_schema = pa.DataFrameSchema(
 
 
 # ---------------------------------------------------------------------------------------------- country_totals
-# Rules in assets/transforms/country_totals.py; method in docs/methods.md, "Country totals".
+# Rules in assets/transforms/harmonization/country_totals.py; method in docs/methods.md, "Country totals".
 
 
 def _country_totals_source_fields(frame: pd.DataFrame) -> pd.Series:

@@ -12,12 +12,6 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from assets.transforms.indicators.indicator_catalog import (
-    GROWTH_SUFFIX,
-    growth_catalog,
-    load_indicator_catalog,
-    split_list,
-)
 from assets.transforms.indicators.common import (
     KEY_COLUMNS,
     NOTE_MISSING_ENDPOINT,
@@ -28,6 +22,12 @@ from assets.transforms.indicators.common import (
     NOTE_NO_REFERENCE,
     NOTE_NOT_REPORTED,
     NOTE_ZERO_DENOMINATOR,
+)
+from assets.transforms.indicators.indicator_catalog import (
+    GROWTH_SUFFIX,
+    growth_catalog,
+    load_indicator_catalog,
+    split_list,
 )
 from assets.transforms.indicators.trade_structure import TWO_WAY_SUBTYPES
 from checks.scope import active_scope

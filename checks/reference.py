@@ -1,7 +1,7 @@
 """pandera schemas of the reference assets: `hs_concordance` (HS H1..H6 → H0 links), `hs_conversion_weights`
 and `product_groups`.
 
-`conversion_weights_schema` validates the weights (assets/transforms/hs_conversion.conversion_weights);
+`conversion_weights_schema` validates the weights (assets/transforms/harmonization/hs_conversion.py `conversion_weights`);
 `hs_conversion_weights_schema` is the same contract under the asset's name. Column sets and value domains come from the
 modules that build the frames, so a renamed group or stage fails here first.
 """
@@ -12,7 +12,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from assets.sources.hs_correlation import RELATIONSHIPS, SOURCE_VINTAGES
-from assets.transforms.hs_conversion import WEIGHT_METHODS
+from assets.transforms.harmonization.hs_conversion import WEIGHT_METHODS
 from assets.transforms.reference.product_groups import BEC_STAGES
 from assets.transforms.reference.scope import OTHER_GROUP
 from checks.scope import active_scope

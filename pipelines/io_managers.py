@@ -312,7 +312,7 @@ class ParquetIOManager(dg.ConfigurableIOManager):
     def _remote_partitions(self, context: dg.InputContext, keys: list[str | None]) -> ParquetPartitions:
         """`ParquetPartitions` of an asset in object storage: one listing finds the stored years, and each is
         handed over as a local copy (downloaded only when the object changed), because its consumers take
-        local file names (`assets.transforms.hs_conversion.pooled_h0_trade` makes a `pathlib.Path` of each)."""
+        local file names (`assets.transforms.harmonization.hs_conversion.pooled_h0_trade` makes a `pathlib.Path` of each)."""
         paths = {key: self._path(context, key) for key in keys}
         names = stored_names(paths[keys[0]].parent)
         present = [key for key in keys if paths[key].name in names]

@@ -35,7 +35,7 @@ class RvcConfig(dg.ConfigurableResource):
     tiva_api_industries: str = _API_DEFAULTS.tiva_api_industries
     tiva_api_counterparts: str = _API_DEFAULTS.tiva_api_counterparts
     api_setting_origins: dict[str, str] = {}  # field -> where its value came from, for error messages
-    cif_fob_method: str = "flat"  # or "chapter_median" (assets/transforms/reconciliation.py)
+    cif_fob_method: str = "flat"  # or "chapter_median" (assets/transforms/harmonization/reconciliation.py)
     duckdb_memory_limit: str = "2GB"  # per heavy step; DuckDB spills the rest under <warehouse>/.spill
     scope_path: str = ""  # the study's scope file (RVC_SCOPE); empty = scopes/automotive.yaml
 

@@ -6,7 +6,7 @@ What belongs here: reading one UN workbook sheet or its CSV export into a tidy l
 Cell-level helpers shared with the HS→BEC parser live here too (`normalize_hs6`, `read_table_rows`).
 The UN one-to-one conversion sheets (each workbook's "Conversion" sheet or its `__conversion.csv`
 export) are read by the same parser (`load_hs_conversion`). What does not: conversion weights and applying
-them to trade (assets/transforms/hs_conversion.py).
+them to trade (assets/transforms/harmonization/hs_conversion.py).
 
 Quirks of the UN tables handled (SOURCES.md §4): title and "Between" banner rows above the header;
 headers that differ by vintage ("HS1996", "HS 2002", "From HS 2017", "To HS 1992", " HS2017", and

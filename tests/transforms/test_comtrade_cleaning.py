@@ -20,8 +20,6 @@ from hypothesis import strategies as st
 from assets.duckdb_session import duckdb_session
 from assets.errors import RvcInputError
 from assets.transforms.cleaning.codes import normalize_classification, normalize_qty_unit
-from assets.transforms.cleaning.facts import FACT_COLUMNS, FACT_KEY
-from assets.transforms.cleaning.row_rules import REJECT_REASONS
 from assets.transforms.cleaning.comtrade_cleaning import (
     breakdowns_exceeding_totals,
     children_exceeding_parent,
@@ -30,6 +28,8 @@ from assets.transforms.cleaning.comtrade_cleaning import (
     conservation_violations,
     implausible_values,
 )
+from assets.transforms.cleaning.facts import FACT_COLUMNS, FACT_KEY
+from assets.transforms.cleaning.row_rules import REJECT_REASONS
 from assets.vocabulary import COMTRADE_RAW_COLUMNS
 from checks.cleaning import comtrade_clean_schema, comtrade_rejects_schema, comtrade_totals_schema
 from checks.raw import comtrade_raw_schema

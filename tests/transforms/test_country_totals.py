@@ -14,10 +14,10 @@ import pytest
 
 from assets.sources.comtrade_readers import read_comtrade_file
 from assets.transforms.cleaning.comtrade_cleaning import clean_comtrade
-from assets.transforms.reference.country_codes import build_country_codes
-from assets.transforms.country_totals import COUNTRY_TOTALS_COLUMNS, country_totals_from_comtrade
-from assets.transforms.reconciliation import FLAT_CIF_FOB_RATIO as RATIO
+from assets.transforms.harmonization.country_totals import COUNTRY_TOTALS_COLUMNS, country_totals_from_comtrade
+from assets.transforms.harmonization.reconciliation import FLAT_CIF_FOB_RATIO as RATIO
 from assets.transforms.indicators.trade_indicators import compute_trade_indicators
+from assets.transforms.reference.country_codes import build_country_codes
 from checks.harmonization import country_totals_schema
 
 YEAR = 2017

@@ -17,12 +17,12 @@ import pytest
 
 from assets.sources.comtrade_readers import read_comtrade_file
 from assets.transforms.cleaning.comtrade_cleaning import clean_comtrade
-from assets.transforms.reference.country_codes import build_country_codes, load_regions
+from assets.transforms.harmonization.reconciliation import FLAT_CIF_FOB_RATIO as RATIO
 from assets.transforms.indicators.heading_declarations import heading_declarations_from_frame, heading_flows
-from assets.transforms.reference.product_groups import build_product_groups
-from assets.transforms.reconciliation import FLAT_CIF_FOB_RATIO as RATIO
-from assets.transforms.reference.scope import SCOPES_DIR, load_scope
 from assets.transforms.indicators.trade_indicators import compute_trade_indicators
+from assets.transforms.reference.country_codes import build_country_codes, load_regions
+from assets.transforms.reference.product_groups import build_product_groups
+from assets.transforms.reference.scope import SCOPES_DIR, load_scope
 from checks.indicators import indicator_schema
 from tests.transforms.test_trade_indicators import flows_frame, pick, regions_table
 

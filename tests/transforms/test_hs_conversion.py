@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from assets.duckdb_session import duckdb_session
 from assets.errors import RvcInputError
 from assets.sources.hs_correlation import load_hs_concordance, load_hs_conversion
-from assets.transforms.hs_conversion import (
+from assets.transforms.harmonization.hs_conversion import (
     AUTOMOTIVE_HEADINGS,
     BACKBONE_HEADINGS,
     CONVERSION_METHODS,

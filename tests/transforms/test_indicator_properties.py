@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from assets.transforms.indicators.indicator_catalog import load_indicator_catalog
 from assets.transforms.indicators.indicator_panel import build_indicator_panel, compound_annual_growth
 from assets.transforms.indicators.quality import non_finite, range_violations
-from assets.transforms.indicators.trade_structure import grubel_lloyd_by_hs6
 from assets.transforms.indicators.trade_indicators import compute_trade_indicators
+from assets.transforms.indicators.trade_structure import grubel_lloyd_by_hs6
 
 YEAR = 2010
 COUNTRIES = ["JPN", "THA", "IDN", "VNM", "USA", "CHN"]

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from pandera.errors import SchemaErrors
 
+from assets.errors import RvcInputError
 from assets.sources.hs_bec import load_hs_bec
 from assets.sources.hs_correlation import load_hs_concordance
-from assets.errors import RvcInputError
 from assets.transforms.reference.product_groups import (
     PRODUCT_GROUP_COLUMNS,
     bec_stage_of,

@@ -15,9 +15,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from assets.transforms.reference.country_codes import build_country_codes
-from assets.transforms.country_totals import country_totals_from_comtrade
+from assets.transforms.harmonization.country_totals import country_totals_from_comtrade
 from assets.transforms.indicators.trade_indicators import compute_trade_indicators
+from assets.transforms.reference.country_codes import build_country_codes
 from checks.indicators import indicator_schema
 from tests.transforms.test_trade_indicators import PRODUCT_GROUPS, flows_frame, pick, regions_table
 

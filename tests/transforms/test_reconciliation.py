@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assets.errors import RvcInputError
-from assets.transforms.reconciliation import (
+from assets.transforms.harmonization.reconciliation import (
     FLAT_CIF_FOB_RATIO,
     GROUP_KEYS,
     INPUT_COLUMNS,

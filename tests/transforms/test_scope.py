@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from assets.errors import RvcInputError
-from assets.transforms.reference.country_codes import load_regions
 from assets.transforms.indicators.indicator_catalog import catalog_product_groups, load_indicator_catalog
+from assets.transforms.reference.country_codes import load_regions
 from assets.transforms.reference.scope import DEFAULT_SCOPE_PATH, SCOPES_DIR, load_scope, scope_summary
 from pipelines.settings import load_settings
 

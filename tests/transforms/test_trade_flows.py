@@ -3,9 +3,9 @@
 import pandas as pd
 import pytest
 
+from assets.transforms.harmonization.hs_conversion import conversion_weights
+from assets.transforms.harmonization.trade_flows import build_trade_flows
 from assets.transforms.reference.country_codes import build_country_codes
-from assets.transforms.hs_conversion import conversion_weights
-from assets.transforms.trade_flows import build_trade_flows
 
 CONCORDANCE = pd.DataFrame(
     {

@@ -11,9 +11,9 @@ import pytest
 from assets.duckdb_session import duckdb_session, parquet_relation, write_query_to_parquet
 from assets.errors import RvcInputError
 from assets.tables import arrow_to_pandas
+from assets.transforms.harmonization.reconciliation import TRADE_FLOWS_COLUMNS
+from assets.transforms.harmonization.trade_flows import build_trade_flows, trade_flows_in_duckdb
 from assets.transforms.reference.country_codes import build_country_codes
-from assets.transforms.reconciliation import TRADE_FLOWS_COLUMNS
-from assets.transforms.trade_flows import build_trade_flows, trade_flows_in_duckdb
 from checks.harmonization import trade_flows_schema
 from pipelines.table_validation import assert_translatable, validate_parquet
 from tests.transforms.test_trade_flows import WEIGHTS, _record

@@ -16,8 +16,8 @@ import pytest
 from assets.errors import RvcInputError
 from assets.transforms.indicators.indicator_catalog import load_indicator_catalog, split_list
 from assets.transforms.indicators.quality import missing_indicators, non_finite, range_violations
-from assets.transforms.indicators.trade_structure import grubel_lloyd_by_hs6
 from assets.transforms.indicators.trade_indicators import compute_trade_indicators
+from assets.transforms.indicators.trade_structure import grubel_lloyd_by_hs6
 from checks.indicators import indicator_schema
 
 YEAR = 2015

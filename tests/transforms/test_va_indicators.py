@@ -247,7 +247,7 @@ def sample_va(repo_root) -> pd.DataFrame:
     """The sample's TiVA files read, cleaned and turned into indicators for a few sample years."""
     from assets.sources.tiva_layouts import read_tiva_extracts
     from assets.transforms.cleaning.tiva_cleaning import clean_tiva
-    from assets.transforms.value_added import latest_edition
+    from assets.transforms.harmonization.value_added import latest_edition
 
     raw, _summary = read_tiva_extracts(repo_root / "sample" / "extracts", years=SAMPLE_YEARS)
     clean = latest_edition(clean_tiva(raw).clean)

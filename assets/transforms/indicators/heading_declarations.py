@@ -26,9 +26,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from assets.transforms.reference.country_codes import to_iso3
+from assets.transforms.harmonization.reconciliation import FLAT_CIF_FOB_RATIO
 from assets.transforms.indicators.trade_base import usable_quantity
-from assets.transforms.reconciliation import FLAT_CIF_FOB_RATIO
+from assets.transforms.reference.country_codes import to_iso3
 from assets.transforms.reference.scope import Scope
 
 DECLARATION_COLUMNS = [

@@ -15,7 +15,6 @@ from __future__ import annotations
 import pandas as pd
 
 from assets.errors import RvcInputError
-from assets.transforms.indicators.indicator_catalog import GROWTH_SUFFIX, GROWTH_UNIT, load_indicator_catalog
 from assets.transforms.indicators.common import (
     INDICATOR_COLUMNS,
     NOTE_MISSING_ENDPOINT,
@@ -25,6 +24,7 @@ from assets.transforms.indicators.common import (
     finalize_indicator_frame,
     require_columns,
 )
+from assets.transforms.indicators.indicator_catalog import GROWTH_SUFFIX, GROWTH_UNIT, load_indicator_catalog
 
 PERIOD_LENGTH = 5
 SERIES_KEY = ["country", "partner", "product_group", "indicator", "subtype", "variant", "unit"]

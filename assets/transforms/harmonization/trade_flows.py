@@ -23,15 +23,15 @@ import pyarrow as pa
 
 from assets.duckdb_session import duckdb_session
 from assets.errors import RvcInputError
-from assets.transforms.reference.country_codes import to_iso3
-from assets.transforms.hs_conversion import (
+from assets.transforms.harmonization.hs_conversion import (
     CONSERVATION_ATOL_USD,
     CONSERVATION_RTOL,
     METHOD_REPORTED_H0,
     METHOD_UNCHANGED_H0,
     _unchanged_or_raise,
 )
-from assets.transforms.reconciliation import TRADE_FLOWS_COLUMNS, _to_pandas, reconcile_in_duckdb
+from assets.transforms.harmonization.reconciliation import TRADE_FLOWS_COLUMNS, _to_pandas, reconcile_in_duckdb
+from assets.transforms.reference.country_codes import to_iso3
 from assets.vocabulary import BILATERAL_FLOWS, HS_VINTAGES
 
 STEP_NAMES = (

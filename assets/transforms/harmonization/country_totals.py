@@ -31,8 +31,8 @@ import pyarrow as pa
 
 from assets.duckdb_session import duckdb_session
 from assets.errors import RvcInputError
+from assets.transforms.harmonization.reconciliation import FLAT_CIF_FOB_RATIO
 from assets.transforms.reference.country_codes import to_iso3
-from assets.transforms.reconciliation import FLAT_CIF_FOB_RATIO
 
 COUNTRY_TOTALS_COLUMNS = [
     "year", "country", "flow", "value_usd", "value_cif_usd", "source", "partners_declaring", "coverage_share",
