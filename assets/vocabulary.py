@@ -52,6 +52,9 @@ PROVENANCE_COLUMNS: dict[str, str] = {
     "api_query": "str",  # url + sorted params of the API call that fetched the file, else null
     "retrieved_at": "str",  # ISO-8601 UTC retrieval time of an API response, else null
 }
+# A file fetched from an API is saved unchanged beside a sidecar `<file name>.query.json` recording the query and
+# the retrieval time; readers take `api_query` and `retrieved_at` from it, inventories skip it.
+QUERY_SIDECAR_SUFFIX = ".query.json"
 # The provenance columns that say where a file sits and how it was fetched (the same for every row of a file
 # at one location; a cached parse of identical bytes found elsewhere gets them anew).
 LOCATION_COLUMNS: tuple[str, ...] = ("source_file", "api_query", "retrieved_at")

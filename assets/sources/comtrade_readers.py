@@ -50,6 +50,7 @@ from assets.vocabulary import (
     LEGACY_FLAGS_QTY_ESTIMATED,
     LEGACY_FLOW_CODES,
     LEGACY_TOTAL_CODES,
+    QUERY_SIDECAR_SUFFIX,
 )
 
 # Bump when parsing rules change: cached parses written by another version are parsed again.
@@ -66,7 +67,6 @@ SUMMARY_COLUMNS = {
     "years": "str",  # comma list of the refYears in the file
 }
 SUPPORTED_SUFFIXES = (".csv", ".txt", ".tsv", ".json", ".parquet")
-QUERY_SIDECAR_SUFFIX = ".query.json"
 # Query parameters that carry credentials never reach the table (sidecars should not hold them anyway).
 _SECRET_PARAMS = {"subscription-key", "subscription_key", "subscriptionkey", "apikey", "api_key", "token"}
 

@@ -11,8 +11,10 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
+from assets.vocabulary import QUERY_SIDECAR_SUFFIX
+
 # Files that never hold observations: saved-query sidecars, notes, hidden and temporary files.
-IGNORED_SUFFIXES = (".query.json", ".md", ".tmp")
+IGNORED_SUFFIXES = (QUERY_SIDECAR_SUFFIX, ".md", ".tmp")
 
 
 def file_sha256(path: Path, chunk_size: int = 1 << 20) -> str:

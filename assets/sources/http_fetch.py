@@ -36,11 +36,11 @@ import requests
 
 from assets.errors import RvcInputError, RvcSourceError
 from assets.files import write_bytes_atomically
+from assets.vocabulary import QUERY_SIDECAR_SUFFIX
 
 LOGGER = logging.getLogger("rvc.http")
 
 REDACTED = "***"
-SIDECAR_SUFFIX = ".query.json"
 UNVERIFIED_SUFFIX = ".unverified"
 USER_AGENT = "rvc-pipeline/0.1 (python-requests)"
 
@@ -195,7 +195,7 @@ def file_in_folder(folder: Path, name: str) -> Path:
 
 def sidecar_path_for(dest: Path) -> Path:
     """Where the query sidecar of a saved response lives: `<dest>.query.json`."""
-    return dest.with_name(dest.name + SIDECAR_SUFFIX)
+    return dest.with_name(dest.name + QUERY_SIDECAR_SUFFIX)
 
 
 def unverified_path_for(dest: Path) -> Path:

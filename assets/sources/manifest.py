@@ -42,9 +42,10 @@ from assets.sources.comtrade_layouts import (
     sniff_file,
     stream_parquet,
 )
-from assets.sources.comtrade_readers import PARSER_VERSION, QUERY_SIDECAR_SUFFIX, is_comtrade_file_name, whole_years
+from assets.sources.comtrade_readers import PARSER_VERSION, is_comtrade_file_name, whole_years
 from assets.sources.extract_inventory import file_sha256
 from assets.sources.year_range import YEAR_IMPLAUSIBLE, is_plausible_year
+from assets.vocabulary import QUERY_SIDECAR_SUFFIX
 
 COMTRADE, TIVA, SKIPPED = "comtrade", "tiva", "skipped"
 FAMILIES = (COMTRADE, TIVA, SKIPPED)

@@ -56,7 +56,14 @@ import pandas as pd
 
 from assets.errors import RvcInputError
 from assets.sources.extract_inventory import file_sha256
-from assets.vocabulary import OECD_STAT_TIVA, SDMX_CSV_V1, SDMX_CSV_V2, SDMX_DIMENSION_COLUMNS, TIVA_RAW_COLUMNS
+from assets.vocabulary import (
+    OECD_STAT_TIVA,
+    QUERY_SIDECAR_SUFFIX,
+    SDMX_CSV_V1,
+    SDMX_CSV_V2,
+    SDMX_DIMENSION_COLUMNS,
+    TIVA_RAW_COLUMNS,
+)
 
 logger = logging.getLogger("rvc.tiva")
 
@@ -278,7 +285,7 @@ def find_sidecar(path: Path) -> Path | None:
     for suffix in (".gz", ".csv", ".txt"):
         if stem.lower().endswith(suffix):
             stem = stem[: -len(suffix)]
-    for candidate in (path.with_name(path.name + ".query.json"), path.with_name(stem + ".query.json")):
+    for candidate in (path.with_name(path.name + QUERY_SIDECAR_SUFFIX), path.with_name(stem + QUERY_SIDECAR_SUFFIX)):
         if candidate.is_file():
             return candidate
     matches = [
