@@ -5,7 +5,9 @@ models in `checks/` stay the single contract: this module reads each model (colu
 built-in checks by their name and statistics, uniqueness, strict/ordered columns) and evaluates it in DuckDB
 over the file. A custom check takes part only if it carries its SQL twin (`checks.sql_checks.sql_check`); a
 model with a check that has neither a translation nor a twin is refused, so the two backends cannot drift
-apart silently (tests run both on the same small frames).
+apart silently (tests run both on the same small frames). A twin may need other rows: window columns (the
+previous row) or, for checks of groups (a sum per reconciliation group), one GROUP BY whose failing groups are
+counted and shown by their keys and first row.
 
 The result is a failure-case frame shaped like pandera's (`column`, `check`, `failure_case`, `index` = the
 0-based row number in the file), so the same bridge shows it in the UI.
