@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from assets.errors import one_line
+
 # Errors the project raises on purpose: their messages already say what happened and what to do.
 EXPECTED_ERRORS = ("RvcInputError", "RvcSourceError", "Failure", "DagsterTypeCheckDidNotPass")
-MAX_CAUSE_LENGTH = 600
 
 
 @dataclass(frozen=True)
@@ -40,13 +41,6 @@ def _strip_class_prefix(message: str, cls_name: str | None) -> str:
     if cls_name:
         message = re.sub(rf"^[\w.]*{re.escape(cls_name)}:\s*", "", message.strip())
     return message
-
-
-def one_line(text: str, limit: int = MAX_CAUSE_LENGTH) -> str:
-    """Lines joined with '; ', runs of spaces collapsed, cut at `limit` characters with '…'."""
-    parts = [re.sub(r"\s+", " ", line).strip() for line in text.strip().splitlines()]
-    joined = "; ".join(part for part in parts if part)
-    return joined if len(joined) <= limit else joined[: limit - 1].rstrip() + "…"
 
 
 def cause_of(error, description: str | None = None) -> tuple[str, bool]:
