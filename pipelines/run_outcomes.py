@@ -1,8 +1,9 @@
 """What a job run in the `rvc` command came to: nothing (success) or one failure with a one-line cause.
 
-The one-line cause is what a user acts on: the message of the project's own error (it names the file,
-row and what to do), or a dg.Failure's description, found below Dagster's wrappers ("Error occurred while
-executing op …"). The full trace goes to the backfill log, never to the console.
+The one-line cause is what a user acts on: a dg.Failure's description — the assets raise the project's own
+errors as one (assets/step_failures.py), so the UI shows the same line as the failed step's description —
+or else the message of the first error below Dagster's wrappers ("Error occurred while executing op …").
+The full trace goes to the backfill log, never to the console.
 """
 
 from __future__ import annotations

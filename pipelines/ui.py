@@ -29,7 +29,7 @@ from pipelines.webserver import UiError, answers, asset_groups, lineage_url, loc
 
 DEFAULT_HOST = "127.0.0.1"  # loopback: the UI can launch runs and has no login
 DEFAULT_PORT = 3000
-# dg dev loads the code location in a separate process; on a busy 2-core machine that took up to ~90 s.
+# dg dev starts a code server, the webserver and the daemon: about 30 s on a 2-core machine, more when it is busy.
 STARTUP_TIMEOUT_S = 300.0
 
 
@@ -121,7 +121,7 @@ def serve(host: str, port: int, open_browser: bool, environ: Mapping[str, str] =
         opened = open_browser and can_open_browser(environ) and webbrowser.open(url)
         announce(url, bool(opened), out)
         return server.wait()
-    except UiError as error:
+    except (UiError, OSError) as error:  # OSError: the webserver stopped answering while the location loaded
         print(f"rvc ui: {error}", file=sys.stderr)
         return _stop(server) or 2
     except KeyboardInterrupt:
