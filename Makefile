@@ -22,7 +22,7 @@ PARTITION ?=
 help:
 	@echo "make demo      create .venv, install, run every asset on the bundled sample, print where results are"
 	@echo "make test      install dev extras and run the test suite"
-	@echo "make ui        Dagster UI + daemon (dg dev) on http://$(RVC_UI_HOST):$(RVC_UI_PORT), opening on the lineage"
+	@echo "make ui        Dagster UI + daemon (dg dev) on http://$(RVC_UI_HOST):$(RVC_UI_PORT); prints and opens the lineage"
 	@echo "make backfill FROM=1995 TO=2023   run a year range without the daemon (summary and exit status)"
 	@echo "make validate  dg check defs (load and validate the definitions)"
 	@echo "make launch JOB=yearly_refresh PARTITION=2019   dg launch: one job run in this process"
@@ -68,12 +68,11 @@ cluster-deps:
 cluster-demo: $(VENV)/.installed-dev cluster-deps
 	$(BIN)/python scripts/cluster_demo.py --from $(FROM) --to $(TO) $(if $(UI),--ui --port $(RVC_UI_PORT))
 
-# dg (dagster-dg-cli) reads [tool.dg] in pyproject.toml. The instance's tables are created before the UI
-# starts (pipelines/instance.py), so a backfill started at the same time does not race it for them.
+# `rvc ui` runs dg dev (dagster-dg-cli reads [tool.dg] in pyproject.toml) after creating the instance's
+# tables, then prints the lineage address once the UI answers and opens it in a desktop session
+# (pipelines/ui.py). NO_BROWSER=1 only prints it.
 ui: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/python -m pipelines.instance
-	@echo "lineage: http://$(RVC_UI_HOST):$(RVC_UI_PORT)/asset-groups"
-	$(BIN)/dg dev --host $(RVC_UI_HOST) --port $(RVC_UI_PORT)
+	$(BIN)/rvc ui --host $(RVC_UI_HOST) --port $(RVC_UI_PORT) $(if $(NO_BROWSER),--no-browser)
 
 validate: $(VENV)/.installed
 	$(BIN)/dg check defs

@@ -11,6 +11,7 @@ import pandas as pd
 
 from assets.duckdb_session import duckdb_session, parquet_relation
 from assets.metadata import check_result_from_frame, md_table
+from assets.step_failures import one_line_failure
 from assets.tables import ParquetTable
 from assets.transforms.cleaning import (
     IMPLAUSIBLE_VALUE_USD,
@@ -71,6 +72,7 @@ COMTRADE_SCHEMAS = {
                           description=f"No row of clean or totals is worth more than USD {IMPLAUSIBLE_VALUE_USD:,.0f} (more than any economy's total trade)."),
     ],
 )
+@one_line_failure
 def comtrade_cleaning(context: dg.AssetExecutionContext, rvc: RvcConfig, comtrade_raw: ParquetTable):
     staged = {name: staged_output_path(rvc.warehouse_dir, f"comtrade_{name}", context.partition_key) for name in OUTPUTS}
     try:
@@ -141,6 +143,7 @@ def comtrade_cleaning(context: dg.AssetExecutionContext, rvc: RvcConfig, comtrad
         yearly_check_spec("shares_within_0_100", asset="tiva_clean", description="Share measures lie within 0–100 %."),
     ],
 )
+@one_line_failure
 def tiva_cleaning(context: dg.AssetExecutionContext, tiva_raw: pd.DataFrame):
     result = clean_tiva(tiva_raw)
     yield dg.Output(result.clean, output_name="tiva_clean", metadata={"rules": md_table(result.steps), "raw_rows": len(tiva_raw)})

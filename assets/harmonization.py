@@ -6,6 +6,7 @@ import pandas as pd
 
 from assets.duckdb_session import duckdb_session, parquet_relation, write_query_to_parquet
 from assets.metadata import check_result_from_frame, column_lineage, md_table
+from assets.step_failures import one_line_failure
 from assets.tables import ParquetTable
 from assets.transforms.harmonization import build_value_added, country_totals_table, trade_flows_in_duckdb
 from checks.harmonization import country_totals_schema, trade_flows_schema
@@ -42,6 +43,7 @@ TRADE_FLOWS_LINEAGE = column_lineage(
                           description="Converting to HS1992 neither adds nor loses value (sum before = sum after)."),
     ],
 )
+@one_line_failure
 def trade_flows(
     context: dg.AssetExecutionContext,
     rvc: RvcConfig,
@@ -86,6 +88,7 @@ def trade_flows(
     partitions_def=yearly_partitions,
     **validated_output(value_added_schema, "ValueAdded"),
 )
+@one_line_failure
 def value_added(context: dg.AssetExecutionContext, tiva_clean: pd.DataFrame, country_codes: pd.DataFrame) -> pd.DataFrame:
     """TiVA measures (USD million) by country, partner or origin, and activity, on the pipeline's ISO3 and region codes."""
     frame = build_value_added(tiva_clean, country_codes)
@@ -112,6 +115,7 @@ COUNTRY_TOTALS_LINEAGE = column_lineage(
     partitions_def=yearly_partitions,
     **validated_output(country_totals_schema, "CountryTotals"),
 )
+@one_line_failure
 def country_totals(
     context: dg.AssetExecutionContext, rvc: RvcConfig, comtrade_totals: ParquetTable, country_codes: pd.DataFrame
 ):

@@ -6,6 +6,7 @@ import pandas as pd
 
 from assets.duckdb_session import duckdb_session, parquet_relation
 from assets.metadata import check_result_from_frame, column_lineage, md_table
+from assets.step_failures import one_line_failure
 from assets.tables import ParquetTable
 from assets.transforms.indicators import (
     build_indicator_panel,
@@ -75,6 +76,7 @@ def _indicator_check_results(asset: str, frame: pd.DataFrame, expected_countries
     **_with_catalog(validated_output(indicator_schema, "TradeIndicators")),
     check_specs=_indicator_checks("trade_indicators"),
 )
+@one_line_failure
 def trade_indicators(
     context: dg.AssetExecutionContext,
     rvc: RvcConfig,
@@ -117,6 +119,7 @@ def trade_indicators(
     **_with_catalog(validated_output(indicator_schema, "VaIndicators")),
     check_specs=_indicator_checks("va_indicators"),
 )
+@one_line_failure
 def va_indicators(context: dg.AssetExecutionContext, rvc: RvcConfig, value_added: pd.DataFrame, regions: pd.DataFrame):
     """Long-format value-added indicators of the year for the scope's TiVA activities: domestic and foreign VA shares, VA by origin, GVC participation."""
     year = int(context.partition_key)
@@ -136,6 +139,7 @@ def va_indicators(context: dg.AssetExecutionContext, rvc: RvcConfig, value_added
     # Rebuilt after any yearly refresh (schedule, sensor or backfill) once the summary_automation sensor is on.
     automation_condition=dg.AutomationCondition.eager(),
 )
+@one_line_failure
 def indicator_panel(context: dg.AssetExecutionContext, trade_indicators: pd.DataFrame, va_indicators: pd.DataFrame) -> pd.DataFrame:
     """All years stacked, trade and value added, with compound annual growth over 5-year periods and the whole span."""
     stacked = pd.concat([trade_indicators, va_indicators], ignore_index=True)

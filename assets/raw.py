@@ -24,6 +24,7 @@ from assets.sources.comtrade_readers import FileLocation, cache_comtrade_file, r
 from assets.sources.comtrade_year import CachedExtract, write_raw_year
 from assets.sources.manifest import Manifest, ManifestEntry, load_manifest, tiva_root_of
 from assets.sources.tiva_layouts import read_tiva_files
+from assets.step_failures import one_line_failure
 from assets.tables import ParquetTable
 from checks.raw import comtrade_raw_schema
 from checks.tiva import tiva_raw_schema
@@ -165,6 +166,7 @@ def _download_tiva_year(rvc: RvcConfig, year: int, context: dg.AssetExecutionCon
     partitions_def=yearly_partitions,
     **validated_table_output(comtrade_raw_schema, "ComtradeRaw"),
 )
+@one_line_failure
 def comtrade_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output:
     """Every Comtrade extract row whose refYear is the partition year, under Comtrade+ names, with source file, sha256 and row.
 
@@ -183,7 +185,8 @@ def comtrade_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output
     if holding_year:
         raise RvcInputError(
             f"comtrade_raw {year}: {len(holding_year)} extract file(s) holding {year} cannot be read — "
-            f"{unreadable_files_text(holding_year)}. Fix or remove them (see `rvc years`) and run {year} again."
+            f"{unreadable_files_text(holding_year)}. Fix or remove them (see `rvc years`) and run {year} again.",
+            file=", ".join(entry.source_file for entry in holding_year),
         )
     if years_unknown:
         context.log.warning(f"unreadable extract files whose years are unknown (not in {year}'s data): {unreadable_files_text(years_unknown)}")
@@ -230,6 +233,7 @@ def comtrade_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output
     partitions_def=yearly_partitions,
     **validated_output(tiva_raw_schema, "TivaRaw"),
 )
+@one_line_failure
 def tiva_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output:
     """Every OECD TiVA observation of the partition year from the TiVA files below RVC_EXTRACTS (in API mode downloaded there first), with its edition and provenance."""
     year = int(context.partition_key)
@@ -246,7 +250,8 @@ def tiva_raw(context: dg.AssetExecutionContext, rvc: RvcConfig) -> dg.Output:
     if holding_year:
         raise RvcInputError(
             f"tiva_raw {year}: {len(holding_year)} TiVA file(s) holding {year} cannot be read — "
-            f"{unreadable_files_text(holding_year)}. Fix or remove them (see `rvc years`) and run {year} again."
+            f"{unreadable_files_text(holding_year)}. Fix or remove them (see `rvc years`) and run {year} again.",
+            file=", ".join(entry.source_file for entry in holding_year),
         )
     if years_unknown:
         context.log.warning(f"unreadable TiVA files whose years are unknown (not in {year}'s data): {unreadable_files_text(years_unknown)}")

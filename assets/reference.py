@@ -12,6 +12,7 @@ from assets.metadata import check_result_from_frame, md_table
 from assets.sources.hs_bec import load_hs_bec
 from assets.sources.hs_correlation import load_hs_concordance, load_hs_conversion
 from assets.sources.hs_nomenclature import load_h0_leaf_codes
+from assets.step_failures import one_line_failure
 from assets.tables import ParquetPartitions
 from assets.transforms.harmonization import (
     MIN_POOLED_EVIDENCE_USD,
@@ -39,6 +40,7 @@ GROUP = "reference"
     kinds={"pandas", "parquet"},
     **validated_output(hs_concordance_schema, "HsConcordance"),
 )
+@one_line_failure
 def hs_concordance(context: dg.AssetExecutionContext, rvc: RvcConfig) -> pd.DataFrame:
     """HS revision links H1..H6 → H0 (HS1992) at 6 digits, parsed from the UN correlation tables in RVC_REFERENCE."""
     links = load_hs_concordance(rvc.reference_path)
@@ -56,6 +58,7 @@ def hs_concordance(context: dg.AssetExecutionContext, rvc: RvcConfig) -> pd.Data
                           description="The weights of every source code sum to exactly 1, so conversion neither adds nor loses value."),
     ],
 )
+@one_line_failure
 def hs_conversion_weights(
     context: dg.AssetExecutionContext, rvc: RvcConfig, hs_concordance: pd.DataFrame, comtrade_clean: ParquetPartitions
 ):
@@ -93,6 +96,7 @@ def hs_conversion_weights(
     check_specs=[dg.AssetCheckSpec("scope_lines_grouped", asset="product_groups", blocking=True,
                                    description="Every HS6 line of the scope's groups carries its group (scope file, RVC_SCOPE).")],
 )
+@one_line_failure
 def product_groups(context: dg.AssetExecutionContext, rvc: RvcConfig, hs_concordance: pd.DataFrame):
     """HS6 (H0) → product group of the study's scope (RVC_SCOPE file) and BEC stage (parts and components / capital / consumption)."""
     scope = load_scope(rvc.scope_path or None)
@@ -112,6 +116,7 @@ def product_groups(context: dg.AssetExecutionContext, rvc: RvcConfig, hs_concord
     kinds={"pandas", "parquet"},
     **validated_output(country_codes_schema, "CountryCodes"),
 )
+@one_line_failure
 def country_codes(context: dg.AssetExecutionContext, rvc: RvcConfig) -> pd.DataFrame:
     """Comtrade numeric and ISO codes → ISO3 by year, with areas n.e.s. kept apart (country_converter + overrides)."""
     reference = rvc.reference_path if (rvc.reference_path / "country_codes").is_dir() else None
@@ -125,6 +130,7 @@ def country_codes(context: dg.AssetExecutionContext, rvc: RvcConfig) -> pd.DataF
     kinds={"pandas", "parquet"},
     **validated_output(regions_schema, "Regions"),
 )
+@one_line_failure
 def regions(context: dg.AssetExecutionContext) -> pd.DataFrame:
     """Regions as data: ASEAN by accession year, fixed ASEAN-10, ASEAN-5, CLMV, East Asia, EU, World."""
     frame = load_regions()

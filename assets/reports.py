@@ -7,6 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.duckdb_session import duckdb_session
+from assets.step_failures import one_line_failure
 from assets.tables import ParquetPartitions
 from assets.transforms.indicators import load_indicator_catalog
 from pipelines.resources import RvcConfig
@@ -27,6 +28,7 @@ def report_data_label(rvc: RvcConfig) -> str:
     kinds={"matplotlib", "html", "markdown"},
     automation_condition=dg.AutomationCondition.eager(),
 )
+@one_line_failure
 def rvc_report(
     context: dg.AssetExecutionContext,
     rvc: RvcConfig,

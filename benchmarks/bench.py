@@ -1,12 +1,12 @@
 """`make bench`: the pipeline's heavy yearly stages against a plain staged DuckDB plan, on one generated year.
 
 What belongs here: the stage tables (what each stage runs), running each stage in its own process while
-measuring wall time and the peak RSS of its whole process tree, and the report (table + JSON). What does not:
+measuring wall time, CPU time and the peak RSS of its whole process tree, and the report (table + JSON). What does not:
 the synthetic year (benchmarks/generate_year.py) or the plain plan's SQL (benchmarks/plain_plan.py).
 
 Usage (from the repository root):
     python benchmarks/bench.py [--rows 1000000] [--year 2019] [--seed S] [--stages raw,clean]
-                               [--skip-pipeline] [--skip-plain] [--max-rss-gib 16]
+                               [--skip-pipeline] [--skip-plain] [--max-rss-gib 16] [--memory-limit 3GB]
 RVC_REFERENCE (a folder like shared/data/real) gives the generator the full Comtrade+ code lists.
 
 The plain plan has raw, clean and trade_flows. Its trade_flows reads the pipeline's own comtrade_clean and
@@ -73,6 +73,7 @@ class Measurement:
     plan: str  # "pipeline" or "plain"
     command: list[str]
     seconds: float = 0.0
+    cpu_seconds: float | None = None  # user + system CPU of the process and the children it waited for
     peak_rss_bytes: int = 0
     exit_status: int | None = None
     killed_over_gib: float | None = None
@@ -132,7 +133,14 @@ def run_measured(measurement: Measurement, env: dict[str, str], log_dir: Path, m
         process = subprocess.Popen(measurement.command, cwd=REPO_ROOT, env=env, stdout=out, stderr=err,
                                    start_new_session=True)
         peak = 0
-        while process.poll() is None:
+        while True:
+            # wait4 rather than poll: it also gives the CPU time the stage used, a figure the other work on a
+            # shared machine disturbs much less than the wall-clock time.
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                process.returncode = os.waitstatus_to_exitcode(status)
+                measurement.cpu_seconds = round(usage.ru_utime + usage.ru_stime, 2)
+                break
             rss = tree_rss_bytes(process.pid)
             peak = max(peak, rss)
             if rss > max_rss_gib * GIB:
@@ -159,13 +167,15 @@ def _dagster_executable() -> str:
     return str(candidate) if candidate.exists() else "dagster"
 
 
-def pipeline_env(extracts: Path, warehouse: Path, dagster_home: Path, year: int) -> dict[str, str]:
+def pipeline_env(extracts: Path, warehouse: Path, dagster_home: Path, year: int, memory_limit: str) -> dict[str, str]:
     dagster_home.mkdir(parents=True, exist_ok=True)
     (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     env = dict(os.environ)
     env.update({
         "RVC_EXTRACTS": str(extracts), "RVC_WAREHOUSE": str(warehouse), "DAGSTER_HOME": str(dagster_home),
         "RVC_END_YEAR": str(year),
+        # Both plans get the same DuckDB memory budget, so neither spills where the other does not.
+        "RVC_DUCKDB_MEMORY_LIMIT": memory_limit,
         # The project's code from this checkout, not whatever the venv's editable install points at.
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
     })
@@ -200,7 +210,8 @@ def count_rows(paths: dict[str, Path]) -> dict[str, int]:
     return counts
 
 
-def run_pipeline(stages: list[str], year_file: Path, year: int, work: Path, max_rss_gib: float) -> list[Measurement]:
+def run_pipeline(stages: list[str], year_file: Path, year: int, work: Path, max_rss_gib: float,
+                 memory_limit: str) -> list[Measurement]:
     extracts = work / "pipeline" / "extracts"
     (extracts / "comtrade").mkdir(parents=True, exist_ok=True)
     linked = extracts / "comtrade" / f"bench_comtrade_{year}.tsv.gz"
@@ -209,7 +220,7 @@ def run_pipeline(stages: list[str], year_file: Path, year: int, work: Path, max_
     except OSError:
         shutil.copyfile(year_file, linked)
     warehouse = work / "pipeline" / "warehouse"
-    env = pipeline_env(extracts, warehouse, work / "pipeline" / "dagster_home", year)
+    env = pipeline_env(extracts, warehouse, work / "pipeline" / "dagster_home", year, memory_limit)
     check_code_location(env)
     table = {name: (selection, partitioned) for name, selection, partitioned in PIPELINE_STAGES}
     results = []
@@ -302,7 +313,7 @@ def run_plain(stages: list[str], year_file: Path, year: int, work: Path, max_rss
 
 def _status(m: Measurement) -> str:
     if m.ok:
-        return f"ok {m.seconds:.1f} s, peak {m.peak_rss_bytes / GIB:.2f} GiB, rows {m.rows}"
+        return f"ok {m.seconds:.1f} s (CPU {_fmt(m.cpu_seconds)} s), peak {m.peak_rss_bytes / GIB:.2f} GiB, rows {m.rows}"
     why = f"killed above {m.killed_over_gib} GiB" if m.killed_over_gib else f"exit status {m.exit_status}"
     return f"FAILED ({why}) after {m.seconds:.1f} s, peak {m.peak_rss_bytes / GIB:.2f} GiB\n{m.stderr_tail}"
 
@@ -335,19 +346,19 @@ def _ratio(a: float | None, b: float | None) -> str:
 
 def report_table(stages: list[str], measured: list[Measurement]) -> str:
     by = {(m.plan, m.stage): m for m in measured}
-    lines = ["| stage | pipeline s | plain s | ratio | pipeline peak GiB | plain peak GiB | ratio |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| stage | pipeline s | plain s | ratio | pipeline CPU s | plain CPU s | ratio "
+             "| pipeline peak GiB | plain peak GiB | ratio |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for stage in stages:
         p, q = by.get(("pipeline", stage)), by.get(("plain", stage))
-        p_ok = p is not None and p.ok
-        p_s = p.seconds if p_ok else None
-        p_g = p.peak_rss_bytes / GIB if p_ok else None
-        q_s = q.seconds if q is not None and q.ok else None
-        q_g = q.peak_rss_bytes / GIB if q is not None and q.ok else None
+        p_ok, q_ok = p is not None and p.ok, q is not None and q.ok
+        p_s, q_s = (p.seconds if p_ok else None), (q.seconds if q_ok else None)
+        p_c, q_c = (p.cpu_seconds if p_ok else None), (q.cpu_seconds if q_ok else None)
+        p_g, q_g = (p.peak_rss_bytes / GIB if p_ok else None), (q.peak_rss_bytes / GIB if q_ok else None)
         p_s_text = _fmt(p_s) if p is None or p.ok else f"failed ({_fmt(p.seconds)})"
         p_g_text = _fmt(p_g, 2) if p is None or p.ok else f"failed ({_fmt(p.peak_rss_bytes / GIB, 2)})"
-        lines.append(f"| {stage} | {p_s_text} | {_fmt(q_s)} | {_ratio(p_s, q_s)} | {p_g_text} | {_fmt(q_g, 2)} "
-                     f"| {_ratio(p_g, q_g)} |")
+        lines.append(f"| {stage} | {p_s_text} | {_fmt(q_s)} | {_ratio(p_s, q_s)} | {_fmt(p_c)} | {_fmt(q_c)} "
+                     f"| {_ratio(p_c, q_c)} | {p_g_text} | {_fmt(q_g, 2)} | {_ratio(p_g, q_g)} |")
     return "\n".join(lines)
 
 
@@ -390,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"comma-separated, in order; choices: {','.join(n for n, _, _ in PIPELINE_STAGES)}")
     parser.add_argument("--skip-pipeline", action="store_true")
     parser.add_argument("--skip-plain", action="store_true")
-    parser.add_argument("--memory-limit", default="3GB", help="DuckDB memory_limit of the plain plan")
+    parser.add_argument("--memory-limit", default="3GB", help="DuckDB memory_limit of both plans (the pipeline's RVC_DUCKDB_MEMORY_LIMIT)")
     parser.add_argument("--max-rss-gib", type=float, default=16.0,
                         help="kill a stage whose process tree goes above this (the machine is shared)")
     parser.add_argument("--reference", type=Path, default=default_reference(),
@@ -415,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     measured: list[Measurement] = []
     try:
         if not args.skip_pipeline:
-            measured += run_pipeline(stages, year_file, args.year, work, args.max_rss_gib)
+            measured += run_pipeline(stages, year_file, args.year, work, args.max_rss_gib, args.memory_limit)
         if not args.skip_plain:
             measured += run_plain(stages, year_file, args.year, work, args.max_rss_gib, args.memory_limit)
     finally:

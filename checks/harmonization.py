@@ -110,11 +110,11 @@ def _group_value_between_sides(frame: pd.DataFrame) -> pd.Series:
     return ((sums["value_usd"] >= low - slack) & (sums["value_usd"] <= high + slack)).astype(bool)
 
 
-_GROUP_WINDOW = f"OVER (PARTITION BY {', '.join(GROUP_KEYS)})"
+# Both group checks are evaluated in SQL once per group (one GROUP BY of the file, not a window per row).
 _GROUP_SUMS = {
-    "__group_value_usd": f"sum(value_usd) {_GROUP_WINDOW}",
-    "__group_exp_fob_usd": f"sum(coalesce(value_exporter_fob_usd, 0.0)) {_GROUP_WINDOW}",
-    "__group_imp_fob_usd": f"sum(coalesce(value_importer_fob_usd, 0.0)) {_GROUP_WINDOW}",
+    "__group_value_usd": "sum(value_usd)",
+    "__group_exp_fob_usd": "sum(coalesce(value_exporter_fob_usd, 0.0))",
+    "__group_imp_fob_usd": "sum(coalesce(value_importer_fob_usd, 0.0))",
 }
 _GROUP_LOW = "least(__group_exp_fob_usd, __group_imp_fob_usd)"
 _GROUP_HIGH = "greatest(__group_exp_fob_usd, __group_imp_fob_usd)"
@@ -123,9 +123,8 @@ _GROUP_VALUE_BETWEEN_SIDES_SQL = (
     f"__group_value_usd >= {_GROUP_LOW} - {_GROUP_SLACK} AND __group_value_usd <= {_GROUP_HIGH} + {_GROUP_SLACK}"
 )
 _GROUP_UNIFORM = {
-    "__group_min_rule": f"min(recon_rule) {_GROUP_WINDOW}", "__group_max_rule": f"max(recon_rule) {_GROUP_WINDOW}",
-    "__group_min_weight": f"min(exporter_weight) {_GROUP_WINDOW}",
-    "__group_max_weight": f"max(exporter_weight) {_GROUP_WINDOW}",
+    "__group_min_rule": "min(recon_rule)", "__group_max_rule": "max(recon_rule)",
+    "__group_min_weight": "min(exporter_weight)", "__group_max_weight": "max(exporter_weight)",
 }
 _ONE_RULE_AND_WEIGHT_SQL = "__group_min_rule = __group_max_rule AND __group_min_weight = __group_max_weight"
 
@@ -231,9 +230,9 @@ trade_flows_schema = pa.DataFrameSchema(
                   "at least one side reports", "value_exporter_fob_usd IS NOT NULL OR value_importer_fob_usd IS NOT NULL"),
         sql_check(lambda f: f["exporter"] != f["importer"], "no self-trade (exporter = importer)", "exporter <> importer"),
         sql_check(_group_value_between_sides, "value_usd summed over a recon_group between the group's two FOB totals",
-                  _GROUP_VALUE_BETWEEN_SIDES_SQL, windows=_GROUP_SUMS),
+                  _GROUP_VALUE_BETWEEN_SIDES_SQL, group_by=tuple(GROUP_KEYS), aggregates=_GROUP_SUMS),
         sql_check(_one_rule_and_weight_per_group, "one recon_rule and exporter_weight per recon_group",
-                  _ONE_RULE_AND_WEIGHT_SQL, windows=_GROUP_UNIFORM),
+                  _ONE_RULE_AND_WEIGHT_SQL, group_by=tuple(GROUP_KEYS), aggregates=_GROUP_UNIFORM),
         sql_check(_recon_group_is_a_prefix, "recon_group is a prefix of hs6 or TOTAL", _RECON_GROUP_PREFIX_SQL),
         sql_check(_rule_matches_sides, "recon_rule and exporter_weight consistent with the reporting sides",
                   _RULE_MATCHES_SIDES_SQL),

@@ -8,6 +8,8 @@
     rvc years                     rows per year in the extracts, unreadable and skipped files, the partition years
     rvc export ASSET --out FILE   an asset, filtered, to .csv/.parquet/.dta/.xlsx with a data dictionary beside it
     rvc views                     rebuild warehouse/rvc.duckdb (one SQL view per asset)
+    rvc ui [--port 3000]          the Dagster UI and daemon (dg dev); prints the asset lineage's address once the
+                                  UI is up and opens it in a browser in a desktop session
 
 Runs are recorded in the Dagster instance in DAGSTER_HOME, or in the project's .dagster when DAGSTER_HOME is
 not set, so `make ui` (dg dev) shows their history either way.
@@ -19,7 +21,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from pipelines import export
+from pipelines import export, ui
 from pipelines.settings import Settings, load_settings
 
 
@@ -154,7 +156,8 @@ def add_years(commands) -> None:
     years.set_defaults(handler=_years)
 
 
-SUBCOMMANDS = (add_demo, add_backfill, add_years, export.add_parsers)  # export.add_parsers: `export` and `views`
+# export.add_parsers: `export` and `views`; ui.add_parser: `ui`
+SUBCOMMANDS = (add_demo, add_backfill, add_years, export.add_parsers, ui.add_parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -173,7 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     problem = extracts_problem(settings)
     if problem is not None:
         print(f"rvc: {problem}", file=sys.stderr)
-        if args.command != "years" or not settings.extracts_dir.is_dir():
+        # `years` lists what it skipped; the UI shows the lineage and past runs without extracts.
+        if args.command not in ("years", "ui") or (args.command == "years" and not settings.extracts_dir.is_dir()):
             return 2
     return args.handler(args, settings)
 

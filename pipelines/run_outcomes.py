@@ -1,8 +1,9 @@
 """What a job run in the `rvc` command came to: nothing (success) or one failure with a one-line cause.
 
-The one-line cause is what a user acts on: the message of the project's own error (it names the file,
-row and what to do), or a dg.Failure's description, found below Dagster's wrappers ("Error occurred while
-executing op …"). The full trace goes to the backfill log, never to the console.
+The one-line cause is what a user acts on: a dg.Failure's description — the assets raise the project's own
+errors as one (assets/step_failures.py), so the UI shows the same line as the failed step's description —
+or else the message of the first error below Dagster's wrappers ("Error occurred while executing op …").
+The full trace goes to the backfill log, never to the console.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from assets.errors import one_line
+
 # Errors the project raises on purpose: their messages already say what happened and what to do.
 EXPECTED_ERRORS = ("RvcInputError", "RvcSourceError", "Failure", "DagsterTypeCheckDidNotPass")
-MAX_CAUSE_LENGTH = 600
 
 
 @dataclass(frozen=True)
@@ -40,13 +42,6 @@ def _strip_class_prefix(message: str, cls_name: str | None) -> str:
     if cls_name:
         message = re.sub(rf"^[\w.]*{re.escape(cls_name)}:\s*", "", message.strip())
     return message
-
-
-def one_line(text: str, limit: int = MAX_CAUSE_LENGTH) -> str:
-    """Lines joined with '; ', runs of spaces collapsed, cut at `limit` characters with '…'."""
-    parts = [re.sub(r"\s+", " ", line).strip() for line in text.strip().splitlines()]
-    joined = "; ".join(part for part in parts if part)
-    return joined if len(joined) <= limit else joined[: limit - 1].rstrip() + "…"
 
 
 def cause_of(error, description: str | None = None) -> tuple[str, bool]:

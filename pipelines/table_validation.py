@@ -5,7 +5,9 @@ models in `checks/` stay the single contract: this module reads each model (colu
 built-in checks by their name and statistics, uniqueness, strict/ordered columns) and evaluates it in DuckDB
 over the file. A custom check takes part only if it carries its SQL twin (`checks.sql_checks.sql_check`); a
 model with a check that has neither a translation nor a twin is refused, so the two backends cannot drift
-apart silently (tests run both on the same small frames).
+apart silently (tests run both on the same small frames). A twin may need other rows: window columns (the
+previous row) or, for checks of groups (a sum per reconciliation group), one GROUP BY whose failing groups are
+counted and shown by their keys and first row.
 
 The result is a failure-case frame shaped like pandera's (`column`, `check`, `failure_case`, `index` = the
 0-based row number in the file), so the same bridge shows it in the UI.
@@ -22,7 +24,7 @@ import pyarrow as pa_arrow
 import pyarrow.parquet as pq
 
 from assets.duckdb_session import sql_string
-from checks.sql_checks import SQL_TWIN_ATTRIBUTE, SQL_WINDOWS_ATTRIBUTE
+from checks.sql_checks import SQL_GROUPS_ATTRIBUTE, SQL_TWIN_ATTRIBUTE, SQL_WINDOWS_ATTRIBUTE
 
 MAX_CASES_PER_CHECK = 20
 FAILURE_COLUMNS = ["column", "check", "failure_case", "index", "failures"]
@@ -145,42 +147,90 @@ def _cases(con: duckdb.DuckDBPyConnection, source: str, failing: str, shown: str
     return [{"column": column, "check": check, "failure_case": value, "index": row, "failures": count} for value, row in rows]
 
 
-def _row_checks(schema: pa.DataFrameSchema) -> list[tuple[str | None, str, str, str]]:
-    """(column, check name, SQL that is TRUE on a failing row, SQL of the value shown) for every row-level check."""
+def _row_checks(schema: pa.DataFrameSchema) -> list[tuple[str | None, str, str, str, tuple[str, ...]]]:
+    """(column, check name, SQL that is TRUE on a failing row, SQL of the value shown, window columns it needs)
+    for every row-level check."""
     found = []
     for name, column in schema.columns.items():
         col = _quoted(str(name))
         shown = f"CAST({col} AS VARCHAR)"
         if not column.nullable:
-            found.append((str(name), "not_nullable", f"{col} IS NULL", shown))
+            found.append((str(name), "not_nullable", f"{col} IS NULL", shown, ()))
         for check in column.checks:
-            found.append((str(name), str(check.name), f"{col} IS NOT NULL AND NOT coalesce(({check_predicate(check, str(name))}), FALSE)", shown))
+            found.append((str(name), str(check.name), f"{col} IS NOT NULL AND NOT coalesce(({check_predicate(check, str(name))}), FALSE)",
+                          shown, _windows_of(check)))
     frame_shown = "concat_ws(', ', " + ", ".join(f"CAST({_quoted(str(n))} AS VARCHAR)" for n in list(schema.columns)[:8]) + ")"
     for check in schema.checks:
-        found.append((None, str(check.name), f"NOT coalesce(({check_predicate(check, None)}), FALSE)", frame_shown))
+        if getattr(check, SQL_GROUPS_ATTRIBUTE, None) is None:
+            found.append((None, str(check.name), f"NOT coalesce(({check_predicate(check, None)}), FALSE)", frame_shown, _windows_of(check)))
     return found
+
+
+def _group_checks(schema: pa.DataFrameSchema) -> dict[tuple[str, ...], list[tuple[str, str, dict[str, str]]]]:
+    """Group keys → [(check name, SQL that is TRUE on a failing group, the aggregates it needs)]."""
+    found: dict[tuple[str, ...], list[tuple[str, str, dict[str, str]]]] = {}
+    for check in schema.checks:
+        spec = getattr(check, SQL_GROUPS_ATTRIBUTE, None)
+        if spec is not None:
+            keys, aggregates = spec
+            found.setdefault(keys, []).append((str(check.name), f"NOT coalesce(({check_predicate(check, None)}), FALSE)", aggregates))
+    return found
+
+
+def _group_failures(con: duckdb.DuckDBPyConnection, base: str, keys: tuple[str, ...], checks: list[tuple[str, str, dict[str, str]]]) -> list[dict]:
+    """The failing groups of each group check over `keys`, counted over one GROUP BY of the file."""
+    aggregates: dict[str, str] = {}
+    for name, _, needed in checks:
+        for alias, sql in needed.items():
+            if aggregates.setdefault(alias, sql) != sql:
+                raise UntranslatableCheck(f"aggregate {alias!r} is defined twice with different SQL (check {name!r})")
+    columns = ", ".join(_quoted(k) for k in keys)
+    grouped = (f"(SELECT {columns}, {', '.join(f'{sql} AS {_quoted(alias)}' for alias, sql in aggregates.items())}, "
+               f"min(_row) AS _row FROM {base} GROUP BY {columns})")
+    counts = con.execute("SELECT " + ", ".join(f"count(*) FILTER (WHERE {failing})" for _, failing, _ in checks) + f" FROM {grouped}").fetchone()
+    shown = "concat_ws(' | ', " + ", ".join(f"coalesce(CAST({_quoted(k)} AS VARCHAR), '<null>')" for k in keys) + ")"
+    failures = []
+    for (name, failing, _), count in zip(checks, counts):
+        if count:
+            failures += _cases(con, grouped, failing, shown, ", ".join(keys), name, int(count))
+    return failures
+
+
+def _windows_of(check: pa.Check) -> tuple[str, ...]:
+    return tuple(sorted(getattr(check, SQL_WINDOWS_ATTRIBUTE, None) or {}))
 
 
 def validate_parquet(con: duckdb.DuckDBPyConnection, schema: pa.DataFrameSchema, path: Path) -> pd.DataFrame:
     """Every failure of `schema` on the Parquet file at `path` (empty frame = valid), at most
     MAX_CASES_PER_CHECK cases per check, each with the total number of failing rows in `failures`.
 
-    All row-level checks are counted in one scan of the file; only failing checks are read again for cases."""
+    The checks that need no other row are counted in one scan of the file; the checks that need window
+    columns (group sums, the previous row) are counted per set of windows, each over a scan that computes only
+    those windows — so a window's sort carries the few columns it needs, not the whole row (on a 10 M-row year,
+    one windowed scan of every column cost more than the stage that wrote the file). Only failing checks are
+    read again for cases."""
     failures = _dtype_failures(schema, pq.read_schema(path))
     if failures:  # values cannot be judged when the columns are not the contract's
         return pd.DataFrame(failures, columns=FAILURE_COLUMNS)
-    source = f"(SELECT *, file_row_number AS _row FROM read_parquet({sql_string(path)}, file_row_number = true))"
-    base, windows = source, _window_columns(schema)
-    if windows:  # group sums, previous rows: computed once, spilled like any window under the memory limit
-        source = f"(SELECT *, {', '.join(f'{sql} AS {_quoted(name)}' for name, sql in windows.items())} FROM {source})"
+    base = f"(SELECT *, file_row_number AS _row FROM read_parquet({sql_string(path)}, file_row_number = true))"
+    windows = _window_columns(schema)
     checks = _row_checks(schema)
-    if checks:
+    by_windows: dict[tuple[str, ...], list[int]] = {}
+    for position, check in enumerate(checks):
+        by_windows.setdefault(check[4], []).append(position)
+    counted: dict[int, tuple[str, int]] = {}  # check position → (the source it was counted over, failing rows)
+    for names, positions in by_windows.items():
+        source = base if not names else f"(SELECT *, {', '.join(f'{windows[n]} AS {_quoted(n)}' for n in names)} FROM {base})"
         counts = con.execute(
-            "SELECT " + ", ".join(f"count(*) FILTER (WHERE {failing})" for _, _, failing, _ in checks) + f" FROM {source}"
+            "SELECT " + ", ".join(f"count(*) FILTER (WHERE {checks[p][2]})" for p in positions) + f" FROM {source}"
         ).fetchone()
-        for (column, check, failing, shown), count in zip(checks, counts):
-            if count:
-                failures += _cases(con, source, failing, shown, column, check, int(count))
+        counted.update({p: (source, int(n)) for p, n in zip(positions, counts)})
+    for position, (column, check, failing, shown, _) in enumerate(checks):  # in the schema's order
+        source, count = counted[position]
+        if count:
+            failures += _cases(con, source, failing, shown, column, check, count)
+    for keys, group_checks in _group_checks(schema).items():
+        failures += _group_failures(con, base, keys, group_checks)
     for name, column in schema.columns.items():
         if column.unique:
             failures += _duplicates(con, base, [str(name)])

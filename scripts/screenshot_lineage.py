@@ -5,7 +5,8 @@ warehouse, opens the global lineage page in headless Debian Chromium with every 
 writes a PNG, and stops every process it started.
 
 The helpers here (start/stop the webserver, run headless Chromium) are also what the browser test in
-tests/ui/ uses, so the screenshot and the test see the UI the same way.
+tests/ui/ uses, so the screenshot and the test see the UI the same way; the lineage address is the one
+`rvc ui` prints (pipelines/webserver.py).
 
 Usage: .venv/bin/python scripts/screenshot_lineage.py [--out docs/lineage.png] [--workspace workspace.yaml]
 """
@@ -13,7 +14,6 @@ Usage: .venv/bin/python scripts/screenshot_lineage.py [--out docs/lineage.png] [
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import signal
@@ -22,15 +22,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))  # this checkout's `pipelines`, whichever copy is installed
+
+# The lineage address and the GraphQL helpers are the ones `rvc ui` uses, so the test checks what users get.
+from pipelines.webserver import answers, asset_groups, lineage_url, location_status  # noqa: E402
 
 # Chromium window (CSS px). The 1.13 graph view fits the graph but centres it above the middle of its
 # panel (seen at heights 1000-1300), so at 1600x1000 the toolbar hides the top row of the lineage
@@ -59,26 +60,19 @@ CHROMIUM_FLAGS = (
     "--run-all-compositor-stages-before-draw",
 )
 
-ASSET_GRAPH_QUERY = "{ assetNodes { assetKey { path } groupName dependencyKeys { path } } }"
-LOCATIONS_QUERY = """{ workspaceOrError { __typename
-  ... on Workspace { locationEntries { name loadStatus
-    locationOrLoadError { __typename ... on PythonError { message stack } } } } } }"""
-
-# Loopback only: a proxy from the environment must not see these requests.
-_LOOPBACK_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
 class UiHarnessError(RuntimeError):
     """The webserver or Chromium did not start, answer, or stop as expected."""
 
 
 @dataclass(frozen=True)
 class Webserver:
-    """A running Dagster webserver: where it answers, its pid (= process group id) and its log file."""
+    """A running Dagster webserver: where it answers, its pid (= process group id), its log file and the
+    instance it records into (runs executed against `dagster_home` show in it)."""
 
     base_url: str
     pid: int
     log_path: Path
+    dagster_home: Path
 
 
 def find_chromium() -> str | None:
@@ -144,44 +138,6 @@ def stop_process_group(proc: subprocess.Popen, grace_s: float = 15.0) -> None:
         raise UiHarnessError(f"process group {pgid} survived SIGKILL: still running {left or [pgid]}")
 
 
-def post_graphql(base_url: str, query: str, timeout_s: float = 30.0) -> dict:
-    """POST `query` to <base_url>/graphql and return its `data`; raises UiHarnessError on GraphQL errors."""
-    request = urllib.request.Request(
-        f"{base_url}/graphql",
-        data=json.dumps({"query": query}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with _LOOPBACK_OPENER.open(request, timeout=timeout_s) as response:
-        body = json.load(response)
-    if body.get("errors"):
-        raise UiHarnessError(f"GraphQL errors from {base_url}/graphql: {body['errors']}")
-    return body["data"]
-
-
-def location_status(base_url: str, timeout_s: float = 120.0) -> dict[str, str | None]:
-    """Code locations of the served workspace, name -> load error message (None when it loaded).
-
-    Polls while a location is still LOADING, at most `timeout_s`.
-    """
-    deadline = time.monotonic() + timeout_s
-    while True:
-        workspace = post_graphql(base_url, LOCATIONS_QUERY)["workspaceOrError"]
-        if workspace["__typename"] != "Workspace":
-            return {"<workspace>": str(workspace)}
-        entries = workspace["locationEntries"]
-        if all(entry["loadStatus"] != "LOADING" for entry in entries) or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
-    status: dict[str, str | None] = {}
-    for entry in entries:
-        loaded = entry["locationOrLoadError"]
-        if loaded is not None and loaded["__typename"] != "PythonError":
-            status[entry["name"]] = None
-        else:
-            status[entry["name"]] = ((loaded or {}).get("message") or f"load status {entry['loadStatus']}").strip()
-    return status
-
-
 def _log_tail(path: Path, lines: int = 30) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -227,19 +183,15 @@ def dagster_webserver(
                     f"dagster-webserver exited with code {proc.returncode} before answering; "
                     f"log {log_path}:\n{_log_tail(log_path)}"
                 )
-            try:
-                with _LOOPBACK_OPENER.open(f"{base_url}/server_info", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
+            if answers(base_url):
+                break
             if time.monotonic() > deadline:
                 raise UiHarnessError(
                     f"dagster-webserver did not answer {base_url}/server_info within {startup_timeout_s:.0f} s; "
                     f"log {log_path}:\n{_log_tail(log_path)}"
                 )
             time.sleep(0.5)
-        yield Webserver(base_url=base_url, pid=proc.pid, log_path=log_path)
+        yield Webserver(base_url=base_url, pid=proc.pid, log_path=log_path, dagster_home=home)
     finally:
         stop_process_group(proc)
 
@@ -265,24 +217,6 @@ def run_chromium(chromium: str, profile_dir: Path, extra_args: Sequence[str], ti
         tail = "\n".join(stderr.decode(errors="replace").splitlines()[-20:])
         raise UiHarnessError(f"chromium exited with code {proc.returncode}: {' '.join(command)}\n{tail}")
     return stdout.decode(errors="replace")
-
-
-def lineage_url(base_url: str, groups: Sequence[str], locations: Sequence[str] = ()) -> str:
-    """URL of the global asset lineage page (`/asset-groups`, Dagster 1.13) with `groups` expanded.
-
-    The UI keeps expanded groups in the `expanded` query parameter as group ids: `global@global:<group>`
-    by default, `__repository__@<location>:<group>` when the per-code-location flag is on; both are
-    listed so either setting shows the assets instead of collapsed group boxes.
-    """
-    ids = [f"global@global:{group}" for group in groups]
-    ids += [f"__repository__@{location}:{group}" for location in locations for group in groups]
-    return f"{base_url}/asset-groups?" + urllib.parse.urlencode({"expanded": ",".join(ids)}, safe="@:,")
-
-
-def asset_groups(base_url: str) -> list[str]:
-    """Group names of every asset the webserver knows, sorted."""
-    nodes = post_graphql(base_url, ASSET_GRAPH_QUERY)["assetNodes"]
-    return sorted({node["groupName"] for node in nodes})
 
 
 def dump_dom(chromium: str, url: str, profile_dir: Path, budget_ms: int = 10_000,

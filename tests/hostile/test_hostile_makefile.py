@@ -15,14 +15,14 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is no
 
 
 def ui_command(*args: str, env_host: str | None = None) -> str:
-    """The `dg dev` line `make -n ui` would run (nothing is executed)."""
+    """The `rvc ui` line (it runs dg dev) `make -n ui` would run (nothing is executed)."""
     env = {"PATH": "/usr/bin:/bin"}
     if env_host is not None:
         env["HOST"] = env_host
     dry_run = subprocess.run(
         ["make", "-n", "-C", str(REPO_ROOT), "ui", *args], capture_output=True, text=True, env=env, check=True
     )
-    lines = [line for line in dry_run.stdout.splitlines() if "dg dev" in line]
+    lines = [line for line in dry_run.stdout.splitlines() if "rvc ui" in line]
     assert len(lines) == 1, dry_run.stdout
     return lines[0]
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from assets.errors import RvcInputError
+from assets.errors import RvcInputError, one_line
 from pipelines.jobs import HOOKS
-from pipelines.run_outcomes import failure_from_result, one_line
+from pipelines.run_outcomes import failure_from_result
 
 MESSAGE = (
     "comtrade_raw 2017: 1 extract file(s) holding 2017 cannot be read — comtrade/x.tsv: line 51 has 5 fields\n"

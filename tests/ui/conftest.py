@@ -15,6 +15,8 @@ from types import ModuleType
 
 import pytest
 
+from pipelines.webserver import location_status
+
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "screenshot_lineage.py"
 
 
@@ -30,7 +32,7 @@ def _load_harness() -> ModuleType:
 
 @pytest.fixture(scope="session")
 def ui_harness() -> ModuleType:
-    """scripts/screenshot_lineage.py as a module: dagster_webserver(), dump_dom(), post_graphql(), ..."""
+    """scripts/screenshot_lineage.py as a module: dagster_webserver(), dump_dom(), find_chromium(), ..."""
     return _load_harness()
 
 
@@ -43,7 +45,7 @@ def dagster_ui(ui_harness: ModuleType, tmp_path_factory: pytest.TempPathFactory)
     """
     work_dir = tmp_path_factory.mktemp("dagster-ui")
     with ui_harness.dagster_webserver(work_dir) as server:
-        status = ui_harness.location_status(server.base_url)
+        status = location_status(server.base_url)
         errors = {name: message for name, message in status.items() if message}
         if errors or not status:
             pytest.fail(f"workspace.yaml code locations did not load: {errors or 'no location'}; "

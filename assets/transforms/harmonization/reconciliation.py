@@ -225,8 +225,18 @@ def _priced_sql(source: str, method: str, flat_ratio: float, cap: float, min_cif
     flat, high = float(flat_ratio), 1.0 + float(cap)
     if not (flat >= 1.0 and high >= 1.0):
         raise RvcInputError(f"CIF/FOB settings: need a flat ratio >= 1 and a cap >= 0, got {flat_ratio}, {cap}.")
-    use_model = "TRUE" if method == "chapter_median" else "FALSE"
     x, m = "value_exporter_fob_usd", "value_importer_cif_usd"
+    fob = f"""CASE WHEN {m} IS NULL AND imp_fob_declared_usd IS NULL THEN NULL
+            ELSE coalesce({m} / cif_fob_ratio, 0) + coalesce(imp_fob_declared_usd, 0) END AS value_importer_fob_usd"""
+    if method == "flat":  # no model to estimate: the chapter medians below would be computed and thrown away
+        return f"""
+WITH priced AS (
+    SELECT *, CASE WHEN {m} IS NOT NULL THEN CAST({flat!r} AS DOUBLE) END AS cif_fob_ratio,
+           CASE WHEN {m} IS NOT NULL THEN 'flat' END AS cif_fob_source
+    FROM {source}
+)
+SELECT *, {fob} FROM priced
+"""
     return f"""
 WITH pc AS (
     SELECT year, exporter, importer, left(hs6, 2) AS chapter,
@@ -256,9 +266,9 @@ WITH pc AS (
     LEFT JOIN mid AS d ON d.year = pc.year AND d.chapter = pc.chapter
 ), ratio AS (
     SELECT year, exporter, importer, chapter,
-           CASE WHEN NOT {use_model} OR n_used < {int(min_cif_fob_pairs)} THEN {flat!r}
+           CASE WHEN n_used < {int(min_cif_fob_pairs)} THEN {flat!r}
                 ELSE least(greatest(median_ratio, 1.0), {high!r}) END AS cif_fob_ratio,
-           CASE WHEN NOT {use_model} OR n_used < {int(min_cif_fob_pairs)} THEN 'flat'
+           CASE WHEN n_used < {int(min_cif_fob_pairs)} THEN 'flat'
                 WHEN median_ratio BETWEEN 1.0 AND {high!r} THEN 'chapter_median'
                 ELSE 'chapter_median_capped' END AS cif_fob_source
     FROM est
@@ -270,10 +280,7 @@ WITH pc AS (
     LEFT JOIN ratio AS q
       ON q.year = s.year AND q.exporter = s.exporter AND q.importer = s.importer AND q.chapter = left(s.hs6, 2)
 )
-SELECT *,
-       CASE WHEN {m} IS NULL AND imp_fob_declared_usd IS NULL THEN NULL
-            ELSE coalesce({m} / cif_fob_ratio, 0) + coalesce(imp_fob_declared_usd, 0) END AS value_importer_fob_usd
-FROM priced
+SELECT *, {fob} FROM priced
 """
 
 
@@ -484,13 +491,14 @@ def reconcile_in_duckdb(
     """`trade_flows` as a DuckDB relation, from `source` (a table or view of reporter-side records with
     `INPUT_COLUMNS` + `value_basis`, already validated) on `con`.
 
-    Creates temporary tables rc_pairs, rc_priced, rc_groups, rc_reliability (unless `reliability` names a
-    table with reporter, flow, sigma) and rc_chosen (one row per reconciliation group); the returned
-    relation selects `TRADE_FLOWS_COLUMNS` sorted by the keys. The module docstring states the method.
+    Creates temporary tables rc_pairs, rc_priced (a view with the flat CIF/FOB ratio), rc_groups,
+    rc_reliability (unless `reliability` names a table with reporter, flow, sigma) and rc_chosen (one row per
+    reconciliation group); the returned relation selects `TRADE_FLOWS_COLUMNS` sorted by the keys. The module docstring states the method.
     """
     priced_sql = _priced_sql("rc_pairs", cif_fob, flat_cif_fob_ratio, cif_fob_cap, min_cif_fob_pairs, min_flow_usd)
     con.execute(f"CREATE OR REPLACE TEMP TABLE rc_pairs AS {_pairs_sql(source)}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE rc_priced AS {priced_sql}")
+    # With the flat ratio, pricing is a projection of rc_pairs: a view, not a second copy of every line.
+    con.execute(f"CREATE OR REPLACE TEMP {'VIEW' if cif_fob == 'flat' else 'TABLE'} rc_priced AS {priced_sql}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE rc_groups AS {_groups_sql('rc_priced', recon_digits)}")
     if reliability is None:
         mirror = con.sql(_mirror_pairs_sql("rc_groups", min_flow_usd, discrepancy_threshold)).df()
