@@ -18,7 +18,7 @@ they use (pipelines/io_managers.py, partitions.py), which sits above the pure co
  10 checks           checks.* — pandera contracts of the stored tables
  11 runtime          pipelines.io_managers, partitions, validation, table_validation — storing and validating
  12 asset wrappers   assets (the package), assets.reference, raw, cleaning, harmonization, indicators,
-                     reports, metadata — the Dagster assets and checks, thin over the layers below
+                     reports, metadata, step_failures — the Dagster assets and checks, thin over the layers below
  13 orchestration    every other pipelines.* module — definitions, jobs, schedules, sensors, backfill, CLI
 
 Every module of assets/, checks/ and pipelines/ must fall in a layer: a new module that matches none fails
