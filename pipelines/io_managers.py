@@ -43,6 +43,7 @@ from upath import UPath
 from assets.duckdb_session import TEMP_SUFFIX, register_remote_filesystem, staged_path
 from assets.exports.warehouse_views import refresh_views
 from assets.sources.extract_inventory import file_sha256
+from assets.transforms.report.markdown_text import markdown_cell, markdown_table
 from assets.tables import ParquetPartitions, ParquetTable, arrow_to_pandas
 from pipelines.column_schemas import arrow_columns, column_schema_metadata, frame_columns
 from pipelines.object_storage import is_remote, local_copy, upload_file, warehouse_root
@@ -131,9 +132,7 @@ def markdown_preview(frame: pd.DataFrame, rows: int = PREVIEW_ROWS) -> str:
     if head.empty:
         return "_(no rows)_"
     cells = head.astype(object).where(head.notna(), "")
-    lines = ["| " + " | ".join(map(str, cells.columns)) + " |", "|" + "---|" * len(cells.columns)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in cells.itertuples(index=False)]
-    return "\n".join(lines)
+    return markdown_table([str(c) for c in cells.columns], [list(row) for row in cells.itertuples(index=False)], cell=markdown_cell)
 
 
 def output_metadata(frame: pd.DataFrame, path: Path) -> dict[str, object]:

@@ -16,6 +16,7 @@ import pandera.errors
 import pandera.pandas as pa
 
 from assets.tables import ParquetTable
+from assets.transforms.report.markdown_text import markdown_cell, markdown_table
 from pipelines.column_schemas import column_schema_metadata, pandera_columns
 from pipelines.table_validation import assert_translatable, validate_parquet
 
@@ -37,8 +38,7 @@ def failure_metadata(schema_name: str, failure_cases: pd.DataFrame) -> dict[str,
     checks = sorted({str(c) for c in cases.get("check", pd.Series(dtype=object)).dropna()})
     head = cases.head(MAX_FAILURE_CASES_SHOWN).astype(object)
     shown = head.where(head.notna(), "")  # pandas 3's astype(str) keeps missing values as NaN floats
-    table = "| " + " | ".join(map(str, shown.columns)) + " |\n|" + "---|" * len(shown.columns) + "\n"
-    table += "\n".join("| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |" for row in shown.itertuples(index=False))
+    table = markdown_table([str(c) for c in shown.columns], [list(row) for row in shown.itertuples(index=False)], cell=markdown_cell)
     return {
         "schema": schema_name,
         "failure_count": len(cases),

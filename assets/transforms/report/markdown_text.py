@@ -1,14 +1,17 @@
-"""Text from data, escaped for Markdown, so report.md shows it as written (index.html uses html.escape).
+"""Text from data, escaped for Markdown, so report.md shows it as written (index.html uses html.escape);
+and `markdown_table`, the project's one Markdown table writer (report, README catalog, Dagster metadata).
 
 CommonMark lets a backslash escape any ASCII punctuation; only the characters that could start
 emphasis, code, links, raw HTML, entities, strikethrough or headings, and the GFM table separator
 `|`, are escaped. A formula such as `1 - |X − M| / (X + M)` thus renders as written inside a table cell.
-Not here: what the report says (findings.py) or how it is laid out (render.py).
+Metadata tables in the Dagster UI show data as typed (file names such as `jpn_2017.csv` stay searchable
+there), so they take `markdown_cell`: one line, `|` escaped, nothing else. Not here: what the report says (findings.py) or how it is laid out (render.py).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 _INLINE_SPECIALS = re.compile(r"([\\`*_\[\]<>|~#&!])")
 # At the start of a line these turn text into a list item, a numbered list or a setext heading underline.
@@ -29,15 +32,25 @@ def markdown_code(text: object) -> str:
     return f"`` {body} ``" if "`" in body else f"`{body}`"
 
 
-def markdown_table(header: list[str], rows: list[list[object]], code_columns: tuple[int, ...] = ()) -> str:
-    """A GFM table whose every cell is escaped (`markdown_text`, or `markdown_code` for the columns in
-    `code_columns`), so a `|` or `*` in data never splits a row or turns into emphasis."""
+def markdown_cell(text: object) -> str:
+    """`text` on one line with only the GFM table separator `|` escaped: a data cell shown as typed."""
+    return " ".join(str(text).splitlines()).replace("|", "\\|")
+
+
+def markdown_table(
+    header: list[str],
+    rows: list[list[object]],
+    code_columns: tuple[int, ...] = (),
+    cell: Callable[[object], str] = markdown_text,
+) -> str:
+    """A GFM table whose every cell is escaped — by `cell` (`markdown_text` by default; `markdown_cell` for data
+    shown as typed), or `markdown_code` for the columns in `code_columns` — so a `|` in data never splits a row."""
     if any(len(row) != len(header) for row in rows):
         raise ValueError(f"markdown_table: every row needs {len(header)} cells ({header}); got lengths {sorted({len(r) for r in rows})}")
 
-    def cell(index: int, value: object) -> str:
-        return markdown_code(value) if index in code_columns else markdown_text(value)
+    def escaped(index: int, value: object) -> str:
+        return markdown_code(value) if index in code_columns else cell(value)
 
-    lines = ["| " + " | ".join(markdown_text(h) for h in header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(i, v) for i, v in enumerate(row)) + " |" for row in rows]
+    lines = ["| " + " | ".join(cell(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(escaped(i, v) for i, v in enumerate(row)) + " |" for row in rows]
     return "\n".join(lines)
