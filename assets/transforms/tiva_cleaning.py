@@ -34,8 +34,8 @@ Rules (each one a constant below, so a reader can see and test it):
   rescaling): the first row by source_file/source_row is kept, the others are ``duplicate_row``. Same key
   with different values: every row of the key is ``conflicting_duplicate`` (no way to choose).
 
-Reject reasons: see `REJECT_REASONS`. Every raw row ends in exactly one of `clean` (alone or as a
-contributor of a summed row) or `rejects`. `steps` counts rows and the USD value removed per step, in
+Reject reasons: see `REJECT_REASONS` and docs/reject_reasons.md. Every raw row ends in exactly one of
+`clean` (alone or as a contributor of a summed row) or `rejects`. `steps` counts rows and the USD value removed per step, in
 US dollars like Comtrade's step tables (`value_removed_usd`, so the step tables of every stage read alike);
 ``split_summed`` counts contributor rows merged away (value conserved, so value_removed_usd is 0).
 """
@@ -75,17 +75,19 @@ ISIC4_SECTIONS = {
 }
 _OLD_ACTIVITY = re.compile(r"^D(\d{2})(?:T(\d{2}))?$")
 
-REJECT_REASONS = {
-    "missing_key": "measure, country, partner, activity, year or edition is empty",
-    "missing_value": "OBS_VALUE is empty (or NaN): no observation",
-    "non_numeric_value": "OBS_VALUE text is not a number (kept in unparsed_value)",
-    "unknown_unit": "UNIT_MEASURE is not USD/USD_EXC/PC, so the value cannot be put in USD million or percent",
-    "duplicate_row": "same key and value as an earlier row (kept there)",
-    "conflicting_duplicate": "same key as another row with a different value",
-    "non_additive_split": "CN1/CN2/MX1/MX2 row of a share or ratio, which cannot be summed into CHN/MEX",
-    "split_covered_by_total": "CN1/CN2/MX1/MX2 row whose CHN/MEX total is published for the same key",
-    "incomplete_split": "CN1/CN2/MX1/MX2 group missing a part, so its sum is not CHN/MEX",
-}
+# The reason codes, in the order of the steps table; what each means and what to do about it:
+# assets/data/reject_reasons.csv, rendered as docs/reject_reasons.md ("TiVA cleaning").
+REJECT_REASONS: tuple[str, ...] = (
+    "missing_key",
+    "missing_value",
+    "non_numeric_value",
+    "unknown_unit",
+    "duplicate_row",
+    "conflicting_duplicate",
+    "non_additive_split",
+    "split_covered_by_total",
+    "incomplete_split",
+)
 STEPS = [*REJECT_REASONS, "split_summed"]
 
 KEY_COLUMNS = ["measure", "country", "partner", "activity", "year", "edition"]
