@@ -121,3 +121,12 @@ def test_no_module_but_settings_reads_the_environment() -> None:
             if relative not in READS_ENVIRONMENT_ALLOWED and ENVIRONMENT_READ.search(path.read_text(encoding="utf-8")):
                 offenders.append(relative)
     assert offenders == [], f"these modules read os.environ; read the setting through pipelines.settings.Settings: {offenders}"
+
+
+def test_the_rvc_command_prints_a_bad_setting_as_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from pipelines.cli import main
+
+    monkeypatch.setenv("RVC_REFRESH_YEARS", "three")
+    assert main(["years"]) == 2
+    error = capsys.readouterr().err
+    assert error == "rvc: RVC_REFRESH_YEARS must be a whole number of years such as 3 (0 turns it off), got 'three'\n"
