@@ -43,7 +43,7 @@ from upath import UPath
 from assets.duckdb_session import TEMP_SUFFIX, register_remote_filesystem, staged_path
 from assets.exports.warehouse_views import refresh_views
 from assets.sources.extract_inventory import file_sha256
-from assets.transforms.report.markdown_text import markdown_cell, markdown_table
+from assets.markdown_text import markdown_cell, markdown_table
 from assets.tables import ParquetPartitions, ParquetTable, arrow_to_pandas
 from pipelines.column_schemas import arrow_columns, column_schema_metadata, frame_columns
 from pipelines.object_storage import is_remote, local_copy, upload_file, warehouse_root

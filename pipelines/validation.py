@@ -16,7 +16,7 @@ import pandera.errors
 import pandera.pandas as pa
 
 from assets.tables import ParquetTable
-from assets.transforms.report.markdown_text import markdown_cell, markdown_table
+from assets.markdown_text import markdown_cell, markdown_table
 from pipelines.column_schemas import column_schema_metadata, pandera_columns
 from pipelines.table_validation import assert_translatable, validate_parquet
 

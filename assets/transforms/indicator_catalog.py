@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from assets.errors import RvcInputError
-from assets.transforms.report.markdown_text import markdown_cell, markdown_table
+from assets.markdown_text import markdown_cell, markdown_table
 from assets.transforms.scope import TOTAL_MERCHANDISE, Scope
 
 CATALOG_PATH = Path(__file__).resolve().parents[1] / "data" / "indicator_catalog.csv"

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from assets.errors import RvcInputError
-from assets.transforms.report.markdown_text import markdown_cell, markdown_table
+from assets.markdown_text import markdown_cell, markdown_table
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 REJECT_REASONS_PATH = DATA_DIR / "reject_reasons.csv"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from assets.transforms.indicator_catalog import catalog_markdown
-from assets.transforms.report.markdown_text import markdown_cell, markdown_table
+from assets.markdown_text import markdown_cell, markdown_table
 from pipelines.io_managers import markdown_preview
 from pipelines.validation import failure_metadata
 
@@ -42,4 +42,4 @@ def test_no_other_module_writes_a_table_separator_row() -> None:
         for path in sorted((REPO_ROOT / package).rglob("*.py"))
         if '"---|"' in path.read_text(encoding="utf-8") or "|---|" in path.read_text(encoding="utf-8")
     ]
-    assert writers == ["assets/transforms/report/markdown_text.py"]
+    assert writers == ["assets/markdown_text.py"]

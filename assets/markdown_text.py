@@ -1,11 +1,16 @@
 """Text from data, escaped for Markdown, so report.md shows it as written (index.html uses html.escape);
-and `markdown_table`, the project's one Markdown table writer (report, README catalog, Dagster metadata).
+and `markdown_table`, the project's one Markdown table writer (report, README catalog, docs, Dagster metadata).
+
+A bottom module (it imports nothing of the project) so that pipelines/ and the indicator catalog can use it
+without importing the report package: an asset's code version covers every module it imports
+(pipelines/code_versions.py), and the yearly assets must not go stale when the report's charts change.
 
 CommonMark lets a backslash escape any ASCII punctuation; only the characters that could start
 emphasis, code, links, raw HTML, entities, strikethrough or headings, and the GFM table separator
 `|`, are escaped. A formula such as `1 - |X − M| / (X + M)` thus renders as written inside a table cell.
 Metadata tables in the Dagster UI show data as typed (file names such as `jpn_2017.csv` stay searchable
-there), so they take `markdown_cell`: one line, `|` escaped, nothing else. Not here: what the report says (findings.py) or how it is laid out (render.py).
+there), so they take `markdown_cell`: one line, `|` escaped, nothing else. Not here: what the report says
+(assets/transforms/report/findings.py) or how it is laid out (report/render.py).
 """
 
 from __future__ import annotations
