@@ -6,9 +6,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.transforms.cif_fob_methods import DEFAULT_CIF_FOB_METHOD
 from pipelines.settings import (
     API_SETTINGS,
-    DEFAULT_CIF_FOB_METHOD,
     DEFAULT_DUCKDB_MEMORY_LIMIT,
     ApiSettings,
     comtrade_extracts_dir,

@@ -16,7 +16,7 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from assets.transforms.reconciliation import CIF_FOB_METHODS
+from assets.transforms.cif_fob_methods import CIF_FOB_METHODS, DEFAULT_CIF_FOB_METHOD
 from assets.transforms.scope import DEFAULT_SCOPE_PATH
 from pipelines.object_storage import is_remote_location
 
@@ -35,7 +35,6 @@ DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"
 DEFAULT_STAGING_DIR = "warehouse-staging"
 # Comtrade revises recent years for months: the monthly schedule re-runs this many latest years.
 DEFAULT_REFRESH_YEARS = 3
-DEFAULT_CIF_FOB_METHOD = "flat"
 # The API key is read by Dagster at run time (dg.EnvVar) and never stored; Settings only knows whether it is set.
 COMTRADE_API_KEY_ENV = "COMTRADE_API_KEY"
 

@@ -130,3 +130,13 @@ def test_the_rvc_command_prints_a_bad_setting_as_one_line(monkeypatch: pytest.Mo
     assert main(["years"]) == 2
     error = capsys.readouterr().err
     assert error == "rvc: RVC_REFRESH_YEARS must be a whole number of years such as 3 (0 turns it off), got 'three'\n"
+
+
+def test_settings_and_the_shared_pipeline_modules_keep_stage_code_out_of_every_assets_version() -> None:
+    """Every asset imports the settings, resources, IO manager and validation: what they import is hashed into
+    every asset's code version, so an edit to the reconciliation or the report must not reach them."""
+    from pipelines.code_versions import module_closure
+
+    shared = module_closure(["pipelines.settings", "pipelines.resources", "pipelines.io_managers", "pipelines.validation"])
+    assert "assets.transforms.cif_fob_methods" in shared
+    assert not {m for m in shared if m.startswith(("assets.transforms.reconciliation", "assets.transforms.report"))}
