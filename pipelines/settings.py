@@ -274,14 +274,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     warehouse_url = location.rstrip("/") if is_remote_location(location) else None
     warehouse = Path((env.get("RVC_STAGING") or DEFAULT_STAGING_DIR) if warehouse_url else location).expanduser()
     reference = Path(env["RVC_REFERENCE"]).expanduser() if env.get("RVC_REFERENCE") else SAMPLE_REFERENCE
-    start_text = env.get("RVC_START_YEAR") or str(DEFAULT_START_YEAR)
-    if not start_text.isdigit():
-        raise ValueError(f"RVC_START_YEAR must be a year such as 1995, got {start_text!r}")
     return Settings(
         extracts_dir=extracts.resolve(),
         warehouse_dir=warehouse.resolve(),
         reference_dir=reference.resolve(),
-        start_year=int(start_text),
+        start_year=_year(env, "RVC_START_YEAR", DEFAULT_START_YEAR),
         uses_sample=not env.get("RVC_EXTRACTS"),
         duckdb_memory_limit=env.get("RVC_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT,
         api=load_api_settings(env),
