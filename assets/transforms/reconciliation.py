@@ -49,6 +49,7 @@ import pandas as pd
 import pyarrow as pa
 
 from assets.errors import RvcInputError
+from assets.transforms.cif_fob_methods import CIF_FOB_METHODS
 from assets.tables import ARROW_TO_PANDAS
 
 FLAT_CIF_FOB_RATIO = 1.04
@@ -64,7 +65,6 @@ DEFAULT_SIGMA = 1.0
 WEIGHT_POWER = 1
 RECON_DIGITS = (2, 4, 6, 0)  # HS digits of the reconciliation group; 0 = the pair's whole trade
 DEFAULT_RECON_DIGITS = 2
-CIF_FOB_METHODS = ("flat", "chapter_median")
 CIF_FOB_SOURCES = ("flat", "chapter_median", "chapter_median_capped")
 HS_VINTAGES = ("H0", "H1", "H2", "H3", "H4", "H5", "H6")
 _FIT_MAX_ITERATIONS = 10_000
