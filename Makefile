@@ -17,11 +17,12 @@ YEAR ?= 2019
 JOB ?= yearly_refresh
 PARTITION ?=
 
-.PHONY: demo test ui backfill validate launch sample lock bench browser-deps cluster-deps cluster-demo clean help
+.PHONY: demo test docs ui backfill validate launch sample lock bench browser-deps cluster-deps cluster-demo clean help
 
 help:
 	@echo "make demo      create .venv, install, run every asset on the bundled sample, print where results are"
 	@echo "make test      install dev extras and run the test suite"
+	@echo "make docs      render docs/reject_reasons.md and the README's indicator catalog from their data tables"
 	@echo "make ui        Dagster UI + daemon (dg dev) on http://$(RVC_UI_HOST):$(RVC_UI_PORT); prints and opens the lineage"
 	@echo "make backfill FROM=1995 TO=2023   run a year range without the daemon (summary and exit status)"
 	@echo "make validate  dg check defs (load and validate the definitions)"
@@ -55,6 +56,11 @@ backfill: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 
 test: $(VENV)/.installed-dev browser-deps cluster-deps
 	$(BIN)/python -m pytest
+
+# Pages rendered from data tables (tests fail when the committed ones differ from the rendering).
+docs: $(VENV)/.installed
+	$(BIN)/python -m assets.transforms.cleaning.reject_reasons
+	$(BIN)/python scripts/render_readme.py
 
 # The browser test drives Debian's chromium; installed here so a fresh CI machine has it.
 browser-deps:

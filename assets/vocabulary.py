@@ -121,6 +121,14 @@ BILATERAL_FLOWS: tuple[str, ...] = ("X", "M")
 # Legacy flow codes (comtrade.un.org "rg"): 1 import, 2 export, 3 re-export, 4 re-import.
 LEGACY_FLOW_CODES: dict[str, str] = {"1": "M", "2": "X", "3": "RX", "4": "RM"}
 
+# The CIF/FOB methods a run can choose (RVC_CIF_FOB_METHOD): the reconciliation applies them
+# (assets/transforms/harmonization/reconciliation.py), the settings check the choice when the code location loads.
+# Here rather than in the reconciliation because pipelines/settings.py is imported by every asset: an asset's
+# code version covers the modules it imports (pipelines/code_versions.py), and an edit to the reconciliation
+# must not mark `comtrade_raw` stale.
+CIF_FOB_METHODS: tuple[str, ...] = ("flat", "chapter_median")
+DEFAULT_CIF_FOB_METHOD = "flat"
+
 # ---------------------------------------------------------------------------------- total and World codes
 
 # Comtrade codes of the "all" value of a breakdown: a row with them is the total over that breakdown.

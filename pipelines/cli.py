@@ -172,7 +172,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command in ("export", "views"):  # read the warehouse only: the extracts folder does not matter
         return export.run(args)
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ValueError as error:  # a bad setting: one line naming the variable, no traceback
+        print(f"rvc: {error}", file=sys.stderr)
+        return 2
     problem = extracts_problem(settings)
     if problem is not None:
         print(f"rvc: {problem}", file=sys.stderr)

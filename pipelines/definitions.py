@@ -7,8 +7,6 @@ from the code it runs (pipelines/code_versions.py), not written by hand in the a
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 
 from assets import cleaning, harmonization, indicators, raw, reference, reports
@@ -18,7 +16,7 @@ from pipelines.jobs import ALL_JOBS
 from pipelines.resources import RvcConfig
 from pipelines.schedules import monthly_refresh, yearly_refresh_march
 from pipelines.sensors import comtrade_release_sensor, extract_files_sensor, summary_automation
-from pipelines.settings import Settings, load_settings
+from pipelines.settings import COMTRADE_API_KEY_ENV, Settings, load_settings
 
 ASSET_MODULES = [reference, raw, cleaning, harmonization, indicators, reports]
 
@@ -35,9 +33,8 @@ def build_resources(settings: Settings) -> dict[str, object]:
             uses_sample=settings.uses_sample,
             **settings.api.resource_fields(),  # API mode: RVC_COMTRADE_* / RVC_TIVA_* or the RVC_API_CONFIG file
             # Read from the environment at run time; the value never appears in run config or the UI.
-            # A key of only whitespace (an empty line in a .env file) is no key; the client strips the rest.
-            comtrade_api_key=dg.EnvVar("COMTRADE_API_KEY") if os.environ.get("COMTRADE_API_KEY", "").strip() else None,
-            cif_fob_method=os.environ.get("RVC_CIF_FOB_METHOD", "flat"),
+            comtrade_api_key=dg.EnvVar(COMTRADE_API_KEY_ENV) if settings.comtrade_api_key_set else None,
+            cif_fob_method=settings.cif_fob_method,
             duckdb_memory_limit=settings.duckdb_memory_limit,
             scope_path=str(settings.scope_path),
             warehouse_url=settings.warehouse_url,

@@ -27,13 +27,14 @@ def schema_descriptions(asset: str) -> dict[str, str]:
     """Column → description from the asset's declared column schema (empty for an asset the code does not define)."""
     import dagster as dg
 
+    from pipelines.column_schemas import COLUMN_SCHEMA_KEY
     from pipelines.definitions import defs
 
     graph = defs.resolve_asset_graph()
     key = dg.AssetKey(asset)
     if key not in graph.get_all_asset_keys():
         return {}
-    schema = graph.get(key).metadata.get("dagster/column_schema")
+    schema = graph.get(key).metadata.get(COLUMN_SCHEMA_KEY)
     return {c.name: c.description for c in (schema.columns if schema else []) if c.description}
 
 

@@ -11,22 +11,21 @@ every storage is touched before the lock is released, so the second process find
 from __future__ import annotations
 
 import fcntl
-import os
 import shutil
 from pathlib import Path
 
 import dagster as dg
 
-from pipelines.settings import REPO_ROOT
+from pipelines.settings import PROJECT_DAGSTER_HOME, REPO_ROOT, load_settings
 
-PROJECT_HOME = REPO_ROOT / ".dagster"
+PROJECT_HOME = PROJECT_DAGSTER_HOME
 DEPLOY_CONFIG = REPO_ROOT / "deploy" / "dagster.yaml"
 LOCK_NAME = ".rvc-instance.lock"
 
 
 def instance_home(environ: dict[str, str] | None = None) -> Path:
-    env = os.environ if environ is None else environ
-    return Path(env["DAGSTER_HOME"]).expanduser().resolve() if env.get("DAGSTER_HOME") else PROJECT_HOME
+    """DAGSTER_HOME, else the project's `.dagster` (Settings.dagster_home)."""
+    return load_settings(environ).dagster_home
 
 
 def open_instance(home: Path | None = None) -> dg.DagsterInstance:

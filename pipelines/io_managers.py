@@ -43,7 +43,9 @@ from upath import UPath
 from assets.duckdb_session import TEMP_SUFFIX, register_remote_filesystem, staged_path
 from assets.exports.warehouse_views import refresh_views
 from assets.sources.extract_inventory import file_sha256
+from assets.markdown_text import markdown_cell, markdown_table
 from assets.tables import ParquetPartitions, ParquetTable, arrow_to_pandas
+from pipelines.column_schemas import arrow_columns, column_schema_metadata, frame_columns
 from pipelines.object_storage import is_remote, local_copy, upload_file, warehouse_root
 
 PREVIEW_ROWS = 10
@@ -107,7 +109,7 @@ def parquet_output_metadata(table: ParquetTable, path: Path) -> dict[str, object
     schema = parquet.schema_arrow
     return {
         "dagster/row_count": parquet.metadata.num_rows,
-        "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(name=f.name, type=str(f.type)) for f in schema]),
+        **column_schema_metadata(arrow_columns(schema)),
         "preview": dg.MetadataValue.md(markdown_preview(preview)),
         # DuckDB writes the same bytes for the same rows in the same order, so the file hash is the content hash.
         "content_hash": file_sha256(path),
@@ -125,26 +127,18 @@ def content_hash(frame: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
-def table_schema(frame: pd.DataFrame) -> dg.TableSchema:
-    return dg.TableSchema(
-        columns=[dg.TableColumn(name=str(name), type=str(dtype)) for name, dtype in frame.dtypes.items()]
-    )
-
-
 def markdown_preview(frame: pd.DataFrame, rows: int = PREVIEW_ROWS) -> str:
     head = frame.head(rows)
     if head.empty:
         return "_(no rows)_"
     cells = head.astype(object).where(head.notna(), "")
-    lines = ["| " + " | ".join(map(str, cells.columns)) + " |", "|" + "---|" * len(cells.columns)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in cells.itertuples(index=False)]
-    return "\n".join(lines)
+    return markdown_table([str(c) for c in cells.columns], [list(row) for row in cells.itertuples(index=False)], cell=markdown_cell)
 
 
 def output_metadata(frame: pd.DataFrame, path: Path) -> dict[str, object]:
     return {
         "dagster/row_count": len(frame),
-        "dagster/column_schema": table_schema(frame),
+        **column_schema_metadata(frame_columns(frame)),
         "preview": dg.MetadataValue.md(markdown_preview(frame)),
         "content_hash": content_hash(frame),
         "path": dg.MetadataValue.path(str(path)),

@@ -7,7 +7,6 @@ makes its partition appear. RVC_END_YEAR overrides the end (e.g. API mode before
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import dagster as dg
@@ -29,7 +28,7 @@ def latest_extract_year(settings: Settings) -> int:
 
 def partition_year_range(settings: Settings) -> tuple[int, int]:
     """(first, last) partition year: RVC_START_YEAR .. RVC_END_YEAR, or the latest plausible extract year."""
-    end_year = int(os.environ.get("RVC_END_YEAR") or latest_extract_year(settings))
+    end_year = settings.end_year if settings.end_year is not None else latest_extract_year(settings)
     if end_year < settings.start_year:
         raise ValueError(
             f"the latest extract year {end_year} is before the start year {settings.start_year}: "

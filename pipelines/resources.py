@@ -6,13 +6,23 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.settings import API_SETTINGS, ApiSettings, extracts_cache_dir
+from assets.vocabulary import DEFAULT_CIF_FOB_METHOD
+from pipelines.settings import (
+    API_SETTINGS,
+    DEFAULT_DUCKDB_MEMORY_LIMIT,
+    ApiSettings,
+    comtrade_extracts_dir,
+    extracts_cache_dir,
+    spill_dir,
+    tiva_extracts_dir,
+)
 
 _API_DEFAULTS = ApiSettings()
 
 
 class RvcConfig(dg.ConfigurableResource):
-    """Folders and source switches. Defaults come from RVC_* environment variables (pipelines.settings)."""
+    """Folders and source switches. Values come from `pipelines.settings.Settings` (pipelines/definitions.py
+    builds this resource from it); the folders below them are named by the functions of pipelines.settings."""
 
     extracts_dir: str
     reference_dir: str
@@ -35,8 +45,8 @@ class RvcConfig(dg.ConfigurableResource):
     tiva_api_industries: str = _API_DEFAULTS.tiva_api_industries
     tiva_api_counterparts: str = _API_DEFAULTS.tiva_api_counterparts
     api_setting_origins: dict[str, str] = {}  # field -> where its value came from, for error messages
-    cif_fob_method: str = "flat"  # or "chapter_median" (assets/transforms/harmonization/reconciliation.py)
-    duckdb_memory_limit: str = "2GB"  # per heavy step; DuckDB spills the rest under <warehouse>/.spill
+    cif_fob_method: str = DEFAULT_CIF_FOB_METHOD  # or "chapter_median" (assets/transforms/harmonization/reconciliation.py)
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT  # per heavy step; DuckDB spills the rest under <warehouse>/.spill
     scope_path: str = ""  # the study's scope file (RVC_SCOPE); empty = scopes/automotive.yaml
 
     def api_setting_name(self, field: str) -> str:
@@ -51,11 +61,11 @@ class RvcConfig(dg.ConfigurableResource):
 
     @property
     def comtrade_dir(self) -> Path:
-        return Path(self.extracts_dir) / "comtrade"
+        return comtrade_extracts_dir(Path(self.extracts_dir))
 
     @property
     def tiva_dir(self) -> Path:
-        return Path(self.extracts_dir) / "tiva"
+        return tiva_extracts_dir(Path(self.extracts_dir))
 
     @property
     def cache_dir(self) -> Path:
@@ -63,7 +73,7 @@ class RvcConfig(dg.ConfigurableResource):
 
     @property
     def spill_dir(self) -> Path:
-        return Path(self.warehouse_dir) / ".spill"
+        return spill_dir(Path(self.warehouse_dir))
 
     @property
     def reference_path(self) -> Path:

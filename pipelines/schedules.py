@@ -4,16 +4,15 @@ Comtrade revises recent years for months, so the monthly schedule re-runs the la
 have been published by the scheduled date (a year's data appears during the following year).
 """
 
+from __future__ import annotations
 
-import os
 from datetime import datetime
 
 import dagster as dg
 
 from pipelines.jobs import yearly_job
 from pipelines.partitions import yearly_partitions
-
-DEFAULT_REFRESH_YEARS = 3
+from pipelines.settings import load_settings
 
 
 def refresh_years(partition_keys: list[str], scheduled: datetime, years_back: int) -> list[str]:
@@ -36,7 +35,8 @@ def _refresh_requests(context: dg.ScheduleEvaluationContext, years_back: int, la
 @dg.schedule(job=yearly_job, cron_schedule="0 3 1 * *", execution_timezone="UTC", name="monthly_refresh")
 def monthly_refresh(context: dg.ScheduleEvaluationContext):
     """Re-run the latest N years (RVC_REFRESH_YEARS, default 3) on the 1st of every month."""
-    years_back = int(os.environ.get("RVC_REFRESH_YEARS", DEFAULT_REFRESH_YEARS))
+    # Read at each tick, as before: changing RVC_REFRESH_YEARS for the daemon needs no code reload.
+    years_back = load_settings().refresh_years
     yield from _refresh_requests(context, years_back, "monthly")
 
 

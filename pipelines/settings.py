@@ -1,5 +1,8 @@
-"""Where the pipeline reads and writes, resolved from environment variables.
+"""Where the pipeline reads and writes and how it runs, resolved from environment variables.
 
+This is the one module that reads the environment for the pipeline's settings: partitions, schedules,
+resources and the `rvc` command's Dagster instance take their values from `Settings` (the Dagster
+EnvVar of COMTRADE_API_KEY aside, which Dagster reads at run time so the key never enters run config).
 Everything is optional: the defaults make `make demo` run offline on the bundled sample. This module
 holds paths and switches only; no data logic. API mode's selection (reporters, commodities, TiVA
 countries, ...) comes from the environment or a TOML file named by RVC_API_CONFIG (see ApiSettings);
@@ -14,11 +17,14 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from assets.transforms.reference.scope import DEFAULT_SCOPE_PATH
+from assets.vocabulary import CIF_FOB_METHODS, DEFAULT_CIF_FOB_METHOD
 from pipelines.object_storage import is_remote_location
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_EXTRACTS = REPO_ROOT / "sample" / "extracts"
 SAMPLE_REFERENCE = REPO_ROOT / "sample" / "reference"
+# The Dagster instance of the `rvc` command when DAGSTER_HOME is not set: where `make ui` / `dg dev` look.
+PROJECT_DAGSTER_HOME = REPO_ROOT / ".dagster"
 
 DEFAULT_START_YEAR = 1995
 # DuckDB's memory limit for one heavy step (raw, cleaning). With the step process and Dagster's own
@@ -27,6 +33,24 @@ DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"
 # The local working folder when the warehouse is an object-store URL: heavy stages stage their outputs and
 # DuckDB spills here, and the extracts cache and manifest (a cache of this host's extract files) live here.
 DEFAULT_STAGING_DIR = "warehouse-staging"
+# Comtrade revises recent years for months: the monthly schedule re-runs this many latest years.
+DEFAULT_REFRESH_YEARS = 3
+# The API key is read by Dagster at run time (dg.EnvVar) and never stored; Settings only knows whether it is set.
+COMTRADE_API_KEY_ENV = "COMTRADE_API_KEY"
+
+
+# Folders below the extracts and warehouse folders, named once for Settings and the RvcConfig resource.
+def comtrade_extracts_dir(extracts_dir: Path) -> Path:
+    return extracts_dir / "comtrade"
+
+
+def tiva_extracts_dir(extracts_dir: Path) -> Path:
+    return extracts_dir / "tiva"
+
+
+def spill_dir(warehouse_dir: Path) -> Path:
+    """Where DuckDB spills a heavy step's intermediate results beyond its memory limit."""
+    return warehouse_dir / ".spill"
 
 
 def extracts_cache_dir(warehouse_dir: Path) -> Path:
@@ -184,6 +208,12 @@ class Settings:
     # RVC_WAREHOUSE when it is an object-store URL (s3://bucket/prefix): where the IO manager stores every
     # asset. warehouse_dir is then the local working folder (RVC_STAGING). None for a local warehouse.
     warehouse_url: str | None = None
+    # RVC_END_YEAR: the last partition year; None = the latest plausible year in the extracts.
+    end_year: int | None = None
+    refresh_years: int = DEFAULT_REFRESH_YEARS  # RVC_REFRESH_YEARS (pipelines/schedules.py)
+    cif_fob_method: str = DEFAULT_CIF_FOB_METHOD  # RVC_CIF_FOB_METHOD (assets/transforms/harmonization/reconciliation.py)
+    comtrade_api_key_set: bool = False  # COMTRADE_API_KEY holds more than blanks
+    dagster_home: Path = PROJECT_DAGSTER_HOME  # DAGSTER_HOME: the `rvc` command's Dagster instance
 
     @property
     def warehouse_location(self) -> str:
@@ -192,11 +222,11 @@ class Settings:
 
     @property
     def comtrade_dir(self) -> Path:
-        return self.extracts_dir / "comtrade"
+        return comtrade_extracts_dir(self.extracts_dir)
 
     @property
     def tiva_dir(self) -> Path:
-        return self.extracts_dir / "tiva"
+        return tiva_extracts_dir(self.extracts_dir)
 
     @property
     def cache_dir(self) -> Path:
@@ -207,27 +237,57 @@ class Settings:
         return manifest_path(self.warehouse_dir)
 
 
+def _year(env, name: str, default: int | None) -> int | None:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    if not text.isdigit():
+        raise ValueError(f"{name} must be a year such as 1995, got {text!r}")
+    return int(text)
+
+
+def _count(env, name: str, default: int) -> int:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    if not text.isdigit():
+        raise ValueError(f"{name} must be a whole number of years such as {default} (0 turns it off), got {text!r}")
+    return int(text)
+
+
+def _choice(env, name: str, choices: tuple[str, ...], default: str) -> str:
+    text = (env.get(name) or "").strip() or default
+    if text not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {text!r}")
+    return text
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    """Read RVC_EXTRACTS, RVC_WAREHOUSE, RVC_STAGING, RVC_REFERENCE, RVC_START_YEAR, RVC_DUCKDB_MEMORY_LIMIT,
-    RVC_SCOPE and the API settings (`load_api_settings`); all optional. RVC_WAREHOUSE is a folder or an
-    object-store URL (s3://bucket/prefix); RVC_STAGING is the local working folder used with a URL."""
+    """Read RVC_EXTRACTS, RVC_WAREHOUSE, RVC_STAGING, RVC_REFERENCE, RVC_START_YEAR, RVC_END_YEAR,
+    RVC_DUCKDB_MEMORY_LIMIT, RVC_SCOPE, RVC_REFRESH_YEARS, RVC_CIF_FOB_METHOD, DAGSTER_HOME, whether
+    COMTRADE_API_KEY is set, and the API settings (`load_api_settings`); all optional. RVC_WAREHOUSE is a
+    folder or an object-store URL (s3://bucket/prefix); RVC_STAGING is the local working folder used with a
+    URL. A bad value raises ValueError with one line naming the variable."""
     env = os.environ if environ is None else environ
     extracts = Path(env["RVC_EXTRACTS"]).expanduser() if env.get("RVC_EXTRACTS") else SAMPLE_EXTRACTS
     location = env.get("RVC_WAREHOUSE") or "warehouse"
     warehouse_url = location.rstrip("/") if is_remote_location(location) else None
     warehouse = Path((env.get("RVC_STAGING") or DEFAULT_STAGING_DIR) if warehouse_url else location).expanduser()
     reference = Path(env["RVC_REFERENCE"]).expanduser() if env.get("RVC_REFERENCE") else SAMPLE_REFERENCE
-    start_text = env.get("RVC_START_YEAR") or str(DEFAULT_START_YEAR)
-    if not start_text.isdigit():
-        raise ValueError(f"RVC_START_YEAR must be a year such as 1995, got {start_text!r}")
     return Settings(
         extracts_dir=extracts.resolve(),
         warehouse_dir=warehouse.resolve(),
         reference_dir=reference.resolve(),
-        start_year=int(start_text),
+        start_year=_year(env, "RVC_START_YEAR", DEFAULT_START_YEAR),
         uses_sample=not env.get("RVC_EXTRACTS"),
         duckdb_memory_limit=env.get("RVC_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT,
         api=load_api_settings(env),
         scope_path=Path(env["RVC_SCOPE"]).expanduser().resolve() if env.get("RVC_SCOPE") else DEFAULT_SCOPE_PATH,
         warehouse_url=warehouse_url,
+        end_year=_year(env, "RVC_END_YEAR", None),
+        refresh_years=_count(env, "RVC_REFRESH_YEARS", DEFAULT_REFRESH_YEARS),
+        cif_fob_method=_choice(env, "RVC_CIF_FOB_METHOD", CIF_FOB_METHODS, DEFAULT_CIF_FOB_METHOD),
+        # A key of only whitespace (an empty line in a .env file) is no key; the client strips the rest.
+        comtrade_api_key_set=bool((env.get(COMTRADE_API_KEY_ENV) or "").strip()),
+        dagster_home=Path(env["DAGSTER_HOME"]).expanduser().resolve() if env.get("DAGSTER_HOME") else PROJECT_DAGSTER_HOME,
     )

@@ -16,6 +16,8 @@ import pandera.errors
 import pandera.pandas as pa
 
 from assets.tables import ParquetTable
+from assets.markdown_text import markdown_cell, markdown_table
+from pipelines.column_schemas import column_schema_metadata, pandera_columns
 from pipelines.table_validation import assert_translatable, validate_parquet
 
 MAX_FAILURE_CASES_SHOWN = 50
@@ -36,8 +38,7 @@ def failure_metadata(schema_name: str, failure_cases: pd.DataFrame) -> dict[str,
     checks = sorted({str(c) for c in cases.get("check", pd.Series(dtype=object)).dropna()})
     head = cases.head(MAX_FAILURE_CASES_SHOWN).astype(object)
     shown = head.where(head.notna(), "")  # pandas 3's astype(str) keeps missing values as NaN floats
-    table = "| " + " | ".join(map(str, shown.columns)) + " |\n|" + "---|" * len(shown.columns) + "\n"
-    table += "\n".join("| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |" for row in shown.itertuples(index=False))
+    table = markdown_table([str(c) for c in shown.columns], [list(row) for row in shown.itertuples(index=False)], cell=markdown_cell)
     return {
         "schema": schema_name,
         "failure_count": len(cases),
@@ -81,23 +82,14 @@ def pandera_dagster_type(schema: pa.DataFrameSchema, name: str, description: str
         name=name,
         description=description or schema.description or f"pandas DataFrame validated by the pandera schema {name}",
         typing_type=pd.DataFrame,
-        metadata={"dagster/column_schema": column_schema(schema)},
-    )
-
-
-def column_schema(schema: pa.DataFrameSchema) -> dg.TableSchema:
-    """The pandera columns as a Dagster table schema, so the UI shows them before anything is materialized."""
-    return dg.TableSchema(
-        columns=[
-            dg.TableColumn(name=str(col_name), type=str(column.dtype), description=column.description)
-            for col_name, column in schema.columns.items()
-        ]
+        metadata=column_schema_metadata(pandera_columns(schema)),
     )
 
 
 def validated_output(schema: pa.DataFrameSchema, name: str) -> dict[str, object]:
     """Keyword arguments for @asset / AssetOut: the validating Dagster type and the declared column schema."""
-    return {"dagster_type": pandera_dagster_type(schema, name), "metadata": {"dagster/column_schema": column_schema(schema)}}
+    # The declared columns, so the UI shows them before anything is materialized.
+    return {"dagster_type": pandera_dagster_type(schema, name), "metadata": column_schema_metadata(pandera_columns(schema))}
 
 
 # ---------------------------------------------------------------------------------------------- big tables
@@ -129,10 +121,10 @@ def parquet_table_type(schema: pa.DataFrameSchema, name: str) -> dg.DagsterType:
         name=name,
         description=schema.description or f"Parquet table validated in SQL by the pandera schema {name}",
         typing_type=ParquetTable,
-        metadata={"dagster/column_schema": column_schema(schema)},
+        metadata=column_schema_metadata(pandera_columns(schema)),
     )
 
 
 def validated_table_output(schema: pa.DataFrameSchema, name: str) -> dict[str, object]:
     """Keyword arguments for @asset / AssetOut of a heavy stage: the ParquetTable type and the column schema."""
-    return {"dagster_type": parquet_table_type(schema, name), "metadata": {"dagster/column_schema": column_schema(schema)}}
+    return {"dagster_type": parquet_table_type(schema, name), "metadata": column_schema_metadata(pandera_columns(schema))}

@@ -538,14 +538,6 @@ def read_cached(cache_file: Path, years: Collection[int] | None = None) -> pd.Da
     return _frame(table.replace_schema_metadata(None))
 
 
-def _cached_years(cache_file: Path) -> tuple[list[int], int, str]:
-    """(refYears, row count, layout) of a cache file, from its year column and metadata alone."""
-    metadata = _cache_metadata(cache_file) or {}
-    years = pq.read_table(cache_file, columns=["refYear"]).column("refYear")
-    found = sorted(int(year) for year in pc.unique(years).to_pylist() if year is not None)
-    return found, len(years), metadata.get(_CACHE_LAYOUT_KEY, b"").decode()
-
-
 # ---------------------------------------------------------------------------------------------- folders
 
 
@@ -596,10 +588,11 @@ def read_comtrade_extracts(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """All Comtrade files below root as one `comtrade_raw` table, plus a per-file summary.
 
-    Rows: files in `list_comtrade_files` order, rows in file order; only refYear in `years` when given
-    (files holding none of those years are not loaded at all — with a cache, only their year column is
-    read). Summary columns: source_file (str), source_layout (str), source_sha256 (str), rows_read (Int64),
-    rows_kept (Int64), years (str, comma list of the refYears in the file). With `cache_dir`, each file is
+    Rows: files in `list_comtrade_files` order, rows in file order; only refYear in `years` when given.
+    Every file is read: which files hold a year, without reading their rows, is the extract manifest's
+    answer (`assets.sources.manifest`), which the pipeline uses. Summary columns: source_file (str),
+    source_layout (str), source_sha256 (str), rows_read (Int64), rows_kept (Int64), years (str, comma list
+    of the refYears of the rows read). With `cache_dir`, each file is
     parsed once per content hash and kept as `<cache_dir>/<sha256>.parquet`.
     """
     root = Path(root)
@@ -609,19 +602,12 @@ def read_comtrade_extracts(
     for path in _files_outside_cache(root, cache):
         sha256 = file_sha256(path)
         source_file = _relative_source_file(path, root)
-        if cache is not None:
-            cache_file = cache_comtrade_file(path, sha256, cache)
-            file_years, rows_read, layout = _cached_years(cache_file)
-            if wanted is not None and not wanted.intersection(file_years):
-                summary.append((source_file, layout, sha256, rows_read, 0, ",".join(str(year) for year in file_years)))
-                continue
-            kept = _with_location(read_cached(cache_file, wanted), path, root)
-        else:
-            frame = _with_location(_parse_content(path, sha256), path, root)
-            file_years = sorted(int(year) for year in frame["refYear"].unique())
-            rows_read = len(frame)
-            layout = detect_layout(path) if frame.empty else frame["source_layout"].iloc[0]
-            kept = frame if wanted is None else frame[frame["refYear"].isin(wanted)]
+        parsed = read_cached(cache_comtrade_file(path, sha256, cache)) if cache is not None else _parse_content(path, sha256)
+        frame = _with_location(parsed, path, root)
+        file_years = sorted(int(year) for year in frame["refYear"].dropna().unique())  # of the rows read, for the summary
+        rows_read = len(frame)
+        layout = detect_layout(path) if frame.empty else frame["source_layout"].iloc[0]
+        kept = frame if wanted is None else frame[frame["refYear"].isin(wanted)]
         summary.append((source_file, layout, sha256, rows_read, len(kept), ",".join(str(year) for year in file_years)))
         frames.append(kept)
     table = pd.concat(frames, ignore_index=True) if frames else empty_comtrade_raw()

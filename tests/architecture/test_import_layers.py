@@ -6,7 +6,8 @@ below; never one above. They were read off the code, not wished for: the folders
 they use (pipelines/io_managers.py, partitions.py), which sits above the pure code it reads and writes with.
 
   0 vocabulary       assets.vocabulary — contracts and code lists; imports nothing of the project
-  1 foundation       assets.errors, files, tables, duckdb_session — error type, atomic files, Arrow/DuckDB helpers
+  1 foundation       assets.errors, files, tables, duckdb_session, markdown_text — error types, atomic files,
+                     Arrow/DuckDB helpers, the one Markdown table writer
   2 sources          assets.sources.* — readers, API clients, the extract manifest
   3 reference        assets.transforms.reference.* — country codes, scope, product groups
   4 cleaning         assets.transforms.cleaning.* — Comtrade and TiVA cleaning
@@ -16,7 +17,8 @@ they use (pipelines/io_managers.py, partitions.py), which sits above the pure co
   8 exports          assets.exports.* — `rvc export` and the warehouse views
   9 settings         pipelines.settings, object_storage, resources — where things are, the Dagster resource
  10 checks           checks.* — pandera contracts of the stored tables
- 11 runtime          pipelines.io_managers, partitions, validation, table_validation — storing and validating
+ 11 runtime          pipelines.io_managers, partitions, validation, table_validation, column_schemas — storing
+                     and validating
  12 asset wrappers   assets (the package), assets.reference, raw, cleaning, harmonization, indicators,
                      reports, metadata, step_failures — the Dagster assets and checks, thin over the layers below
  13 orchestration    every other pipelines.* module — definitions, jobs, schedules, sensors, backfill, CLI
@@ -39,7 +41,7 @@ PROJECT_PACKAGES = ("assets", "checks", "pipelines")
 # (layer name, module prefixes). A module belongs to the layer of its longest matching prefix.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("vocabulary", ("assets.vocabulary",)),
-    ("foundation", ("assets.errors", "assets.files", "assets.tables", "assets.duckdb_session")),
+    ("foundation", ("assets.errors", "assets.files", "assets.tables", "assets.duckdb_session", "assets.markdown_text")),
     ("sources", ("assets.sources",)),
     ("reference", ("assets.transforms.reference",)),
     ("cleaning", ("assets.transforms.cleaning",)),
@@ -49,7 +51,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("exports", ("assets.exports",)),
     ("settings", ("pipelines.settings", "pipelines.object_storage", "pipelines.resources")),
     ("checks", ("checks",)),
-    ("runtime", ("pipelines.io_managers", "pipelines.partitions", "pipelines.validation", "pipelines.table_validation")),
+    (
+        "runtime",
+        ("pipelines.io_managers", "pipelines.partitions", "pipelines.validation", "pipelines.table_validation",
+         "pipelines.column_schemas"),
+    ),
     ("asset wrappers", ("assets",)),
     ("orchestration", ("pipelines",)),
 ]

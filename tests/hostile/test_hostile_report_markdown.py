@@ -87,7 +87,7 @@ def test_findings_and_the_data_label_render_as_written(report_md: str) -> None:
 
 def test_any_report_table_keeps_hostile_cells_in_their_columns() -> None:
     """The coverage tables (sources, rejects) go through the same helper as the catalog."""
-    from assets.transforms.report.markdown_text import markdown_table
+    from assets.markdown_text import markdown_table
 
     cells = [["a|b.csv", "*x* _y_", "`tick`"], ["1. two", "- three", "<i>four</i> | five"]]
     page = rendered(markdown_table(["file", "note", "code"], cells, code_columns=(2,)))
@@ -98,7 +98,7 @@ def test_any_report_table_keeps_hostile_cells_in_their_columns() -> None:
 
 
 def test_a_table_row_of_the_wrong_width_is_refused() -> None:
-    from assets.transforms.report.markdown_text import markdown_table
+    from assets.markdown_text import markdown_table
 
     with pytest.raises(ValueError, match="every row needs 2 cells"):
         markdown_table(["a", "b"], [["only one"]])

@@ -258,8 +258,9 @@ def test_exact_duplicates_keep_the_first_and_conflicts_keep_none():
     assert reasons(result) == {2: "duplicate_row", 3: "conflicting_duplicate", 4: "conflicting_duplicate"}
     assert sorted(result.clean["source_row"]) == ["1", "5"]
     steps = result.steps.set_index("step")
-    assert steps.loc["duplicate_row", "value_removed"] == pytest.approx(5.0)
-    assert steps.loc["conflicting_duplicate", "value_removed"] == pytest.approx(15.0)
+    # USD million in the data, US dollars in the step table (as Comtrade's): 5 million and 7 + 8 million.
+    assert steps.loc["duplicate_row", "value_removed_usd"] == pytest.approx(5_000_000.0)
+    assert steps.loc["conflicting_duplicate", "value_removed_usd"] == pytest.approx(15_000_000.0)
     assert_every_row_once(raw, result)
 
 
@@ -284,7 +285,7 @@ def test_steps_count_every_removal_and_value_is_conserved():
     assert int(counted.drop("split_summed").sum()) == len(result.rejects)
     usd_in = 10.0 + 10.0 + 1.5 + 2.5 + 4.0  # the NC row is in no known unit, the PC row is a share
     usd_clean = result.clean.loc[result.clean["unit"] == "USD_M", "value"].sum()
-    assert usd_clean + steps["value_removed"].sum() == pytest.approx(usd_in)
+    assert usd_clean * 1e6 + steps["value_removed_usd"].sum() == pytest.approx(usd_in * 1e6)
     assert_every_row_once(raw, result)
 
 
@@ -318,7 +319,7 @@ def test_property_every_row_ends_once_and_usd_value_is_conserved(rows):
     is_usd = raw["unit_measure"] == "USD"
     usd_in = (raw["obs_value"] * 10.0 ** (mult - 6))[is_usd].sum()
     usd_clean = result.clean.loc[result.clean["unit"] == "USD_M", "value"].sum()
-    assert usd_clean + result.steps["value_removed"].sum() == pytest.approx(usd_in, rel=1e-9, abs=1e-9)
+    assert usd_clean * 1e6 + result.steps["value_removed_usd"].sum() == pytest.approx(usd_in * 1e6, rel=1e-9, abs=1e-3)
 
 
 def test_empty_input_gives_empty_typed_outputs():

@@ -34,9 +34,10 @@ Rules (each one a constant below, so a reader can see and test it):
   rescaling): the first row by source_file/source_row is kept, the others are ``duplicate_row``. Same key
   with different values: every row of the key is ``conflicting_duplicate`` (no way to choose).
 
-Reject reasons: see `REJECT_REASONS`. Every raw row ends in exactly one of `clean` (alone or as a
-contributor of a summed row) or `rejects`. `steps` counts rows and USD-million value removed per step;
-``split_summed`` counts contributor rows merged away (value conserved, so value_removed is 0).
+Reject reasons: see `REJECT_REASONS` and docs/reject_reasons.md. Every raw row ends in exactly one of
+`clean` (alone or as a contributor of a summed row) or `rejects`. `steps` counts rows and the USD value removed per step, in
+US dollars like Comtrade's step tables (`value_removed_usd`, so the step tables of every stage read alike);
+``split_summed`` counts contributor rows merged away (value conserved, so value_removed_usd is 0).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ USD_UNIT_CODES = frozenset({"USD", "USD_EXC"})
 PERCENT_UNIT_CODES = frozenset({"PC"})
 # OECD TiVA publishes monetary measures in USD million (UNIT_MULT 6); used when a file lost the attribute.
 DEFAULT_USD_UNIT_MULT = 6
+USD_PER_MILLION = 1e6  # step tables give removed value in US dollars (value_removed_usd), as Comtrade's do
 
 SPLIT_AREAS = {"CN1": "CHN", "CN2": "CHN", "MX1": "MEX", "MX2": "MEX"}
 SPLIT_PARTS = {"CHN": ("CN1", "CN2"), "MEX": ("MX1", "MX2")}
@@ -73,17 +75,19 @@ ISIC4_SECTIONS = {
 }
 _OLD_ACTIVITY = re.compile(r"^D(\d{2})(?:T(\d{2}))?$")
 
-REJECT_REASONS = {
-    "missing_key": "measure, country, partner, activity, year or edition is empty",
-    "missing_value": "OBS_VALUE is empty (or NaN): no observation",
-    "non_numeric_value": "OBS_VALUE text is not a number (kept in unparsed_value)",
-    "unknown_unit": "UNIT_MEASURE is not USD/USD_EXC/PC, so the value cannot be put in USD million or percent",
-    "duplicate_row": "same key and value as an earlier row (kept there)",
-    "conflicting_duplicate": "same key as another row with a different value",
-    "non_additive_split": "CN1/CN2/MX1/MX2 row of a share or ratio, which cannot be summed into CHN/MEX",
-    "split_covered_by_total": "CN1/CN2/MX1/MX2 row whose CHN/MEX total is published for the same key",
-    "incomplete_split": "CN1/CN2/MX1/MX2 group missing a part, so its sum is not CHN/MEX",
-}
+# The reason codes, in the order of the steps table; what each means and what to do about it:
+# assets/data/reject_reasons.csv, rendered as docs/reject_reasons.md ("TiVA cleaning").
+REJECT_REASONS: tuple[str, ...] = (
+    "missing_key",
+    "missing_value",
+    "non_numeric_value",
+    "unknown_unit",
+    "duplicate_row",
+    "conflicting_duplicate",
+    "non_additive_split",
+    "split_covered_by_total",
+    "incomplete_split",
+)
 STEPS = [*REJECT_REASONS, "split_summed"]
 
 KEY_COLUMNS = ["measure", "country", "partner", "activity", "year", "edition"]
@@ -92,12 +96,12 @@ TIVA_CLEAN_COLUMNS = [
     "partner_is_aggregate", "country_is_aggregate", "source_file", "source_sha256", "source_row",
 ]
 TIVA_REJECTS_COLUMNS = [*TIVA_RAW_COLUMNS, "reason", "message"]
-STEPS_COLUMNS = ["step", "rows_removed", "value_removed"]
+STEPS_COLUMNS = ["step", "rows_removed", "value_removed_usd"]
 
 
 @dataclass(frozen=True)
 class TivaCleaningResult:
-    """clean: `TIVA_CLEAN_COLUMNS`; rejects: `TIVA_REJECTS_COLUMNS`; steps: step, rows_removed, value_removed."""
+    """clean: `TIVA_CLEAN_COLUMNS`; rejects: `TIVA_REJECTS_COLUMNS`; steps: step, rows_removed, value_removed_usd."""
 
     clean: pd.DataFrame
     rejects: pd.DataFrame
@@ -204,7 +208,7 @@ def clean_tiva(raw: pd.DataFrame) -> TivaCleaningResult:
     (source_file/source_sha256 a single entry when all contributors share one file, else aligned
     position by position with source_row); sorted by measure, country, partner, activity, year, edition.
     rejects: every raw column + reason (a `REJECT_REASONS` code) + message; sorted by source_file,
-    source_row. steps: one row per `STEPS` entry, rows_removed (Int64), value_removed (float64, USD million).
+    source_row. steps: one row per `STEPS` entry, rows_removed (Int64), value_removed_usd (float64, US dollars).
     """
     work = raw[TIVA_RAW_COLUMNS].sort_values(["source_file", "source_row"], kind="stable").reset_index(drop=True)
     verdicts = _Verdicts(work.index)
@@ -236,14 +240,14 @@ def clean_tiva(raw: pd.DataFrame) -> TivaCleaningResult:
     )
     rejects = rejects.reset_index(drop=True).astype({"reason": "str", "message": "str"})
 
-    # What a removed row would have contributed, in USD million; 0 for shares and unusable rows.
-    usd_value = work["value"].where(work["unit"] == UNIT_USD_MILLION, 0.0).fillna(0.0)
+    # What a removed row would have contributed, in US dollars; 0 for shares and unusable rows.
+    usd_value = work["value"].where(work["unit"] == UNIT_USD_MILLION, 0.0).fillna(0.0) * USD_PER_MILLION
     steps = pd.DataFrame({
         "step": STEPS,
         "rows_removed": [int((verdicts.reason == s).sum()) for s in REJECT_REASONS]
         + [int(is_split.sum()) - len(clean_split)],
-        "value_removed": [float(usd_value[verdicts.reason == s].sum()) for s in REJECT_REASONS] + [0.0],
-    }).astype({"step": "str", "rows_removed": "Int64", "value_removed": "float64"})
+        "value_removed_usd": [float(usd_value[verdicts.reason == s].sum()) for s in REJECT_REASONS] + [0.0],
+    }).astype({"step": "str", "rows_removed": "Int64", "value_removed_usd": "float64"})
     return TivaCleaningResult(clean=clean, rejects=rejects, steps=steps)
 
 

@@ -50,7 +50,7 @@ import pyarrow as pa
 
 from assets.errors import RvcInputError
 from assets.tables import ARROW_TO_PANDAS
-from assets.vocabulary import HS_VINTAGES
+from assets.vocabulary import CIF_FOB_METHODS, HS_VINTAGES
 
 FLAT_CIF_FOB_RATIO = 1.04
 CIF_FOB_CAP = 0.20  # the modelled margin (ratio − 1) is capped to [0, 20 %]
@@ -65,7 +65,6 @@ DEFAULT_SIGMA = 1.0
 WEIGHT_POWER = 1
 RECON_DIGITS = (2, 4, 6, 0)  # HS digits of the reconciliation group; 0 = the pair's whole trade
 DEFAULT_RECON_DIGITS = 2
-CIF_FOB_METHODS = ("flat", "chapter_median")
 CIF_FOB_SOURCES = ("flat", "chapter_median", "chapter_median_capped")
 _FIT_MAX_ITERATIONS = 10_000
 _FIT_TOLERANCE = 1e-13

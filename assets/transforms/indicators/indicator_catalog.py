@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from assets.errors import RvcInputError
+from assets.markdown_text import markdown_cell, markdown_table
 from assets.transforms.reference.scope import Scope
 from assets.vocabulary import TOTAL_MERCHANDISE
 
@@ -149,13 +150,6 @@ def growth_catalog(catalog: pd.DataFrame) -> pd.DataFrame:
 
 def catalog_markdown(catalog: pd.DataFrame) -> str:
     """The catalog as a Markdown table (indicator, unit, definition, formula, reference) for README/UI."""
-    header = "| indicator | unit | definition | formula | reference |\n|---|---|---|---|---|\n"
-
-    def cell(text: object) -> str:
-        return str(text).replace("|", "\\|").replace("\n", " ")
-
-    lines = [
-        f"| `{row.indicator}` | {cell(row.unit)} | {cell(row.definition)} | {cell(row.formula)} | {cell(row.reference)} |"
-        for row in catalog.itertuples(index=False)
-    ]
-    return header + "\n".join(lines) + "\n"
+    rows = [[row.indicator, row.unit, row.definition, row.formula, row.reference] for row in catalog.itertuples(index=False)]
+    header = ["indicator", "unit", "definition", "formula", "reference"]
+    return markdown_table(header, rows, code_columns=(0,), cell=markdown_cell) + "\n"

@@ -4,7 +4,7 @@
 speaks of (the one place to point at a new scope); `findings` + `trends` turn numbers into sentences by
 research question; `chart_tables` chooses what each chart shows (also written as its CSV) and `charts`
 draws it; `extract_facts` summarizes the stored tables (DuckDB) and `coverage` writes the Data and
-coverage section; `blocks` and `markdown_text` render text safely; `render` writes the files.
+coverage section; `blocks` and assets/markdown_text.py render text safely; `render` writes the files.
 Nothing here imports dagster.
 """
 

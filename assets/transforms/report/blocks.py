@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 
-from assets.transforms.report.markdown_text import markdown_table, markdown_text
+from assets.markdown_text import markdown_table, markdown_text
 
 
 @dataclass(frozen=True)

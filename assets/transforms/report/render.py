@@ -23,7 +23,7 @@ from assets.transforms.report.coverage import NO_AUTOMOTIVE, WORLD_CSV, data_and
 from assets.transforms.report.extract_facts import ExtractFacts
 from assets.transforms.report.charts import CHARTS, caption, draw_chart
 from assets.transforms.report.findings import finding_sections
-from assets.transforms.report.markdown_text import markdown_table, markdown_text
+from assets.markdown_text import markdown_table, markdown_text
 from assets.transforms.report.panel_views import year_span
 
 DOCS_DIR = Path(__file__).resolve().parents[3] / "docs"
