@@ -62,7 +62,10 @@ def test_scope_summary_gives_what_a_report_needs():
     summary = scope_summary(load_scope(ELECTRONICS))
     assert summary["title"].startswith("Japan–ASEAN semiconductor")
     assert summary["groups"][1] == {"group": "integrated_circuits", "label": "electronic integrated circuits (HS 8542)",
-                                    "hs": ["8542"], "stage": "component"}
+                                    "short": "integrated circuit", "hs": ["8542"], "stage": "component", "quantity": "u"}
+    assert summary["report"] == {"hub": "MYS", "producers": ["MYS", "SGP", "PHL", "THA", "VNM"], "compared": ["MYS", "SGP"],
+                                 "groups": []}
+    assert summary["tiva_labels"]["C26"] == "computer-and-electronics"
     assert summary["trend_region"] == "ASEAN10"
     assert summary["region_labels"]["ASEAN10"] == "ASEAN-10 (fixed membership)"
     assert "region_members" not in summary
