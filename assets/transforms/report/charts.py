@@ -165,7 +165,7 @@ COMTRADE = "UN Comtrade via rvc-pipeline"
 def charts_for(rs: ReportScope) -> list[Chart]:
     """The report's charts about the scope `rs` (titles from its countries and groups; each builder bound to it)."""
     ref, hub, region, all_group = name(rs.reference), name(rs.hub), rs.region, rs.all_group
-    groups = " and ".join(f"{g.short} ({g.hs_text})" if g.hs_text else g.short for g in rs.groups)
+    groups = " and ".join(g.label for g in rs.groups)  # labels name their HS codes
     components = " and ".join(g.short for g in rs.components) or "component"
     unit_value = " and ".join(g.short for g in rs.unit_value_groups) or "product"
     sector = f"{rs.tiva_short} ({rs.tiva_code})" if rs.tiva_code else "sector"
@@ -183,7 +183,7 @@ def charts_for(rs: ReportScope) -> list[Chart]:
          f"{COMTRADE} trade_indicators import_source_share, intra_asean_share (fixed {region})", chart_tables.parts_sourcing),
         ("value_added", f"Localization in value added: domestic and {possessive(rs.reference)} value added in {sector} exports",
          "OECD TiVA via rvc-pipeline va_indicators dva_share, fva_origin_share", chart_tables.value_added),
-        ("comparative_advantage", f"Revealed comparative advantage in {' and '.join(g.short for g in rs.groups)} "
+        ("comparative_advantage", f"Revealed comparative advantage in {groups} "
                                   f"({possessive(rs.reference)} {(rs.components or rs.groups)[0].short} RCA as reference)",
          f"{COMTRADE} trade_indicators rca (world = countries in the extracts)", chart_tables.comparative_advantage),
         ("unit_values", f"Upgrading: {unit_value} export unit values relative to {possessive(rs.reference)}",
