@@ -9,7 +9,7 @@ import pandas as pd
 from assets.duckdb_session import duckdb_session
 from assets.tables import ParquetPartitions
 from assets.transforms.country_codes import load_regions
-from assets.transforms.indicator_catalog import load_indicator_catalog
+from assets.transforms.indicator_catalog import catalog_for_scope, load_indicator_catalog
 from assets.transforms.scope import load_scope, scope_summary
 from pipelines.resources import RvcConfig
 
@@ -57,7 +57,7 @@ def rvc_report(
         facts = summarize_stored_tables(con, stored, rvc.cif_fob_method, hs_conversion_weights)
     # The scope the assets used (rvc.scope_path), with the bundled regions table the regions asset also reads.
     scope = load_scope(rvc.scope_path or None)
-    written = write_report(indicator_panel, load_indicator_catalog(), destination, data_label=report_data_label(rvc), facts=facts,
+    written = write_report(indicator_panel, catalog_for_scope(load_indicator_catalog(), scope), destination, data_label=report_data_label(rvc), facts=facts,
                            scope=report_scope(scope_summary(scope, load_regions())))
     if rvc.warehouse_url:  # warehouse in object storage: written locally above, published beside the assets
         from pipelines.object_storage import publish_folder, warehouse_root

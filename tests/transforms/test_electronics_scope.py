@@ -148,16 +148,21 @@ def test_real_thai_8542_imports_give_source_shares_summing_to_one(real_data_dir,
 @pytest.mark.slow
 @pytest.mark.real_data
 def test_electronics_scope_runs_end_to_end_from_configuration_alone(real_data_dir, tmp_path, monkeypatch):
+    """The scope comes from the Settings given to build_defs alone (no RVC_SCOPE in the environment): assets,
+    checks and the report all use it, and the report is about semiconductors, with the panel's numbers."""
+    from dataclasses import replace
+
     from pipelines.definitions import build_defs
     from pipelines.settings import load_settings
 
     extracts = tmp_path / "extracts"
     extracts.mkdir()
     shutil.copy(real_data_dir / THAI_8542, extracts / THAI_8542.name)
-    env = {"RVC_WAREHOUSE": str(tmp_path / "warehouse"), "RVC_EXTRACTS": str(extracts), "RVC_SCOPE": str(ELECTRONICS)}
+    monkeypatch.delenv("RVC_SCOPE", raising=False)
+    env = {"RVC_WAREHOUSE": str(tmp_path / "warehouse"), "RVC_EXTRACTS": str(extracts)}
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    defs = build_defs(load_settings(env))
+    defs = build_defs(replace(load_settings(env), scope_path=ELECTRONICS))
     instance = dg.DagsterInstance.ephemeral()
     quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
     assert defs.resolve_job_def("reference_tables").execute_in_process(instance=instance, run_config=quiet).success
@@ -170,5 +175,15 @@ def test_electronics_scope_runs_end_to_end_from_configuration_alone(real_data_di
     assert {"semiconductor_devices", "integrated_circuits", "all_semiconductors"} & set(panel["product_group"])
     assert not panel["product_group"].isin(["passenger_cars", "all_automotive"]).any()
     jpn = panel[(panel["indicator"] == "import_source_share") & (panel["country"] == "THA") & (panel["partner"] == "JPN")
-                & (panel["product_group"] == "integrated_circuits")].set_index("year")["value"]
+                & (panel["product_group"] == "integrated_circuits") & panel["period"].isna()].set_index("year")["value"]
     assert jpn[2020] < jpn[2014]
+
+    report = (tmp_path / "warehouse" / "rvc_report" / "report.md").read_text(encoding="utf-8")
+    assert report.startswith("# Japan–ASEAN semiconductor value chains")
+    assert "automotive" not in report.lower() and "motor-vehicle" not in report
+    # The findings follow the scope's groups, and hold the panel's numbers for them.
+    expected = (f"Source diversification, not localization: Japan's share of Thailand's integrated circuit imports fell "
+                f"from {jpn[2014] * 100:.1f} % in 2014 to {jpn[2020] * 100:.1f} % in 2020")
+    assert expected in report.replace("\\", "")
+    assert "Japan's share of Thailand's semiconductor device imports" in report
+    assert "Malaysia's semiconductor exports to ASEAN-10" in report  # the scope's hub
