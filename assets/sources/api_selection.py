@@ -3,7 +3,8 @@
 Belongs here (pure functions, no HTTP, no Dagster): splitting a setting's text into codes; Comtrade
 reporters and partners given as ISO3 or M49 → the Comtrade numeric area codes of a year; TiVA
 countries given as ISO3 or M49 → OECD area codes; commodity headings → the HS6 lines within them;
-the set of HS6 codes the reference tables know. Not here: where the settings come from
+the set of HS6 codes the reference tables know; the defaults a scope file gives for an empty commodity or
+TiVA activity setting (`scope_commodities`, `scope_tiva_activities`, `with_scope_defaults`). Not here: where the settings come from
 (pipelines/settings.py), the requests themselves (comtrade_api.py, oecd_sdmx.py).
 
 Every refusal is an RvcInputError naming the setting, the code and what is accepted: a typo such as
@@ -22,6 +23,7 @@ import pandas as pd
 from assets.errors import RvcInputError
 from assets.sources.hs_correlation import load_hs_concordance
 from assets.sources.reference_files import unreadable_table
+from assets.transforms.scope import Scope
 
 # Words that mean "every partner" (the Comtrade query then leaves partnerCode open).
 ALL_WORDS = frozenset({"ALL", "*"})
@@ -279,6 +281,30 @@ def commodity_codes(
             "RVC_COMTRADE_COMMODITY_DETAIL=as_given to ask for the headings themselves."
         )
     return sorted(codes), expanded
+
+
+def scope_commodities(scope: Scope) -> list[str]:
+    """The commodity codes API mode asks for by default: every HS prefix of the scope's product groups (a heading
+    is then asked as its HS6 lines, commodity_codes), plus TOTAL for the RCA denominators. Automotive: 8702, 8703,
+    8704, 8706, 8707, 8708, 840733, 840734, 840820, TOTAL; electronics: 8541, 8542, TOTAL."""
+    return sorted(scope.prefix_groups) + ["TOTAL"]
+
+
+def scope_tiva_activities(scope: Scope) -> list[str]:
+    """The TiVA activity codes API mode asks for by default: those of the scope's tiva_activities (C29, _T)."""
+    return list(scope.tiva_activities)
+
+
+def with_scope_defaults(
+    texts: Mapping[str, str], names: Mapping[str, str], key: str, codes: Sequence[str], scope: Scope, what: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """`texts` and `names` with an empty `key` setting filled from the scope: the codes, and a name for messages
+    that says they came from the scope file (so an error names the file to fix, or the setting to override)."""
+    texts, names = dict(texts), dict(names)
+    if not str(texts.get(key) or "").strip():
+        texts[key] = ",".join(codes)
+        names[key] = f"the {what} of the scope file {scope.source} (the default of {names[key]})"
+    return texts, names
 
 
 FLOWS = ("M", "X", "RM", "RX")
