@@ -21,10 +21,10 @@ from assets.transforms.indicators import (
     range_violations,
 )
 from assets.transforms.reference import Scope, load_scope
-from checks.indicators import indicator_panel_schema, indicator_schema
+from checks.indicators import indicator_panel_schema_for, indicator_schema_for
 from pipelines.partitions import yearly_check_spec, yearly_partitions
 from pipelines.resources import RvcConfig
-from pipelines.validation import validated_output
+from pipelines.validation import scoped_validated_output
 
 GROUP = "indicators"
 # The catalog (name, definition, formula, unit, reference) shown on the indicator assets in the UI.
@@ -73,7 +73,7 @@ def _indicator_check_results(asset: str, frame: pd.DataFrame, expected_countries
     group_name=GROUP,
     kinds={"pandas", "parquet"},
     partitions_def=yearly_partitions,
-    **_with_catalog(validated_output(indicator_schema, "TradeIndicators")),
+    **_with_catalog(scoped_validated_output(indicator_schema_for, "TradeIndicators")),
     check_specs=_indicator_checks("trade_indicators"),
 )
 @one_line_failure
@@ -116,7 +116,7 @@ def trade_indicators(
     group_name=GROUP,
     kinds={"pandas", "parquet"},
     partitions_def=yearly_partitions,
-    **_with_catalog(validated_output(indicator_schema, "VaIndicators")),
+    **_with_catalog(scoped_validated_output(indicator_schema_for, "VaIndicators")),
     check_specs=_indicator_checks("va_indicators"),
 )
 @one_line_failure
@@ -135,7 +135,7 @@ def va_indicators(context: dg.AssetExecutionContext, rvc: RvcConfig, value_added
 @dg.asset(
     group_name=GROUP,
     kinds={"pandas", "parquet"},
-    **_with_catalog(validated_output(indicator_panel_schema, "IndicatorPanel")),
+    **_with_catalog(scoped_validated_output(indicator_panel_schema_for, "IndicatorPanel")),
     # Rebuilt after any yearly refresh (schedule, sensor or backfill) once the summary_automation sensor is on.
     automation_condition=dg.AutomationCondition.eager(),
 )

@@ -26,6 +26,7 @@ from assets.sources.manifest import Manifest, ManifestEntry, load_manifest, tiva
 from assets.sources.tiva_layouts import read_tiva_files
 from assets.step_failures import one_line_failure
 from assets.tables import ParquetTable
+from assets.transforms.reference import load_scope
 from checks.raw import comtrade_raw_schema
 from checks.tiva import tiva_raw_schema
 from pipelines.io_managers import staged_output_path
@@ -98,17 +99,21 @@ _COMTRADE_API_FIELDS = {
 def _download_comtrade_year(rvc: RvcConfig, year: int, context: dg.AssetExecutionContext) -> None:
     """API mode: save the year's responses into the extracts folder (skipped when already saved), a log line per query."""
     from assets.sources.api_selection import comtrade_selection, load_known_hs6
+    from assets.transforms.reference import scope_commodities, with_scope_defaults
     from assets.sources.comtrade_api import ComtradeClient
 
     _require_download_folder(rvc, "RVC_COMTRADE_SOURCE")
     known_hs6, hs6_sources = (
         load_known_hs6(rvc.reference_path) if rvc.comtrade_api_commodity_detail == "hs6" else (set(), [])
     )
-    selection = comtrade_selection(
+    # No commodities given: the scope's HS prefixes (RVC_SCOPE, the file the assets read) and TOTAL.
+    scope = load_scope(rvc.scope_path or None)
+    texts, names = with_scope_defaults(
         {key: getattr(rvc, name) for key, name in _COMTRADE_API_FIELDS.items()},
         {key: rvc.api_setting_name(name) for key, name in _COMTRADE_API_FIELDS.items()},
-        year, _country_table(rvc), known_hs6, hs6_sources,
+        "commodities", scope_commodities(scope), scope, "product groups' HS codes",
     )
+    selection = comtrade_selection(texts, names, year, _country_table(rvc), known_hs6, hs6_sources)
     if selection.expanded and rvc.reference_path.resolve() == SAMPLE_REFERENCE.resolve():
         context.log.warning(
             "Comtrade API: the HS6 lines within the headings come from the bundled SYNTHETIC sample reference "
@@ -137,14 +142,18 @@ _TIVA_API_FIELDS = {
 def _download_tiva_year(rvc: RvcConfig, year: int, context: dg.AssetExecutionContext) -> str:
     """API mode: save the year's TiVA observations as SDMX-CSV under tiva/api/ (skipped when saved); what happened, in words."""
     from assets.sources.api_selection import tiva_selection
+    from assets.transforms.reference import scope_tiva_activities, with_scope_defaults
     from assets.sources.oecd_sdmx import TIVA_MAINLV_DATAFLOW, OecdSdmxClient, count_sdmx_rows, tiva_key
 
     _require_download_folder(rvc, "RVC_TIVA_SOURCE")
-    selection = tiva_selection(
+    # No activities given: the scope's TiVA activities (RVC_SCOPE, the file the assets read).
+    scope = load_scope(rvc.scope_path or None)
+    texts, names = with_scope_defaults(
         {key: getattr(rvc, name) for key, name in _TIVA_API_FIELDS.items()},
         {key: rvc.api_setting_name(name) for key, name in _TIVA_API_FIELDS.items()},
-        _country_table(rvc),
+        "industries", scope_tiva_activities(scope), scope, "TiVA activities",
     )
+    selection = tiva_selection(texts, names, _country_table(rvc))
     key = tiva_key(selection.measures, selection.countries, selection.industries, selection.counterparts)
     client = OecdSdmxClient(rvc.tiva_api_base_url, extracts_dir=Path(rvc.extracts_dir))
     started = time.monotonic()

@@ -28,9 +28,9 @@ from assets.transforms.reference import (
     load_scope,
 )
 from checks.harmonization import country_codes_schema, regions_schema
-from checks.reference import hs_concordance_schema, hs_conversion_weights_schema, product_groups_schema
+from checks.reference import hs_concordance_schema, hs_conversion_weights_schema, product_groups_schema_for
 from pipelines.resources import RvcConfig
-from pipelines.validation import validated_output
+from pipelines.validation import scoped_validated_output, validated_output
 
 GROUP = "reference"
 
@@ -92,7 +92,7 @@ def hs_conversion_weights(
 @dg.asset(
     group_name=GROUP,
     kinds={"pandas", "parquet"},
-    **validated_output(product_groups_schema, "ProductGroups"),
+    **scoped_validated_output(product_groups_schema_for, "ProductGroups"),
     check_specs=[dg.AssetCheckSpec("scope_lines_grouped", asset="product_groups", blocking=True,
                                    description="Every HS6 line of the scope's groups carries its group (scope file, RVC_SCOPE).")],
 )

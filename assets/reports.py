@@ -9,7 +9,8 @@ import pandas as pd
 from assets.duckdb_session import duckdb_session
 from assets.step_failures import one_line_failure
 from assets.tables import ParquetPartitions
-from assets.transforms.indicators import load_indicator_catalog
+from assets.transforms.indicators import catalog_for_scope, load_indicator_catalog
+from assets.transforms.reference import load_regions, load_scope, scope_summary
 from pipelines.resources import RvcConfig
 
 GROUP = "reports"
@@ -41,11 +42,11 @@ def rvc_report(
     tiva_rejects: ParquetPartitions,
     trade_flows: ParquetPartitions,
 ) -> dg.MaterializeResult:
-    """HTML and Markdown report on the Japan–ASEAN automotive value chain: findings, charts with their CSVs, data and coverage."""
+    """HTML and Markdown report on the value chain of the active scope file (RVC_SCOPE): findings, charts with their CSVs, data and coverage."""
     destination = Path(rvc.warehouse_dir) / "rvc_report"
     # Imported here, not at the top: matplotlib costs ~0.5 s, and every process that loads the code location
     # (webserver, daemon, each run and step) would pay it although only this asset draws.
-    from assets.transforms.report import StoredTables, summarize_stored_tables, write_report
+    from assets.transforms.report import StoredTables, report_scope, summarize_stored_tables, write_report
 
     stored = StoredTables(
         comtrade_clean=comtrade_clean.paths, comtrade_totals=comtrade_totals.paths, comtrade_rejects=comtrade_rejects.paths,
@@ -53,7 +54,10 @@ def rvc_report(
     )
     with duckdb_session(rvc.spill_dir, rvc.duckdb_memory_limit) as con:
         facts = summarize_stored_tables(con, stored, rvc.cif_fob_method, hs_conversion_weights)
-    written = write_report(indicator_panel, load_indicator_catalog(), destination, data_label=report_data_label(rvc), facts=facts)
+    # The scope the assets used (rvc.scope_path), with the bundled regions table the regions asset also reads.
+    scope = load_scope(rvc.scope_path or None)
+    written = write_report(indicator_panel, catalog_for_scope(load_indicator_catalog(), scope), destination, data_label=report_data_label(rvc), facts=facts,
+                           scope=report_scope(scope_summary(scope, load_regions())))
     if rvc.warehouse_url:  # warehouse in object storage: written locally above, published beside the assets
         from pipelines.object_storage import publish_folder, warehouse_root
 
@@ -65,6 +69,7 @@ def rvc_report(
         "findings": dg.MetadataValue.md("\n".join(f"- {f}" for f in written.findings)),
         "charts": len(written.charts),
         "source_files": len(facts.sources),
+        "scope": f"{scope.name} ({scope.source})",
     }
     # Dagster renders Markdown images only from URLs; PNGs are embedded as data URIs so the UI shows them.
     for name, data_uri in written.chart_data_uris.items():

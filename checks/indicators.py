@@ -1,7 +1,8 @@
 """Pandera schemas of the indicator stage, and the pure helpers its asset checks call.
 
 Belongs here: `indicator_schema` (trade_indicators and va_indicators) and `indicator_panel_schema`
-(indicator_panel), whose product_group domain is the active scope's groups (checks/scope.py). Not here:
+(indicator_panel), built per scope (`indicator_schema_for`, `indicator_panel_schema_for`: product_group is one
+of the scope's trade or TiVA activity groups; a run takes the scope of its settings, checks/scope.py). Not here:
 computing indicators, Dagster asset-check wiring, the pure quality helpers the asset checks call
 (`range_violations`, `missing_indicators`, `non_finite`: assets/transforms/indicators/quality.py, their one home).
 """
@@ -30,7 +31,8 @@ from assets.transforms.indicators.indicator_catalog import (
     split_list,
 )
 from assets.transforms.indicators.trade_structure import TWO_WAY_SUBTYPES
-from checks.scope import active_scope
+from assets.transforms.reference.scope import Scope, load_scope
+from checks.scope import group_check
 
 NOTES = (
     NOTE_ZERO_DENOMINATOR,
@@ -79,20 +81,14 @@ def _common_checks(catalog: pd.DataFrame) -> list[pa.Check]:
     ]
 
 
-def _group_of_active_scope(groups: pd.Series) -> pd.Series:
-    """The scope is read when the check runs, so a run with RVC_SCOPE=electronics validates its own groups."""
-    return groups.isin(active_scope().indicator_groups)
-
-
-def _columns(indicator_names: pd.Series) -> dict[str, pa.Column]:
+def _columns(indicator_names: pd.Series, scope: Scope) -> dict[str, pa.Column]:
     text = pa.Check.str_length(min_value=1)
     return {
         "year": pa.Column("Int64", nullable=False, checks=pa.Check.in_range(1900, 2200)),
         "country": pa.Column(str, nullable=False, checks=text),
         "partner": pa.Column(str, nullable=False, checks=text),
-        "product_group": pa.Column(str, nullable=False, checks=pa.Check(
-            _group_of_active_scope, name="group_of_the_scope",
-            error="product_group must be a trade group or TiVA activity group of the active scope file (RVC_SCOPE)")),
+        "product_group": pa.Column(str, nullable=False, checks=group_check(
+            scope, scope.indicator_groups, "a trade group or TiVA activity group")),
         "indicator": pa.Column(str, nullable=False, checks=pa.Check.isin(sorted(indicator_names))),
         "subtype": pa.Column(str, nullable=True, checks=pa.Check.isin(TWO_WAY_SUBTYPES)),
         "variant": pa.Column(str, nullable=False, checks=text),
@@ -105,30 +101,41 @@ def _columns(indicator_names: pd.Series) -> dict[str, pa.Column]:
     }
 
 
-indicator_schema = pa.DataFrameSchema(
-    _columns(_CATALOG["indicator"]),
-    checks=_common_checks(_CATALOG),
-    strict=True,
-    ordered=True,
-    unique=KEY_COLUMNS,
-    name="indicator_schema",
-)
+def indicator_schema_for(scope: Scope) -> pa.DataFrameSchema:
+    """The trade_indicators / va_indicators contract under `scope`."""
+    return pa.DataFrameSchema(
+        _columns(_CATALOG["indicator"], scope),
+        checks=_common_checks(_CATALOG),
+        strict=True,
+        ordered=True,
+        unique=KEY_COLUMNS,
+        name="indicator_schema",
+    )
 
-indicator_panel_schema = pa.DataFrameSchema(
-    {
-        **_columns(_GROWTH_CATALOG["indicator"]),
-        "period": pa.Column(str, nullable=True, checks=pa.Check.str_matches(r"^\d{4}-\d{4}$")),
-    },
-    checks=_common_checks(_GROWTH_CATALOG)
-    + [
-        pa.Check(
-            lambda f: f["period"].isna() != f["indicator"].str.endswith(GROWTH_SUFFIX),
-            name="period_only_on_growth_rows", error="period is set exactly on <indicator>_cagr rows",
-        )
-    ],
-    strict=True,
-    ordered=True,
-    unique=KEY_COLUMNS + ["period"],
-    name="indicator_panel_schema",
-)
+
+def indicator_panel_schema_for(scope: Scope) -> pa.DataFrameSchema:
+    """The indicator_panel contract under `scope`: the indicator columns plus the growth rows' period."""
+    return pa.DataFrameSchema(
+        {
+            **_columns(_GROWTH_CATALOG["indicator"], scope),
+            "period": pa.Column(str, nullable=True, checks=pa.Check.str_matches(r"^\d{4}-\d{4}$")),
+        },
+        checks=_common_checks(_GROWTH_CATALOG)
+        + [
+            pa.Check(
+                lambda f: f["period"].isna() != f["indicator"].str.endswith(GROWTH_SUFFIX),
+                name="period_only_on_growth_rows", error="period is set exactly on <indicator>_cagr rows",
+            )
+        ],
+        strict=True,
+        ordered=True,
+        unique=KEY_COLUMNS + ["period"],
+        name="indicator_panel_schema",
+    )
+
+
+# The default scope's contracts (scopes/automotive.yaml): for tests and notebooks. A run validates with the
+# scope of its own settings (assets/indicators.py: scoped_validated_output(indicator_schema_for, ...)).
+indicator_schema = indicator_schema_for(load_scope())
+indicator_panel_schema = indicator_panel_schema_for(load_scope())
 

@@ -14,8 +14,8 @@ import pandera.pandas as pa
 from assets.sources.hs_correlation import RELATIONSHIPS, SOURCE_VINTAGES
 from assets.transforms.harmonization.hs_conversion import WEIGHT_METHODS
 from assets.transforms.reference.product_groups import BEC_STAGES
-from assets.transforms.reference.scope import OTHER_GROUP
-from checks.scope import active_scope
+from assets.transforms.reference.scope import OTHER_GROUP, Scope, load_scope
+from checks.scope import group_check
 
 HS6_PATTERN = r"^\d{6}$"
 
@@ -76,28 +76,30 @@ def _flag_matches_group(frame: pd.DataFrame) -> pd.Series:
     return frame["in_scope"] == (frame["product_group"] != OTHER_GROUP)
 
 
-def _group_of_active_scope(groups: pd.Series) -> pd.Series:
-    return groups.isin(active_scope().reference_groups)
+def product_groups_schema_for(scope: Scope) -> pa.DataFrameSchema:
+    """The product_groups contract under `scope`: product_group is one of the scope's groups or "other"."""
+    return pa.DataFrameSchema(
+        {
+            "hs6": pa.Column(str, pa.Check.str_matches(HS6_PATTERN), unique=True),
+            "hs4": pa.Column(str, pa.Check.str_matches(r"^\d{4}$")),
+            "product_group": pa.Column(str, group_check(scope, scope.reference_groups, "a group")),
+            "in_scope": pa.Column(bool),
+            "bec_code": pa.Column(str, pa.Check.str_matches(r"^\d{1,3}$"), nullable=True),
+            "bec_codes_all": pa.Column(str, pa.Check.str_matches(r"^\d{1,3}(\|\d{1,3})*$"), nullable=True),
+            "bec_stage": pa.Column(str, pa.Check.isin(BEC_STAGES)),
+            "bec_source": pa.Column(str, pa.Check.str_matches(r"^(unsd_H[1-6]_(same_code|concordance)|builtin|none)$")),
+            "description": pa.Column(str, nullable=True, required=False),
+        },
+        checks=[
+            pa.Check(_hs4_is_prefix, error="hs4 is not the first 4 digits of hs6"),
+            pa.Check(_flag_matches_group, error="in_scope disagrees with product_group"),
+        ],
+        strict=True,
+        name="product_groups",
+        description="HS6 (H0) → product group of the study's scope and BEC Rev.4 end-use stage.",
+    )
 
 
-product_groups_schema = pa.DataFrameSchema(
-    {
-        "hs6": pa.Column(str, pa.Check.str_matches(HS6_PATTERN), unique=True),
-        "hs4": pa.Column(str, pa.Check.str_matches(r"^\d{4}$")),
-        "product_group": pa.Column(str, pa.Check(_group_of_active_scope, name="group_of_the_scope",
-                                                 error="product_group must be a group of the active scope file (RVC_SCOPE) or 'other'")),
-        "in_scope": pa.Column(bool),
-        "bec_code": pa.Column(str, pa.Check.str_matches(r"^\d{1,3}$"), nullable=True),
-        "bec_codes_all": pa.Column(str, pa.Check.str_matches(r"^\d{1,3}(\|\d{1,3})*$"), nullable=True),
-        "bec_stage": pa.Column(str, pa.Check.isin(BEC_STAGES)),
-        "bec_source": pa.Column(str, pa.Check.str_matches(r"^(unsd_H[1-6]_(same_code|concordance)|builtin|none)$")),
-        "description": pa.Column(str, nullable=True, required=False),
-    },
-    checks=[
-        pa.Check(_hs4_is_prefix, error="hs4 is not the first 4 digits of hs6"),
-        pa.Check(_flag_matches_group, error="in_scope disagrees with product_group"),
-    ],
-    strict=True,
-    name="product_groups",
-    description="HS6 (H0) → product group of the study's scope and BEC Rev.4 end-use stage.",
-)
+# The default scope's contract (scopes/automotive.yaml): for tests and notebooks. A run validates with the
+# scope of its own settings (assets/reference.py: scoped_validated_output(product_groups_schema_for, ...)).
+product_groups_schema = product_groups_schema_for(load_scope())

@@ -68,13 +68,14 @@ SOURCES = ("files", "api")
 COMMODITY_DETAILS = ("hs6", "as_given")  # as in assets.sources.api_selection
 # Japan, the ten ASEAN members and the comparison economies of the first use case.
 DEFAULT_COMTRADE_REPORTERS = "JPN,BRN,KHM,IDN,LAO,MYS,MMR,PHL,SGP,THA,VNM,CHN,KOR,USA,DEU"
-# Automotive headings (asked as the HS6 lines within them) and engines, plus TOTAL for RCA denominators.
-DEFAULT_COMTRADE_COMMODITIES = "8702,8703,8704,8706,8707,8708,840733,840734,840820,TOTAL"
-# Gross exports and their domestic and foreign value added, Japan and ASEAN-10, motor vehicles (C29)
-# and all activities (_T), towards every counterpart.
+# Empty: the HS prefixes of the scope file's product groups (RVC_SCOPE; asked as the HS6 lines within each
+# heading), plus TOTAL for the RCA denominators (assets/sources/api_selection.py, scope_commodities).
+DEFAULT_COMTRADE_COMMODITIES = ""
+# Gross exports and their domestic and foreign value added, Japan and ASEAN-10, towards every counterpart, for
+# the scope file's TiVA activities (empty: its tiva_activities codes, e.g. C29 and _T for automotive).
 DEFAULT_TIVA_COUNTRIES = "JPN,BRN,KHM,IDN,LAO,MYS,MMR,PHL,SGP,THA,VNM"
 DEFAULT_TIVA_MEASURES = "EXGR,EXGR_DVA,EXGR_FVA"
-DEFAULT_TIVA_INDUSTRIES = "C29,_T"
+DEFAULT_TIVA_INDUSTRIES = ""
 
 
 @dataclass(frozen=True)

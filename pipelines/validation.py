@@ -7,6 +7,7 @@ ourselves because dagster-pandera pins pandas < 3.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import dagster as dg
@@ -15,8 +16,10 @@ import pandas as pd
 import pandera.errors
 import pandera.pandas as pa
 
-from assets.tables import ParquetTable
 from assets.markdown_text import markdown_cell, markdown_table
+from assets.tables import ParquetTable
+from assets.transforms.reference.scope import Scope, load_scope
+from checks.scope import scope_of_resources
 from pipelines.column_schemas import column_schema_metadata, pandera_columns
 from pipelines.table_validation import assert_translatable, validate_parquet
 
@@ -62,13 +65,23 @@ def describe_failures(schema_name: str, failure_cases: pd.DataFrame, limit: int 
     return "\n".join(lines)
 
 
-def pandera_dagster_type(schema: pa.DataFrameSchema, name: str, description: str | None = None) -> dg.DagsterType:
-    """A Dagster type that passes when `schema` validates the output frame and otherwise lists every failure case."""
+def pandera_dagster_type(
+    schema: pa.DataFrameSchema,
+    name: str,
+    description: str | None = None,
+    schema_of_run: Callable[[dg.TypeCheckContext], pa.DataFrameSchema] | None = None,
+    required_resource_keys: set[str] | None = None,
+) -> dg.DagsterType:
+    """A Dagster type that passes when `schema` validates the output frame and otherwise lists every failure case.
 
-    def type_check(_context: dg.TypeCheckContext, value: object) -> dg.TypeCheck:
+    With `schema_of_run`, the frame is validated with the schema it returns for the run (e.g. built for the
+    run's scope from its resources, which `required_resource_keys` names); `schema` then gives the columns the
+    UI shows before anything runs."""
+
+    def type_check(context: dg.TypeCheckContext, value: object) -> dg.TypeCheck:
         if not isinstance(value, pd.DataFrame):
             return dg.TypeCheck(success=False, description=f"{name}: expected a pandas DataFrame, got {type(value).__name__}")
-        _, failures = validate_frame(schema, value)
+        _, failures = validate_frame(schema_of_run(context) if schema_of_run else schema, value)
         if failures.empty:
             return dg.TypeCheck(success=True, metadata={"schema": name, "dagster/row_count": len(value)})
         return dg.TypeCheck(
@@ -83,6 +96,7 @@ def pandera_dagster_type(schema: pa.DataFrameSchema, name: str, description: str
         description=description or schema.description or f"pandas DataFrame validated by the pandera schema {name}",
         typing_type=pd.DataFrame,
         metadata=column_schema_metadata(pandera_columns(schema)),
+        required_resource_keys=required_resource_keys,
     )
 
 
@@ -90,6 +104,19 @@ def validated_output(schema: pa.DataFrameSchema, name: str) -> dict[str, object]
     """Keyword arguments for @asset / AssetOut: the validating Dagster type and the declared column schema."""
     # The declared columns, so the UI shows them before anything is materialized.
     return {"dagster_type": pandera_dagster_type(schema, name), "metadata": column_schema_metadata(pandera_columns(schema))}
+
+
+def scoped_validated_output(schema_for: Callable[[Scope], pa.DataFrameSchema], name: str) -> dict[str, object]:
+    """As `validated_output`, for a schema whose domains depend on the study's scope (product groups): the frame
+    is validated with `schema_for(scope)` of the scope file the run's `rvc` resource names — the one the assets
+    read, set by build_defs from the same Settings — never a scope read from the environment on the side."""
+    shown = schema_for(load_scope())  # the columns are the same under every scope
+
+    def schema_of_run(context: dg.TypeCheckContext) -> pa.DataFrameSchema:
+        return schema_for(scope_of_resources(context.resources))
+
+    dagster_type = pandera_dagster_type(shown, name, schema_of_run=schema_of_run, required_resource_keys={"rvc"})
+    return {"dagster_type": dagster_type, "metadata": column_schema_metadata(pandera_columns(shown))}
 
 
 # ---------------------------------------------------------------------------------------------- big tables

@@ -3,8 +3,9 @@
 Belongs here (pure functions, no HTTP, no Dagster): splitting a setting's text into codes; Comtrade
 reporters and partners given as ISO3 or M49 → the Comtrade numeric area codes of a year; TiVA
 countries given as ISO3 or M49 → OECD area codes; commodity headings → the HS6 lines within them;
-the set of HS6 codes the reference tables know. Not here: where the settings come from
-(pipelines/settings.py), the requests themselves (comtrade_api.py, oecd_sdmx.py).
+the set of HS6 codes the reference tables know. Not here: where the settings come from (pipelines/settings.py),
+the defaults a scope file gives for an empty commodity or TiVA activity setting
+(assets/transforms/reference/api_defaults.py), the requests themselves (comtrade_api.py, oecd_sdmx.py).
 
 Every refusal is an RvcInputError naming the setting, the code and what is accepted: a typo such as
 "THI" must never become an empty download.

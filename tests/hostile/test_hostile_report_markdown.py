@@ -59,7 +59,7 @@ def report_md(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     panel = small_panel()
     catalog = load_indicator_catalog().head(2).copy()
     catalog.loc[catalog.index[0], ["unit", "formula"]] = [UNIT, FORMULA]
-    monkeypatch.setattr(render, "finding_sections", lambda panel: [Section(QUESTION, list(FINDINGS))])
+    monkeypatch.setattr(render, "finding_sections", lambda panel, scope=None: [Section(QUESTION, list(FINDINGS))])
     write_report(panel, catalog, tmp_path / "rvc_report", data_label=HOSTILE_LABEL)
     return (tmp_path / "rvc_report" / "report.md").read_text(encoding="utf-8")
 

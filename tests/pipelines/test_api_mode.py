@@ -214,3 +214,38 @@ def test_api_mode_without_rvc_extracts_refuses_to_download_into_the_bundled_samp
     assert not result.success and len(server.log) == 0
     error = result.failure_data_for_node("tiva_raw").error
     assert "RVC_TIVA_SOURCE=api downloads into RVC_EXTRACTS, which is not set" in (error.cause or error).message
+
+
+def test_default_commodities_and_tiva_activities_follow_the_scope_file(tmp_path: Path, server: HTTPServer) -> None:
+    """No commodity or activity setting: the electronics scope's headings 8541 and 8542 are asked as their HS6
+    lines (from a hand-written nomenclature), with TOTAL; TiVA asks for the scope's activities C26 and _T."""
+    from assets.transforms.reference.scope import SCOPES_DIR
+
+    reference = tmp_path / "reference" / "hs_nomenclature"
+    reference.mkdir(parents=True)
+    (reference / "comtradeplus_ref_H6_HS2022.csv").write_text(
+        "id,text,parent,isLeaf,aggrlevel,standardUnitAbbr,last_modified\n"
+        "8541,8541 - Semiconductor devices (fixture),85,0,4,n/a,2024-01-16\n"
+        "854110,854110 - Diodes (fixture),8541,1,6,u,2024-01-16\n"
+        "854149,854149 - Transistors (fixture),8541,1,6,u,2024-01-16\n"
+        "854231,854231 - Processors (fixture),8542,1,6,u,2024-01-16\n"
+        "854239,854239 - Other ICs (fixture),8542,1,6,u,2024-01-16\n"
+        "870323,870323 - Cars (fixture),8703,1,6,u,2024-01-16\n",
+        encoding="utf-8",
+    )
+    server.expect_request(DATA_PATH).respond_with_data(hs6_response(), content_type="application/json")
+    tiva_key = f"/data/{TIVA_MAINLV_DATAFLOW}/EXGR.JPN.C26+_T..."
+    server.expect_request(tiva_key).respond_with_data(TIVA_CSV, content_type="application/vnd.sdmx.data+csv; charset=utf-8")
+    rvc = RvcConfig(
+        extracts_dir=str(tmp_path / "extracts"), reference_dir=str(tmp_path / "reference"), warehouse_dir=str(tmp_path / "wh"),
+        comtrade_source="api", comtrade_api_base_url=server.url_for("/").rstrip("/"), comtrade_api_key=KEY,
+        comtrade_api_reporters="JPN", tiva_source="api", tiva_api_base_url=server.url_for("/").rstrip("/"),
+        tiva_api_countries="JPN", tiva_api_measures="EXGR", scope_path=str(SCOPES_DIR / "electronics.yaml"),
+    )
+    assert rvc.comtrade_api_commodities == "" and rvc.tiva_api_industries == ""  # the defaults: from the scope
+
+    assert materialize(comtrade_raw, rvc, tmp_path, "2020").success
+    assert server.log[0][0].args["cmdCode"] == "854110,854149,854231,854239,TOTAL"  # no car line: not in the scope
+
+    materialize(tiva_raw, rvc, tmp_path, "2020", raise_on_error=False)
+    assert server.log[1][0].path == tiva_key  # the activities of the scope's tiva_activities, C26 and _T

@@ -51,3 +51,45 @@ def test_valid_output_is_written(tmp_path: Path) -> None:
 
     assert dg.materialize([demo], resources={"io_manager": ParquetIOManager(warehouse_dir=str(tmp_path))}).success
     assert pd.read_parquet(tmp_path / "demo.parquet")["hs6"].tolist() == ["870323"]
+
+
+def _output_type(defs: dg.Definitions, key: str) -> dg.DagsterType:
+    return defs.resolve_assets_def(key).op.output_defs[0].dagster_type
+
+
+def test_checks_validate_with_the_scope_of_the_settings_build_defs_was_given(tmp_path: Path, monkeypatch) -> None:
+    """build_defs(Settings(scope_path=electronics)) with no RVC_SCOPE: the product_groups and indicator checks
+    accept the electronics groups and reject the automotive ones, as the assets (rvc.scope_path) use them."""
+    from dataclasses import replace
+
+    from assets.transforms.reference.product_groups import build_product_groups
+    from assets.transforms.reference.scope import SCOPES_DIR, load_scope
+    from pipelines.definitions import build_defs
+    from pipelines.settings import load_settings
+
+    monkeypatch.delenv("RVC_SCOPE", raising=False)
+    electronics = SCOPES_DIR / "electronics.yaml"
+    settings = replace(load_settings({"RVC_WAREHOUSE": str(tmp_path / "wh")}), scope_path=electronics)
+    defs = build_defs(settings)
+    assert defs.resources["rvc"].scope_path == str(electronics)  # the assets read this file
+    product_groups_type = _output_type(defs, "product_groups")
+    codes = ["854231", "870323"]  # an integrated circuit and a passenger car
+
+    def run(frame: pd.DataFrame):
+        @dg.asset(name="groups_under_test", dagster_type=product_groups_type)
+        def groups_under_test() -> pd.DataFrame:
+            return frame
+
+        return dg.materialize([groups_under_test], resources=defs.resources, raise_on_error=False)
+
+    accepted = run(build_product_groups(codes, scope=load_scope(electronics)))
+    assert accepted.success
+    assert (tmp_path / "wh" / "groups_under_test.parquet").exists()
+    rejected = run(build_product_groups(codes, scope=load_scope()))  # automotive: passenger_cars, other
+    assert not rejected.success
+    check = next(e for e in rejected.all_events if e.event_type_value == "STEP_OUTPUT").step_output_data.type_check_data
+    assert "passenger_cars" in check.description and "electronics.yaml" in check.description
+
+    # The indicator types take their scope the same way (from the run's rvc resource, not the environment).
+    panel_type = _output_type(defs, "indicator_panel")
+    assert panel_type.required_resource_keys == {"rvc"}

@@ -22,6 +22,7 @@ from assets.sources.api_selection import (
     tiva_area_codes,
     tiva_selection,
 )
+from assets.transforms.reference.api_defaults import scope_commodities, scope_tiva_activities, with_scope_defaults
 from assets.transforms.reference.country_codes import build_country_codes
 from pipelines.settings import DEFAULT_COMTRADE_REPORTERS, load_api_settings
 
@@ -187,16 +188,36 @@ def test_a_missing_config_file_and_a_bad_switch_in_the_environment_are_refused(t
         load_api_settings({"RVC_COMTRADE_COMMODITY_DETAIL": "HS4"})
 
 
-def test_the_default_commodities_ask_hs6_lines_engines_and_total() -> None:
+def test_the_default_commodities_are_the_scope_s_hs_codes_as_hs6_lines_engines_and_total() -> None:
+    from assets.transforms.reference.scope import SCOPES_DIR, load_scope
+
     # Hand-picked lines standing in for a nomenclature: two per heading where the heading has them.
     known = {"870210", "870290", "870323", "870380", "870421", "870600", "870710", "870790", "870810", "870899",
-             "840733", "840734", "840820", "840721"}
+             "840733", "840734", "840820", "840721", "854110", "854231", "854239"}
+    assert load_api_settings({}).comtrade_api_commodities == ""  # unset: the scope decides
+    assert scope_commodities(load_scope(SCOPES_DIR / "electronics.yaml")) == ["8541", "8542", "TOTAL"]
+    assert scope_tiva_activities(load_scope()) == ["C29", "_T"]
 
-    codes, expanded = commodity_codes(split_codes(load_api_settings({}).comtrade_api_commodities), "hs6", known, "C")
+    codes, expanded = commodity_codes(scope_commodities(load_scope()), "hs6", known, "C")
 
-    assert codes == sorted(known - {"840721"}) + ["TOTAL"]  # 840721 is no heading's line; the engines are given
+    assert codes == sorted(known - {"840721", "854110", "854231", "854239"}) + ["TOTAL"]  # 840721 is no heading's line; no 85 lines
     assert expanded == {"8702": 2, "8703": 2, "8704": 1, "8706": 1, "8707": 2, "8708": 2}
     assert not any(len(code) == 4 for code in codes)  # no heading itself: its rows would all go to totals
+
+
+def test_an_empty_setting_takes_the_scope_codes_and_names_the_scope_file_in_messages() -> None:
+    from assets.transforms.reference.scope import SCOPES_DIR, load_scope
+
+    scope = load_scope(SCOPES_DIR / "electronics.yaml")
+    texts, names = with_scope_defaults({"commodities": " ", "flows": "X"}, {"commodities": "RVC_COMTRADE_COMMODITIES", "flows": "F"},
+                                       "commodities", scope_commodities(scope), scope, "product groups' HS codes")
+    assert texts == {"commodities": "8541,8542,TOTAL", "flows": "X"}
+    assert names["commodities"] == (f"the product groups' HS codes of the scope file {scope.source} "
+                                    "(the default of RVC_COMTRADE_COMMODITIES)")
+    with pytest.raises(RvcInputError, match=r"no HS6 line is known within 8541, 8542 \(HS6 codes read from: no HS"):
+        commodity_codes(split_codes(texts["commodities"]), "hs6", set(), names["commodities"])
+    # A given setting wins over the scope.
+    assert with_scope_defaults({"commodities": "8703"}, {"commodities": "C"}, "commodities", ["8541"], scope, "x")[0] == {"commodities": "8703"}
 
 
 def test_tiva_selection_in_oecd_codes(table) -> None:

@@ -23,7 +23,7 @@ from assets.transforms.indicators.trade_indicators import compute_trade_indicato
 from assets.transforms.reference.country_codes import build_country_codes, load_regions
 from assets.transforms.reference.product_groups import build_product_groups
 from assets.transforms.reference.scope import SCOPES_DIR, load_scope
-from checks.indicators import indicator_schema
+from checks.indicators import indicator_schema_for
 from tests.transforms.test_trade_indicators import flows_frame, pick, regions_table
 
 ELECTRONICS = SCOPES_DIR / "electronics.yaml"
@@ -40,12 +40,6 @@ def scope():
 @pytest.fixture(scope="module")
 def country_codes() -> pd.DataFrame:
     return build_country_codes(None)
-
-
-@pytest.fixture
-def electronics_env(monkeypatch):
-    """The checks read the active scope from RVC_SCOPE, as a run with the electronics scope would."""
-    monkeypatch.setenv("RVC_SCOPE", str(ELECTRONICS))
 
 
 def declaration(reporter, partner, flow, heading, *, cif=None, fob=None, year=YEAR):
@@ -98,7 +92,7 @@ def test_four_digit_declarations_stand_in_only_where_hs6_lines_are_missing(hand_
     assert reasons == {"used": 4, "other_side_used": 1, "hs6_lines_exist": 1, "no_partner_country": 1}
 
 
-def test_import_source_shares_mix_hs6_lines_and_headings(hand_written, electronics_env):
+def test_import_source_shares_mix_hs6_lines_and_headings(hand_written, scope):
     _, _, out = hand_written
     total = 208.0 / RATIO + 480.0 + 100.0 + 120.0  # JPN, TWN, MYS from 4 digits; CHN from its HS6 line
     assert pick(out, "import_source_share", "THA", "JPN", "integrated_circuits") == pytest.approx((208.0 / RATIO) / total)
@@ -111,11 +105,11 @@ def test_import_source_shares_mix_hs6_lines_and_headings(hand_written, electroni
     gl = out[(out["indicator"] == "grubel_lloyd") & (out["country"] == "THA") & (out["partner"] == "JPN")]
     assert gl.empty
     assert "parts_to_vehicles_ratio" not in set(out["indicator"])  # the scope has no finished goods
-    indicator_schema.validate(out, lazy=True)
+    indicator_schema_for(scope).validate(out, lazy=True)
 
 
 @pytest.mark.real_data
-def test_real_thai_8542_imports_give_source_shares_summing_to_one(real_data_dir, scope, electronics_env):
+def test_real_thai_8542_imports_give_source_shares_summing_to_one(real_data_dir, scope):
     raw = read_comtrade_file(real_data_dir / THAI_8542, real_data_dir)
     comtrade_totals = clean_comtrade(raw).totals  # 4-digit rows: cleaning files them with the totals
     country_codes = build_country_codes(real_data_dir)
@@ -144,7 +138,7 @@ def test_real_thai_8542_imports_give_source_shares_summing_to_one(real_data_dir,
         for iso, code in (("JPN", "JPN"), ("TWN", "S19")):
             expected = records.loc[(records["refYear"] == str(year)) & (records["partnerISO"] == code), "value"].sum()
             assert shares[year][iso] == pytest.approx(expected / by_year[str(year)], rel=1e-9), (year, iso)
-        indicator_schema.validate(out, lazy=True)
+        indicator_schema_for(scope).validate(out, lazy=True)
 
     # Japan's share falls, Taiwan's rises (2014 → 2019 → 2024; the values are checked against the file above).
     assert shares[2024]["JPN"] < shares[2019]["JPN"] < shares[2014]["JPN"]
@@ -154,16 +148,21 @@ def test_real_thai_8542_imports_give_source_shares_summing_to_one(real_data_dir,
 @pytest.mark.slow
 @pytest.mark.real_data
 def test_electronics_scope_runs_end_to_end_from_configuration_alone(real_data_dir, tmp_path, monkeypatch):
+    """The scope comes from the Settings given to build_defs alone (no RVC_SCOPE in the environment): assets,
+    checks and the report all use it, and the report is about semiconductors, with the panel's numbers."""
+    from dataclasses import replace
+
     from pipelines.definitions import build_defs
     from pipelines.settings import load_settings
 
     extracts = tmp_path / "extracts"
     extracts.mkdir()
     shutil.copy(real_data_dir / THAI_8542, extracts / THAI_8542.name)
-    env = {"RVC_WAREHOUSE": str(tmp_path / "warehouse"), "RVC_EXTRACTS": str(extracts), "RVC_SCOPE": str(ELECTRONICS)}
+    monkeypatch.delenv("RVC_SCOPE", raising=False)
+    env = {"RVC_WAREHOUSE": str(tmp_path / "warehouse"), "RVC_EXTRACTS": str(extracts)}
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    defs = build_defs(load_settings(env))
+    defs = build_defs(replace(load_settings(env), scope_path=ELECTRONICS))
     instance = dg.DagsterInstance.ephemeral()
     quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
     assert defs.resolve_job_def("reference_tables").execute_in_process(instance=instance, run_config=quiet).success
@@ -176,5 +175,15 @@ def test_electronics_scope_runs_end_to_end_from_configuration_alone(real_data_di
     assert {"semiconductor_devices", "integrated_circuits", "all_semiconductors"} & set(panel["product_group"])
     assert not panel["product_group"].isin(["passenger_cars", "all_automotive"]).any()
     jpn = panel[(panel["indicator"] == "import_source_share") & (panel["country"] == "THA") & (panel["partner"] == "JPN")
-                & (panel["product_group"] == "integrated_circuits")].set_index("year")["value"]
+                & (panel["product_group"] == "integrated_circuits") & panel["period"].isna()].set_index("year")["value"]
     assert jpn[2020] < jpn[2014]
+
+    report = (tmp_path / "warehouse" / "rvc_report" / "report.md").read_text(encoding="utf-8")
+    assert report.startswith("# Japan–ASEAN semiconductor value chains")
+    assert "automotive" not in report.lower() and "motor-vehicle" not in report
+    # The findings follow the scope's groups, and hold the panel's numbers for them.
+    expected = (f"Source diversification, not localization: Japan's share of Thailand's integrated circuit imports fell "
+                f"from {jpn[2014] * 100:.1f} % in 2014 to {jpn[2020] * 100:.1f} % in 2020")
+    assert expected in report.replace("\\", "")
+    assert "Japan's share of Thailand's semiconductor device imports" in report
+    assert "Malaysia's semiconductor exports to ASEAN-10" in report  # the scope's hub

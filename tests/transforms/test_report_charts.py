@@ -15,7 +15,9 @@ from matplotlib.colors import to_hex
 from assets.transforms.report import chart_tables
 from assets.transforms.report.charts import CHARTS, draw_chart
 from assets.transforms.report.render import chart_csv
-from assets.transforms.report.scope import ASEAN10, name
+from assets.transforms.report.scope import default_report_scope, name
+
+ASEAN10 = list(default_report_scope().members)  # the default scope's members region, in its focus-country order
 
 CHART = {chart.name: chart for chart in CHARTS}
 

@@ -77,7 +77,7 @@ def test_world_is_the_countries_with_a_total_each_year() -> None:
     members = world_members(panel())
     assert members.loc[members["year"] == 2016, "country"].tolist() == ["JPN", "THA"]
     assert members.loc[members["year"] == 2017, "country"].tolist() == ["JPN", "THA", "USA", "VNM"]
-    assert members["in_rca_world"].all() and not members["automotive_exporter"].any()
+    assert members["in_rca_world"].all() and not members["scope_exporter"].any()
 
 
 def test_the_indicators_own_world_columns_are_shown_per_year() -> None:

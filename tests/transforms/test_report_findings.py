@@ -111,7 +111,7 @@ def test_localization_is_value_added_and_parts_per_vehicle_not_source_shares() -
     localization = next(sentences for question, sentences in sections.items() if question.startswith("Localization"))
     assert ("The domestic value added share of Thailand's motor-vehicle (C29) exports rose from 40.0 % in 2015 to 45.0 % in 2017 "
             "[dva_share; % of gross exports, OECD TiVA]. Caveat: thin coverage, values for 3 of the 3 years 2015–2017.") in localization
-    assert any(f.startswith("Thailand's parts imports per passenger car exported rose from US$ 40,000 in 2015 to a peak of "
+    assert any(f.startswith("Thailand's parts imports per car exported rose from US$ 40,000 in 2015 to a peak of "
                             "US$ 44,000 in 2016, then fell to US$ 25,000 in 2017") for f in localization)
     shares = [f for f in localization if "Japan's share of Thailand's parts imports" in f]
     assert len(shares) == 1 and shares[0].startswith("Source diversification, not localization:")
@@ -119,4 +119,4 @@ def test_localization_is_value_added_and_parts_per_vehicle_not_source_shares() -
 
 def test_every_research_question_has_its_section() -> None:
     questions = [section.question for section in finding_sections(frame([row(2016, "THA", "WLD", "all_automotive", "exports_usd", 1e9)]))]
-    assert [q.split(":")[0].split(",")[0] for q in questions[:4]] == ["Production shift to ASEAN", "Localization", "Upgrading", "Factory Asia"]
+    assert [q.split(":")[0].split(",")[0] for q in questions[:4]] == ["Production shift to ASEAN-10", "Localization", "Upgrading", "Factory Asia"]

@@ -62,7 +62,10 @@ def test_scope_summary_gives_what_a_report_needs():
     summary = scope_summary(load_scope(ELECTRONICS))
     assert summary["title"].startswith("Japan–ASEAN semiconductor")
     assert summary["groups"][1] == {"group": "integrated_circuits", "label": "electronic integrated circuits (HS 8542)",
-                                    "hs": ["8542"], "stage": "component"}
+                                    "short": "integrated circuit", "hs": ["8542"], "stage": "component", "quantity": "u"}
+    assert summary["report"] == {"hub": "MYS", "producers": ["MYS", "SGP", "PHL", "THA", "VNM"], "compared": ["MYS", "SGP"],
+                                 "groups": []}
+    assert summary["tiva_labels"]["C26"] == "computer-and-electronics"
     assert summary["trend_region"] == "ASEAN10"
     assert summary["region_labels"]["ASEAN10"] == "ASEAN-10 (fixed membership)"
     assert "region_members" not in summary
@@ -129,16 +132,16 @@ def test_a_good_hand_written_scope_loads_and_bad_yaml_or_no_file_fail(tmp_path: 
         load_scope(tmp_path / "missing.yaml")
 
 
-def test_pandera_checks_take_their_groups_from_the_active_scope(monkeypatch):
+def test_pandera_checks_take_their_groups_from_the_scope_they_are_built_for(monkeypatch):
     from pandera.errors import SchemaErrors
 
     from assets.transforms.reference.product_groups import build_product_groups
-    from checks.reference import product_groups_schema
+    from checks.reference import product_groups_schema_for
 
     electronics = build_product_groups(["854231", "870323"], scope=load_scope(ELECTRONICS))
     assert list(electronics["product_group"]) == ["integrated_circuits", "other"]
-    monkeypatch.delenv("RVC_SCOPE", raising=False)
-    with pytest.raises(SchemaErrors, match=r"active scope file \(RVC_SCOPE\).*integrated_circuits"):
-        product_groups_schema.validate(electronics, lazy=True)  # the automotive scope has no integrated_circuits
-    monkeypatch.setenv("RVC_SCOPE", str(ELECTRONICS))
-    product_groups_schema.validate(electronics, lazy=True)
+    monkeypatch.setenv("RVC_SCOPE", str(ELECTRONICS))  # the environment no longer decides: the schema's scope does
+    with pytest.raises(SchemaErrors, match=r"group of the scope file .*automotive.yaml.*integrated_circuits"):
+        product_groups_schema_for(load_scope()).validate(electronics, lazy=True)  # automotive has no integrated_circuits
+    monkeypatch.delenv("RVC_SCOPE")
+    product_groups_schema_for(load_scope(ELECTRONICS)).validate(electronics, lazy=True)

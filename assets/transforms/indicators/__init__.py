@@ -8,7 +8,7 @@ indicator assets (assets/indicators.py) call. Nothing here imports dagster.
 """
 
 from assets.transforms.indicators.heading_declarations import heading_declarations_sql, heading_flows
-from assets.transforms.indicators.indicator_catalog import catalog_markdown, load_indicator_catalog
+from assets.transforms.indicators.indicator_catalog import catalog_for_scope, catalog_markdown, load_indicator_catalog
 from assets.transforms.indicators.indicator_panel import build_indicator_panel
 from assets.transforms.indicators.quality import missing_indicators, non_finite, range_violations
 from assets.transforms.indicators.trade_indicators import compute_trade_indicators
@@ -16,6 +16,7 @@ from assets.transforms.indicators.va_indicators import compute_va_indicators
 
 __all__ = [
     "build_indicator_panel",
+    "catalog_for_scope",
     "catalog_markdown",
     "compute_trade_indicators",
     "compute_va_indicators",

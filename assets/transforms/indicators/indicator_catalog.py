@@ -70,6 +70,13 @@ def catalog_product_groups(tokens: str, scope: Scope) -> list[str]:
     return [group for token in split_list(tokens) for group in meaning[token]]
 
 
+def catalog_for_scope(catalog: pd.DataFrame, scope: Scope) -> pd.DataFrame:
+    """The catalog rows that apply in `scope` (their product_groups mean at least one group of it): the report lists
+    these, so a scope without finished goods does not show parts_to_vehicles_ratio and its automotive formula."""
+    applies = catalog["product_groups"].map(lambda tokens: bool(catalog_product_groups(tokens, scope)))
+    return catalog[applies]
+
+
 def load_indicator_catalog(path: Path | None = None) -> pd.DataFrame:
     """Read and validate the catalog CSV (default: the bundled assets/data/indicator_catalog.csv).
 

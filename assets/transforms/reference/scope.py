@@ -41,6 +41,20 @@ class ProductGroup:
     hs_prefixes: tuple[str, ...]
     quantity: str | None = None
     stage: str | None = None
+    short: str | None = None  # the report's running-text name ("car" in "car exports"); default: label
+
+
+@dataclass(frozen=True)
+class ReportChoices:
+    """What the report's findings single out (README "Scope", key `report`): the hub, the producers whose
+    localization and upgrading findings are written, the two compared, the groups the findings follow (file
+    order). Empty: the report's defaults (producers = focus countries in the members region, hub = the first
+    producer, compared = the first two, groups = every group)."""
+
+    hub: str | None = None
+    producers: tuple[str, ...] = ()
+    compared: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,6 +78,10 @@ class Scope:
     trend_region: str
     members_region: str
     region_labels: dict[str, str] = field(default_factory=dict)
+    all_short: str | None = None
+    parts_components_short: str | None = None
+    tiva_labels: dict[str, str] = field(default_factory=dict)
+    report: ReportChoices = field(default_factory=lambda: ReportChoices())
 
     @property
     def group_names(self) -> tuple[str, ...]:
@@ -178,9 +196,9 @@ def _group(entry: object, index: int, source: str) -> ProductGroup:
     key = f"product_groups[{index}]"
     if not isinstance(entry, dict):
         raise _fail(source, key, f"expected a mapping with group, label, hs, found {entry!r}")
-    unknown = set(entry) - {"group", "label", "hs", "quantity", "stage"}
+    unknown = set(entry) - {"group", "label", "short", "hs", "quantity", "stage"}
     if unknown:
-        raise _fail(source, key, f"unknown keys {sorted(unknown)}; allowed: group, label, hs, quantity, stage")
+        raise _fail(source, key, f"unknown keys {sorted(unknown)}; allowed: group, label, short, hs, quantity, stage")
     group = _name(entry.get("group"), source, f"{key}.group")
     if group in (OTHER_GROUP, TOTAL_MERCHANDISE):
         raise _fail(source, f"{key}.group", f"{group!r} is reserved; choose another name")
@@ -194,13 +212,36 @@ def _group(entry: object, index: int, source: str) -> ProductGroup:
     stage = entry.get("stage")
     if stage is not None and stage not in STAGES:
         raise _fail(source, f"{key}.stage", f"expected one of {STAGES} or nothing, found {stage!r}")
-    return ProductGroup(group, str(entry.get("label") or group), prefixes, quantity, stage)
+    short = str(entry["short"]) if entry.get("short") else None
+    return ProductGroup(group, str(entry.get("label") or group), prefixes, quantity, stage, short)
 
 
-def _named_group(value: object, source: str, key: str) -> tuple[str, str]:
+def _named_group(value: object, source: str, key: str) -> tuple[str, str, str | None]:
     if not isinstance(value, dict) or "group" not in value:
-        raise _fail(source, key, f"expected {{group: ..., label: ...}}, found {value!r}")
-    return _name(value["group"], source, f"{key}.group"), str(value.get("label") or value["group"])
+        raise _fail(source, key, f"expected {{group: ..., label: ..., short: ...}}, found {value!r}")
+    short = str(value["short"]) if value.get("short") else None
+    return _name(value["group"], source, f"{key}.group"), str(value.get("label") or value["group"]), short
+
+
+def _report_choices(value: object, groups: list[str], source: str) -> ReportChoices:
+    """The optional `report` key: hub (ISO3), producers and compared (ISO3 lists), groups (names of the scope's groups)."""
+    if value is None:
+        return ReportChoices()
+    if not isinstance(value, dict):
+        raise _fail(source, "report", f"expected a mapping with hub, producers, compared, groups, found {value!r}")
+    unknown = set(value) - {"hub", "producers", "compared", "groups"}
+    if unknown:
+        raise _fail(source, "report", f"unknown keys {sorted(unknown)}; allowed: hub, producers, compared, groups")
+    chosen = [str(g) for g in value.get("groups") or []]
+    strangers = [g for g in chosen if g not in groups]
+    if strangers:
+        raise _fail(source, "report.groups", f"{strangers} are not groups of product_groups ({groups})")
+    return ReportChoices(
+        hub=_codes([value["hub"]], source, "report.hub")[0] if value.get("hub") else None,
+        producers=_codes(value["producers"], source, "report.producers") if value.get("producers") else (),
+        compared=_codes(value["compared"], source, "report.compared") if value.get("compared") else (),
+        groups=tuple(chosen),
+    )
 
 
 def parse_scope(document: object, source: str) -> Scope:
@@ -225,8 +266,8 @@ def parse_scope(document: object, source: str) -> Scope:
             if prefix in owners and owners[prefix] != g.group:
                 raise _fail(source, "product_groups", f"HS prefix {prefix} is in both {owners[prefix]} and {g.group}")
             owners[prefix] = g.group
-    all_group, all_label = _named_group(document["all_group"], source, "all_group")
-    pc_group, pc_label = _named_group(document["parts_components_group"], source, "parts_components_group")
+    all_group, all_label, all_short = _named_group(document["all_group"], source, "all_group")
+    pc_group, pc_label, pc_short = _named_group(document["parts_components_group"], source, "parts_components_group")
     reserved = set(names) | {OTHER_GROUP, TOTAL_MERCHANDISE}
     if all_group in reserved or pc_group in reserved | {all_group}:
         raise _fail(source, "all_group/parts_components_group", "must differ from every group name and each other")
@@ -253,6 +294,9 @@ def parse_scope(document: object, source: str) -> Scope:
     labels = regions.get("labels") or {}
     if not isinstance(labels, dict):
         raise _fail(source, "regions.labels", f"expected a mapping region code → label, found {labels!r}")
+    tiva_labels = document.get("tiva_labels") or {}
+    if not isinstance(tiva_labels, dict) or set(map(str, tiva_labels)) - set(tiva):
+        raise _fail(source, "tiva_labels", f"expected a mapping of tiva_activities codes ({sorted(tiva)}) → text, found {tiva_labels!r}")
     return Scope(
         name=_name(document["name"], source, "name"),
         title=str(document.get("title") or document["name"]),
@@ -271,6 +315,10 @@ def parse_scope(document: object, source: str) -> Scope:
         trend_region=str(regions["trend_region"]),
         members_region=str(regions.get("members_region") or regions["trend_region"]),
         region_labels={str(k): str(v) for k, v in labels.items()},
+        all_short=all_short,
+        parts_components_short=pc_short,
+        tiva_labels={str(k): str(v) for k, v in tiva_labels.items()},
+        report=_report_choices(document.get("report"), names, source),
     )
 
 
@@ -310,8 +358,9 @@ def check_regions_exist(scope: Scope, region_codes: set[str]) -> None:
 def scope_summary(scope: Scope, regions: pd.DataFrame | None = None) -> dict[str, object]:
     """What a report needs to describe the active scope, as plain data.
 
-    Keys: name, title; groups (list of {group, label, hs, stage}); all_group, parts_components_group (each
-    {group, label}); tiva_activities (code → group); focus_countries, partners, reference_exporter;
+    Keys: name, title; groups (list of {group, label, short, hs, stage, quantity}); all_group,
+    parts_components_group (each {group, label, short}); tiva_activities (code → group); tiva_labels (code →
+    text); report ({hub, producers, compared, groups}, empty where the file leaves them out); focus_countries, partners, reference_exporter;
     partner_regions; trend_region (the fixed-membership region trend statements are about, e.g. ASEAN10);
     members_region; region_labels (code → label). With `regions` (the regions table: region, iso3,
     from_year, to_year) also region_members (code → sorted ISO3 of every member in any year) and
@@ -321,10 +370,15 @@ def scope_summary(scope: Scope, regions: pd.DataFrame | None = None) -> dict[str
     summary: dict[str, object] = {
         "name": scope.name,
         "title": scope.title,
-        "groups": [{"group": g.group, "label": g.label, "hs": list(g.hs_prefixes), "stage": g.stage} for g in scope.groups],
-        "all_group": {"group": scope.all_group, "label": scope.all_label},
-        "parts_components_group": {"group": scope.parts_components_group, "label": scope.parts_components_label},
+        "groups": [{"group": g.group, "label": g.label, "short": g.short or g.label, "hs": list(g.hs_prefixes),
+                    "stage": g.stage, "quantity": g.quantity} for g in scope.groups],
+        "all_group": {"group": scope.all_group, "label": scope.all_label, "short": scope.all_short or scope.all_label},
+        "parts_components_group": {"group": scope.parts_components_group, "label": scope.parts_components_label,
+                                   "short": scope.parts_components_short or scope.parts_components_label},
         "tiva_activities": dict(scope.tiva_activities),
+        "tiva_labels": dict(scope.tiva_labels),
+        "report": {"hub": scope.report.hub, "producers": list(scope.report.producers),
+                   "compared": list(scope.report.compared), "groups": list(scope.report.groups)},
         "focus_countries": list(scope.focus_countries),
         "partners": list(scope.partners),
         "reference_exporter": scope.reference_exporter,

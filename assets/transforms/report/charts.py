@@ -23,12 +23,17 @@ import pandas as pd  # noqa: E402
 
 from assets.transforms.report import chart_tables  # noqa: E402
 from assets.transforms.report.chart_tables import MAX_SERIES_PER_FACET, ChartTable  # noqa: E402
-from assets.transforms.report.scope import ASEAN10, name  # noqa: E402
+from assets.transforms.report.scope import ReportScope, default_report_scope, name, possessive  # noqa: E402
 
 REFERENCE_COLOUR = "black"
 NO_DATA_COLOUR = "#bbbbbb"
-# One colour per member for every chart (tab10 has ten distinct colours: one each, Japan is black).
-COUNTRY_COLOURS = {name(code): colour for code, colour in zip(ASEAN10, plt.get_cmap("tab10").colors)}
+
+
+def country_colours(members: tuple[str, ...]) -> dict[str, object]:
+    """One colour per member for every chart (tab10 has ten distinct colours: one each, the reference is black)."""
+    return {name(code): colour for code, colour in zip(members, plt.get_cmap("tab10").colors)}
+
+
 # Flows and product groups: colours outside tab10, so no such series looks like a country in any chart.
 OTHER_COLOURS = ["#1f1f7a", "#8b4513", "#008b8b", "#c71585", "#556b2f", "#b8860b", "#4b0082", "#708090"]
 LEGEND_X = 0.80  # the plotting area ends here; the legend sits to its right, off the data
@@ -40,17 +45,19 @@ class Chart:
     title: str
     source: str
     build: Callable[[pd.DataFrame], ChartTable]
+    members: tuple[str, ...] = ()  # the members region's countries, each drawn in its own colour
 
 
-def _colours(table: ChartTable) -> dict[str, object]:
+def _colours(table: ChartTable, members: tuple[str, ...]) -> dict[str, object]:
     """Fixed colours for countries; other series (flows, product groups) take OTHER_COLOURS in order of appearance."""
+    country = country_colours(members)
     others = iter(OTHER_COLOURS)
     colours: dict[str, object] = {}
     for label, is_reference in table.data[["series", "reference"]].drop_duplicates().itertuples(index=False):
         if is_reference:
             colours[label] = REFERENCE_COLOUR
-        elif label in COUNTRY_COLOURS:
-            colours[label] = COUNTRY_COLOURS[label]
+        elif label in country:
+            colours[label] = country[label]
         elif label not in colours:
             colours[label] = next(others)
     return colours
@@ -61,13 +68,13 @@ def _grid(count: int) -> tuple[int, int]:
     return math.ceil(count / columns), columns
 
 
-def _draw_lines(table: ChartTable, title: str) -> plt.Figure:
+def _draw_lines(table: ChartTable, title: str, members: tuple[str, ...]) -> plt.Figure:
     data = table.data
     facets = list(dict.fromkeys(data["facet"]))
     rows, columns = _grid(len(facets))
     fig, axes = plt.subplots(rows, columns, figsize=(3.4 * columns + 2.6, 2.9 * rows + 1.0), squeeze=False,
                              sharex=True, sharey=table.shared_y)
-    colours = _colours(table)
+    colours = _colours(table, members)
     for ax, facet in zip(axes.flat, facets):
         rows_of_facet = data[data["facet"] == facet]
         labels = list(dict.fromkeys(rows_of_facet["series"]))
@@ -79,7 +86,7 @@ def _draw_lines(table: ChartTable, title: str) -> plt.Figure:
             reference = bool(line["reference"].iloc[0])
             ax.plot(line["year"].to_numpy(), line["value"].to_numpy(dtype="float64"), label=label, color=colours[label],
                     linewidth=2.4 if reference else 1.3, marker="o", markersize=2.5, zorder=3 if reference else 2,
-                    linestyle="--" if "→ Japan" in label else "-")
+                    linestyle="--" if label.startswith("member →") else "-")  # flows into the reference economy
         if rows_of_facet["value"].isna().all():
             ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes, color="#888888")
         if table.reference_line is not None:
@@ -102,11 +109,11 @@ def _draw_lines(table: ChartTable, title: str) -> plt.Figure:
     return fig
 
 
-def _draw_stacked_bars(table: ChartTable, title: str) -> plt.Figure:
+def _draw_stacked_bars(table: ChartTable, title: str, members: tuple[str, ...]) -> plt.Figure:
     data = table.data
     bars = list(dict.fromkeys(data["facet"]))
     fig, ax = plt.subplots(figsize=(12, 5))
-    colours = _colours(table)
+    colours = _colours(table, members)
     bottoms = pd.Series(0.0, index=bars)
     missing = data.groupby("facet", sort=False)["value"].apply(lambda v: v.isna().all()).reindex(bars)
     for label in dict.fromkeys(data["series"]):
@@ -143,7 +150,8 @@ def draw_chart(chart: Chart, table: ChartTable, data_label: str) -> plt.Figure |
         return None
     span = table.years
     title = chart.title + (f", {span[0]}" if table.kind == "stacked_bar" else "")
-    fig = _draw_stacked_bars(table, title) if table.kind == "stacked_bar" else _draw_lines(table, title)
+    members = chart.members or default_report_scope().members
+    fig = (_draw_stacked_bars(table, title, members) if table.kind == "stacked_bar" else _draw_lines(table, title, members))
     fig.suptitle(title, fontsize=10)
     fig.text(0.01, 0.005, caption(chart, table, data_label), fontsize=6.5, color="#444444", ha="left", va="bottom",
              wrap=True)
@@ -152,23 +160,42 @@ def draw_chart(chart: Chart, table: ChartTable, data_label: str) -> plt.Figure |
 
 
 COMTRADE = "UN Comtrade via rvc-pipeline"
-CHARTS = [
-    Chart("production_shift", "Production shift: Japan ↔ ASEAN members, cars (HS 8703) and parts (HS 8708)",
-          f"{COMTRADE} trade_indicators exports_usd (reconciled mirror values)", chart_tables.production_shift),
-    Chart("thailand_hub", "Thailand as a regional hub: exports to ASEAN-10 and beyond, market share, RCA",
-          f"{COMTRADE} trade_indicators exports_usd, world_market_share, rca (world = countries in the extracts)",
-          chart_tables.thailand_hub),
-    Chart("parts_sourcing", "Sources of parts imports: Japan's share, and intra-ASEAN-10 trade",
-          f"{COMTRADE} trade_indicators import_source_share, intra_asean_share (fixed ASEAN-10)", chart_tables.parts_sourcing),
-    Chart("value_added", "Localization in value added: domestic and Japanese value added in motor-vehicle (C29) exports",
-          "OECD TiVA via rvc-pipeline va_indicators dva_share, fva_origin_share", chart_tables.value_added),
-    Chart("comparative_advantage", "Revealed comparative advantage in parts and cars (Japan's parts RCA as reference)",
-          f"{COMTRADE} trade_indicators rca (world = countries in the extracts)", chart_tables.comparative_advantage),
-    Chart("unit_values", "Upgrading: car export unit values relative to Japan's",
-          f"{COMTRADE} trade_indicators relative_unit_value (vs_jpn)", chart_tables.unit_values),
-    Chart("two_way_trade", "Two-way trade with Japan by type (Fontagné–Freudenberg), all automotive",
-          f"{COMTRADE} trade_indicators two_way_trade_share; the rest of each bar is one-way trade", chart_tables.two_way_trade),
-    Chart("parts_components_share", "Factory Asia: parts and components share of automotive exports",
-          f"{COMTRADE} trade_indicators exports_usd, BEC Rev.4 stages (world = countries in the extracts)",
-          chart_tables.parts_components_share),
-]
+
+
+def charts_for(rs: ReportScope) -> list[Chart]:
+    """The report's charts about the scope `rs` (titles from its countries and groups; each builder bound to it)."""
+    ref, hub, region, all_group = name(rs.reference), name(rs.hub), rs.region, rs.all_group
+    groups = " and ".join(g.label for g in rs.groups)  # labels name their HS codes
+    components = " and ".join(g.short for g in rs.components) or "component"
+    unit_value = " and ".join(g.short for g in rs.unit_value_groups) or "product"
+    sector = f"{rs.tiva_short} ({rs.tiva_code})" if rs.tiva_code else "sector"
+
+    def bound(builder: Callable[[pd.DataFrame, ReportScope], ChartTable]) -> Callable[[pd.DataFrame], ChartTable]:
+        return lambda panel: builder(panel, rs)
+
+    specs = [
+        ("production_shift", f"Production shift: {ref} ↔ {region} members, {groups}",
+         f"{COMTRADE} trade_indicators exports_usd (reconciled mirror values)", chart_tables.production_shift),
+        ("thailand_hub", f"{hub} as a regional hub: exports to {region} and beyond, market share, RCA",
+         f"{COMTRADE} trade_indicators exports_usd, world_market_share, rca (world = countries in the extracts)",
+         chart_tables.thailand_hub),
+        ("parts_sourcing", f"Sources of {components} imports: {possessive(rs.reference)} share, and intra-{region} trade",
+         f"{COMTRADE} trade_indicators import_source_share, intra_asean_share (fixed {region})", chart_tables.parts_sourcing),
+        ("value_added", f"Localization in value added: domestic and {possessive(rs.reference)} value added in {sector} exports",
+         "OECD TiVA via rvc-pipeline va_indicators dva_share, fva_origin_share", chart_tables.value_added),
+        ("comparative_advantage", f"Revealed comparative advantage in {groups} "
+                                  f"({possessive(rs.reference)} {(rs.components or rs.groups)[0].short} RCA as reference)",
+         f"{COMTRADE} trade_indicators rca (world = countries in the extracts)", chart_tables.comparative_advantage),
+        ("unit_values", f"Upgrading: {unit_value} export unit values relative to {possessive(rs.reference)}",
+         f"{COMTRADE} trade_indicators relative_unit_value ({rs.reference_variant})", chart_tables.unit_values),
+        ("two_way_trade", f"Two-way trade with {ref} by type (Fontagné–Freudenberg), {all_group.label}",
+         f"{COMTRADE} trade_indicators two_way_trade_share; the rest of each bar is one-way trade", chart_tables.two_way_trade),
+        ("parts_components_share", f"Factory Asia: parts and components share of {all_group.short} exports",
+         f"{COMTRADE} trade_indicators exports_usd, BEC Rev.4 stages (world = countries in the extracts)",
+         chart_tables.parts_components_share),
+    ]
+    return [Chart(key, title, source, bound(builder), rs.members) for key, title, source, builder in specs]
+
+
+# The default scope's charts (scopes/automotive.yaml), for tests; the report draws charts_for(its scope).
+CHARTS = charts_for(default_report_scope())

@@ -2,7 +2,7 @@
 indicator, what "world" means each year, rejected rows, and the methods used.
 
 Belongs here: turning the panel and ExtractFacts into Blocks. Not here: the DuckDB summaries
-(extract_facts.py), the scope's country lists (scope.py).
+(extract_facts.py), the scope's countries and groups (scope.py: ReportScope).
 """
 
 from __future__ import annotations
@@ -12,14 +12,7 @@ import pandas as pd
 from assets.transforms.report.blocks import Block
 from assets.transforms.report.extract_facts import ExtractFacts, year_ranges
 from assets.transforms.report.panel_views import yearly
-from assets.transforms.report.scope import (
-    ALL_AUTOMOTIVE,
-    ASEAN10,
-    AUTOMOTIVE_GROUPS,
-    REFERENCE,
-    automotive_hs_prefixes,
-    name,
-)
+from assets.transforms.report.scope import ReportScope, default_report_scope, name
 from assets.vocabulary import TOTAL_MERCHANDISE, WORLD
 
 METHODS_DOC = "docs/methods.md"  # copied into the report folder, so the links work wherever the report goes
@@ -32,10 +25,10 @@ def _usd(value: object) -> str:
     return "" if value is None or pd.isna(value) else f"{float(value) / 1e6:,.1f}"
 
 
-def _members(codes: set[str]) -> str:
-    present = [m for m in ASEAN10 if m in codes]
-    if len(present) == len(ASEAN10):
-        return "all 10"
+def _members(codes: set[str], rs: ReportScope) -> str:
+    present = [m for m in rs.members if m in codes]
+    if len(present) == len(rs.members):
+        return f"all {len(present)}"
     if not present:
         return "none"
     return f"{len(present)}: " + ", ".join(name(m) for m in present)
@@ -58,21 +51,28 @@ def sources_blocks(facts: ExtractFacts | None) -> list[Block]:
     return blocks
 
 
-NO_AUTOMOTIVE = ("The extracts hold no automotive lines with a value, so the findings below say \"no data\"; "
-                 "Data and coverage says what the extracts do hold.")
+def no_scope_lines(rs: ReportScope) -> str:
+    """The warning at the top of the findings when the panel holds none of the scope's goods."""
+    return (f"The extracts hold no {rs.all_group.short} lines with a value, so the findings below say \"no data\"; "
+            "Data and coverage says what the extracts do hold.")
 
 
-def holds_automotive(panel: pd.DataFrame) -> bool:
+def holds_scope_lines(panel: pd.DataFrame, rs: ReportScope | None = None) -> bool:
+    """Whether any indicator of the scope's groups (or its TiVA sector) has a value."""
+    rs = rs or default_report_scope()
     rows = yearly(panel)
-    return bool((rows["product_group"].isin(AUTOMOTIVE_GROUPS) & rows["value"].notna()).any())
+    return bool((rows["product_group"].isin(rs.line_groups) & rows["value"].notna()).any())
 
 
-def holdings_blocks(panel: pd.DataFrame, facts: ExtractFacts | None) -> list[Block]:
-    """Whether the extracts hold automotive trade at all, and which HS headings they do hold."""
+def holdings_blocks(panel: pd.DataFrame, facts: ExtractFacts | None, rs: ReportScope | None = None) -> list[Block]:
+    """Whether the extracts hold the scope's goods at all, and which HS headings they do hold."""
+    rs = rs or default_report_scope()
     blocks = [Block("h3", "What the extracts hold")]
-    if not holds_automotive(panel):
-        blocks.append(Block("p", "The extracts hold no automotive lines with a value (HS " + ", ".join(automotive_hs_prefixes())
-                            + ", or TiVA C29 motor vehicles): every finding and chart on cars, parts and motor-vehicle value "
+    if not holds_scope_lines(panel, rs):
+        sector = f", or TiVA {rs.tiva_code} {rs.tiva_short}" if rs.tiva_code else ""
+        findings_on = ", ".join(g.short for g in rs.groups)
+        blocks.append(Block("p", f"The extracts hold no {rs.all_group.short} lines with a value (HS " + ", ".join(rs.scope_hs)
+                            + f"{sector}): every finding and chart on {findings_on} and {rs.tiva_short} value "
                               "added is empty for that reason, not because trade was zero."))
     if facts is not None and not facts.hs_headings.empty:
         headings = facts.hs_headings.head(15)
@@ -84,8 +84,10 @@ def holdings_blocks(panel: pd.DataFrame, facts: ExtractFacts | None) -> list[Blo
     return blocks
 
 
-def indicator_coverage(panel: pd.DataFrame) -> pd.DataFrame:
-    """Per indicator: years and countries with a value, ASEAN-10 members and Japan, rows without a value and why."""
+def indicator_coverage(panel: pd.DataFrame, rs: ReportScope | None = None) -> pd.DataFrame:
+    """Per indicator: years and countries with a value, members of the scope's region and the reference economy,
+    rows without a value and why. Column names stay asean10/japan (the CSV contract); the table header names them."""
+    rs = rs or default_report_scope()
     rows = yearly(panel)
     out = []
     for indicator, group in rows.groupby("indicator", sort=True):
@@ -95,41 +97,45 @@ def indicator_coverage(panel: pd.DataFrame) -> pd.DataFrame:
             indicator=indicator,
             years=year_ranges(valued["year"].dropna().astype(int).tolist()) or "none",
             countries=valued["country"].nunique(),
-            asean10=_members(set(valued["country"])),
-            japan="yes" if REFERENCE in set(valued["country"]) else "no",
+            asean10=_members(set(valued["country"]), rs),
+            japan="yes" if rs.reference in set(valued["country"]) else "no",
             without_value=len(group) - len(valued),
             why="; ".join(f"{reason} ({n})" for reason, n in reasons.items()),
         ))
     return pd.DataFrame(out, columns=["indicator", "years", "countries", "asean10", "japan", "without_value", "why"])
 
 
-def coverage_blocks(panel: pd.DataFrame) -> list[Block]:
-    table = indicator_coverage(panel)
+def coverage_blocks(panel: pd.DataFrame, rs: ReportScope | None = None) -> list[Block]:
+    rs = rs or default_report_scope()
+    table = indicator_coverage(panel, rs)
     return [Block("h3", "Years and countries per indicator"),
             Block("p", "Countries counted where the indicator has a value; rows without a value keep the reason the "
                        "indicator step gave (note)."),
-            Block("table", header=["indicator", "years with a value", "countries", "ASEAN-10 members", "Japan",
+            Block("table", header=["indicator", "years with a value", "countries", f"{rs.region} members", name(rs.reference),
                                    "rows without a value", "why"],
                   rows=table.astype(str).to_numpy().tolist())]
 
 
-def world_composition(panel: pd.DataFrame) -> pd.DataFrame:
-    """Per year: the countries whose total exports make the RCA world, and the exporters behind market shares."""
+def world_composition(panel: pd.DataFrame, rs: ReportScope | None = None) -> pd.DataFrame:
+    """Per year: the countries whose total exports make the RCA world, and the exporters behind market shares.
+    Column names stay as the first (automotive) report named them; the table header names the scope's words."""
+    rs = rs or default_report_scope()
+    all_group = rs.all_group.group
     rows = yearly(panel)
     exports = rows[(rows["indicator"] == "exports_usd") & (rows["partner"] == WORLD) & rows["value"].notna()]
     totals = exports[exports["product_group"] == TOTAL_MERCHANDISE].groupby("year")["country"].agg(set)
-    automotive = exports[exports["product_group"] == ALL_AUTOMOTIVE].groupby("year")["country"].agg(set)
+    automotive = exports[exports["product_group"] == all_group].groupby("year")["country"].agg(set)
     years = sorted(set(totals.index) | set(automotive.index))
     out = []
     for year in years:
         world = totals.get(year, set())
-        out.append(dict(year=int(year), rca_world_countries=len(world), asean10_in_world=_members(world),
-                        japan_in_world="yes" if REFERENCE in world else "no",
+        out.append(dict(year=int(year), rca_world_countries=len(world), asean10_in_world=_members(world, rs),
+                        japan_in_world="yes" if rs.reference in world else "no",
                         automotive_exporters=len(automotive.get(year, set()))))
     frame = pd.DataFrame(out, columns=["year", "rca_world_countries", "asean10_in_world", "japan_in_world", "automotive_exporters"])
     # The indicators carry their own world columns (issue 14: world_countries, world_coverage_share on the RCA
-    # and market-share rows); shown per year as the RCA rows of all automotive goods give them.
-    rca = rows[(rows["indicator"] == "rca") & (rows["product_group"] == ALL_AUTOMOTIVE)]
+    # and market-share rows); shown per year as the RCA rows of the scope's all-lines group give them.
+    rca = rows[(rows["indicator"] == "rca") & (rows["product_group"] == all_group)]
     for column in [c for c in panel.columns if c.startswith("world_")]:
         per_year = rca.dropna(subset=[column]).groupby("year")[column].first()
         frame[column] = [_world_value(column, per_year.get(year)) for year in frame["year"]]
@@ -139,17 +145,19 @@ def world_composition(panel: pd.DataFrame) -> pd.DataFrame:
 WORLD_CSV = "data/world_countries.csv"
 
 
-def world_members(panel: pd.DataFrame) -> pd.DataFrame:
+def world_members(panel: pd.DataFrame, rs: ReportScope | None = None) -> pd.DataFrame:
     """Every country in "world" per year (the CSV behind the world table): in the RCA world (has a total
-    merchandise export value) and/or an automotive exporter in the reconciled flows (market shares)."""
+    merchandise export value) and/or an exporter of the scope's goods in the reconciled flows (market shares).
+    scope_exporter: the country exports goods of the scope's all-lines group (all_automotive, all_semiconductors)."""
+    rs = rs or default_report_scope()
     rows = yearly(panel)
     exports = rows[(rows["indicator"] == "exports_usd") & (rows["partner"] == WORLD) & rows["value"].notna()]
     flags = [exports[exports["product_group"] == group][["year", "country"]].drop_duplicates().assign(**{column: True})
-             for group, column in [(TOTAL_MERCHANDISE, "in_rca_world"), (ALL_AUTOMOTIVE, "automotive_exporter")]]
+             for group, column in [(TOTAL_MERCHANDISE, "in_rca_world"), (rs.all_group.group, "scope_exporter")]]
     merged = flags[0].merge(flags[1], on=["year", "country"], how="outer")
-    merged[["in_rca_world", "automotive_exporter"]] = merged[["in_rca_world", "automotive_exporter"]].astype("boolean").fillna(False)
+    merged[["in_rca_world", "scope_exporter"]] = merged[["in_rca_world", "scope_exporter"]].astype("boolean").fillna(False)
     merged["name"] = merged["country"].map(name)
-    return merged.sort_values(["year", "country"], ignore_index=True)[["year", "country", "name", "in_rca_world", "automotive_exporter"]]
+    return merged.sort_values(["year", "country"], ignore_index=True)[["year", "country", "name", "in_rca_world", "scope_exporter"]]
 
 
 def _world_value(column: str, value: object) -> str:
@@ -160,16 +168,19 @@ def _world_value(column: str, value: object) -> str:
     return f"{int(value):,}" if float(value).is_integer() else f"{value}"  # a count stacked as float shows as 4
 
 
-def world_blocks(panel: pd.DataFrame) -> list[Block]:
-    frame = world_composition(panel)
+def world_blocks(panel: pd.DataFrame, rs: ReportScope | None = None) -> list[Block]:
+    rs = rs or default_report_scope()
+    frame = world_composition(panel, rs)
+    goods = rs.all_group.short
     blocks = [Block("h3", "What \"world\" means"), Block("p", WORLD_NOTE + " RCA divides by the total merchandise exports "
                     "of the countries with a total (reported, or mirrored from partners' declarations); market shares divide "
-                    "by the automotive exports of the exporters in the reconciled flows.",
+                    f"by the {goods} exports of the exporters in the reconciled flows.",
                     link=("Country totals (methods)", f"{METHODS_DOC}#country-totals"))]
     if frame.empty:
-        return blocks + [Block("p", "No country has a total or automotive export value in the panel: no world is defined.")]
-    header = ["year", "countries in the RCA world", "ASEAN-10 members in it", "Japan in it", "automotive exporters (market shares)"]
-    header += [f"{c} (RCA rows, all automotive)" for c in frame.columns if c.startswith("world_")]
+        return blocks + [Block("p", f"No country has a total or {goods} export value in the panel: no world is defined.")]
+    header = ["year", "countries in the RCA world", f"{rs.region} members in it", f"{name(rs.reference)} in it",
+              f"{goods} exporters (market shares)"]
+    header += [f"{c} (RCA rows, {rs.all_group.label})" for c in frame.columns if c.startswith("world_")]
     return blocks + [Block("table", header=header, rows=frame.astype(str).to_numpy().tolist()),
                      Block("p", "Every country in each year's world:", link=("world_countries.csv", WORLD_CSV))]
 
@@ -215,6 +226,7 @@ def methods_blocks(facts: ExtractFacts | None) -> list[Block]:
     return blocks + [Block("ul", items=items)]
 
 
-def data_and_coverage(panel: pd.DataFrame, facts: ExtractFacts | None) -> list[Block]:
-    return ([Block("h2", "Data and coverage")] + sources_blocks(facts) + holdings_blocks(panel, facts)
-            + coverage_blocks(panel) + world_blocks(panel) + rejects_blocks(facts) + methods_blocks(facts))
+def data_and_coverage(panel: pd.DataFrame, facts: ExtractFacts | None, rs: ReportScope | None = None) -> list[Block]:
+    rs = rs or default_report_scope()
+    return ([Block("h2", "Data and coverage")] + sources_blocks(facts) + holdings_blocks(panel, facts, rs)
+            + coverage_blocks(panel, rs) + world_blocks(panel, rs) + rejects_blocks(facts) + methods_blocks(facts))

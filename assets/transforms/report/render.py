@@ -19,19 +19,19 @@ import pandas as pd
 
 from assets.transforms.report.blocks import to_html, to_markdown
 from assets.transforms.report.chart_tables import ChartTable
-from assets.transforms.report.coverage import NO_AUTOMOTIVE, WORLD_CSV, data_and_coverage, holds_automotive, world_members
+from assets.transforms.report.coverage import WORLD_CSV, data_and_coverage, holds_scope_lines, no_scope_lines, world_members
 from assets.transforms.report.extract_facts import ExtractFacts
-from assets.transforms.report.charts import CHARTS, caption, draw_chart
+from assets.transforms.report.charts import caption, charts_for, draw_chart
 from assets.transforms.report.findings import finding_sections
 from assets.markdown_text import markdown_table, markdown_text
 from assets.transforms.report.panel_views import year_span
+from assets.transforms.report.scope import ReportScope, default_report_scope
 
 DOCS_DIR = Path(__file__).resolve().parents[3] / "docs"
 LINKED_DOCS = ["methods.md", "reject_reasons.md"]
 READING_NOTE = ("Each finding gives its numbers, period and unit, with the indicator (and variant) in brackets; "
                 "turning points are peaks and lows of at least 15 % of the series' range (docs/methods.md, Report findings). "
                 "\"World\" means the countries in the extracts (see Data and coverage).")
-TITLE = "Japan–ASEAN automotive value chains: trade and value added"
 
 
 @dataclass
@@ -64,14 +64,16 @@ def _catalog_markdown(catalog: pd.DataFrame) -> str:
 
 
 def write_report(panel: pd.DataFrame, catalog: pd.DataFrame, destination: Path, data_label: str,
-                 facts: ExtractFacts | None = None) -> WrittenReport:
+                 facts: ExtractFacts | None = None, scope: ReportScope | None = None) -> WrittenReport:
     """Draw the charts, generate the findings, write index.html + report.md + charts/ (PNG and CSV of each chart)
     + docs/ (the methods the report links to) to `destination`. `facts` (sources, rejects, methods from the
-    stored tables) feeds the "Data and coverage" section; without it the section says what is missing."""
+    stored tables) feeds the "Data and coverage" section; without it the section says what is missing. `scope`
+    (ReportScope of the active scope file) says which countries, groups and title the report is about; default:
+    scopes/automotive.yaml."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
     try:
-        written = _write_into(staging, panel, catalog, data_label, facts)
+        written = _write_into(staging, panel, catalog, data_label, facts, scope or default_report_scope())
         backup = destination.with_name(f".{destination.name}.old")
         shutil.rmtree(backup, ignore_errors=True)
         if destination.exists():
@@ -95,29 +97,31 @@ def _copy_linked_docs(folder: Path) -> None:
 
 
 def _write_into(folder: Path, panel: pd.DataFrame, catalog: pd.DataFrame, data_label: str,
-                facts: ExtractFacts | None) -> WrittenReport:
+                facts: ExtractFacts | None, rs: ReportScope) -> WrittenReport:
     (folder / "charts").mkdir()
     _copy_linked_docs(folder)
-    sections = finding_sections(panel)
+    title = rs.title
+    sections = finding_sections(panel, rs)
     findings = [sentence for section in sections for sentence in section.sentences]
     report = WrittenReport(folder=folder, findings=findings)
     span = year_span(panel)
     years = f"{span[0]}–{span[1]}" if span else "no years"
 
     # Everything from data (the label, the findings, catalog cells) is escaped; html.escape does the same below.
-    md = [f"# {markdown_text(TITLE)}", "", f"**Data: {markdown_text(data_label)}.** Years {years}.", "",
+    md = [f"# {markdown_text(title)}", "", f"**Data: {markdown_text(data_label)}.** Years {years}.", "",
           markdown_text(READING_NOTE), "", "## Findings", ""]
-    body = [f"<h1>{html.escape(TITLE)}</h1>", f"<p><strong>Data: {html.escape(data_label)}.</strong> Years {years}.</p>",
+    body = [f"<h1>{html.escape(title)}</h1>", f"<p><strong>Data: {html.escape(data_label)}.</strong> Years {years}.</p>",
             f"<p>{html.escape(READING_NOTE)}</p>", "<h2>Findings</h2>"]
-    if not holds_automotive(panel):
-        md += [f"**{markdown_text(NO_AUTOMOTIVE)}**", ""]
-        body.append(f"<p><strong>{html.escape(NO_AUTOMOTIVE)}</strong></p>")
+    if not holds_scope_lines(panel, rs):
+        warning = no_scope_lines(rs)
+        md += [f"**{markdown_text(warning)}**", ""]
+        body.append(f"<p><strong>{html.escape(warning)}</strong></p>")
     for section in sections:
         md += [f"### {markdown_text(section.question)}", ""] + [f"- {markdown_text(f)}" for f in section.sentences] + [""]
         body += [f"<h3>{html.escape(section.question)}</h3><ul>", *[f"<li>{html.escape(f)}</li>" for f in section.sentences], "</ul>"]
     md += ["## Charts", ""]
     body.append("<h2>Charts</h2>")
-    for chart in CHARTS:
+    for chart in charts_for(rs):
         table = chart.build(panel)
         fig = draw_chart(chart, table, data_label)
         if fig is None:
@@ -142,14 +146,14 @@ def _write_into(folder: Path, panel: pd.DataFrame, catalog: pd.DataFrame, data_l
                     f"<p><em>{html.escape(text)}</em></p>"
                     f"<p><a download='{chart.name}.csv' href='{csv_uri}'>Data behind this chart ({chart.name}.csv)</a></p>")
     (folder / "data").mkdir()
-    world_members(panel).to_csv(folder / WORLD_CSV, index=False, lineterminator="\n")
-    coverage = data_and_coverage(panel, facts)
+    world_members(panel, rs).to_csv(folder / WORLD_CSV, index=False, lineterminator="\n")
+    coverage = data_and_coverage(panel, facts, rs)
     md += to_markdown(coverage)
     body += to_html(coverage)
     md += ["## Indicator catalog", "", _catalog_markdown(catalog), ""]
     body.append("<h2>Indicator catalog</h2>" + pd.DataFrame(catalog[["indicator", "unit", "formula", "definition"]]).to_html(index=False, border=0))
     (folder / "report.md").write_text("\n".join(md), encoding="utf-8")
-    page = ("<!doctype html><html><head><meta charset='utf-8'><title>" + html.escape(TITLE) + "</title>"
+    page = ("<!doctype html><html><head><meta charset='utf-8'><title>" + html.escape(title) + "</title>"
             "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
             "table{border-collapse:collapse;font-size:0.85em}td,th{padding:3px 6px;border-bottom:1px solid #ddd}</style>"
             "</head><body>" + "\n".join(body) + "</body></html>")
