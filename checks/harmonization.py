@@ -17,6 +17,7 @@ import pandera.pandas as pa
 
 from assets.transforms.harmonization.reconciliation import GROUP_KEYS, KEYS, RECON_RULES
 from assets.transforms.reference.country_codes import ALL_COUNTRIES, KINDS, KINDS_WITH_ISO3
+from assets.vocabulary import WORLD
 from checks.sql_checks import sql_check
 
 ISO3_PATTERN = r"[A-Z]{3}"
@@ -52,7 +53,7 @@ def _ordered_years(first: str, last: str):
 
 def _iso3_matches_kind(frame: pd.DataFrame) -> pd.Series:
     needs_iso3 = frame["kind"].isin(KINDS_WITH_ISO3)
-    world_ok = (frame["kind"] != "world") | (frame["iso3"] == "WLD")
+    world_ok = (frame["kind"] != "world") | (frame["iso3"] == WORLD)
     return ((needs_iso3 == frame["iso3"].notna()) & world_ok).astype(bool)
 
 

@@ -50,7 +50,7 @@ import pyarrow as pa
 
 from assets.errors import RvcInputError
 from assets.tables import ARROW_TO_PANDAS
-from assets.vocabulary import CIF_FOB_METHODS, HS_VINTAGES
+from assets.vocabulary import BILATERAL_FLOWS, CIF_FOB_METHODS, HS_VINTAGES
 
 FLAT_CIF_FOB_RATIO = 1.04
 CIF_FOB_CAP = 0.20  # the modelled margin (ratio − 1) is capped to [0, 20 %]
@@ -124,7 +124,7 @@ def validate_reporter_flows(flows: pd.DataFrame) -> None:
         )
     problems = []
     for column, allowed, why in (
-        ("flow", ("X", "M"), "re-exports and re-imports are not bilateral facts"),
+        ("flow", BILATERAL_FLOWS, "re-exports and re-imports are not bilateral facts"),
         ("hs_vintage", HS_VINTAGES, "the classification each record was reported in"),
     ):
         bad = flows.loc[~flows[column].isin(allowed), column]

@@ -30,6 +30,7 @@ from assets.transforms.harmonization.reconciliation import FLAT_CIF_FOB_RATIO
 from assets.transforms.indicators.trade_base import usable_quantity
 from assets.transforms.reference.country_codes import to_iso3
 from assets.transforms.reference.scope import Scope
+from assets.vocabulary import WORLD
 
 DECLARATION_COLUMNS = [
     "year", "reporter_code", "partner_code", "flow", "cmd_code", "value_usd", "cif_usd", "fob_usd",
@@ -102,7 +103,7 @@ def heading_flows(
     rows["exporter"] = rows["reporter"].where(exports, rows["partner"])
     rows["importer"] = rows["partner"].where(exports, rows["reporter"])
     rows["heading"] = rows["cmd_code"].astype("str")
-    no_partner = rows["partner"].isna() | rows["reporter"].isna() | (rows["partner"] == "WLD")
+    no_partner = rows["partner"].isna() | rows["reporter"].isna() | (rows["partner"] == WORLD)
     # A declaration with the reporter itself as partner (re-imports) is not international trade (trade_base).
     self_trade = ~no_partner & (rows["exporter"] == rows["importer"])
     no_partner = no_partner | self_trade
