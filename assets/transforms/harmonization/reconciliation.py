@@ -492,7 +492,8 @@ def reconcile_in_duckdb(
 
     Creates temporary tables rc_pairs, rc_priced (a view with the flat CIF/FOB ratio), rc_groups,
     rc_reliability (unless `reliability` names a table with reporter, flow, sigma) and rc_chosen (one row per
-    reconciliation group); the returned relation selects `TRADE_FLOWS_COLUMNS` sorted by the keys. The module docstring states the method.
+    reconciliation group); the returned relation selects `TRADE_FLOWS_COLUMNS` sorted by the keys. The module
+    docstring states the method.
     """
     priced_sql = _priced_sql("rc_pairs", cif_fob, flat_cif_fob_ratio, cif_fob_cap, min_cif_fob_pairs, min_flow_usd)
     con.execute(f"CREATE OR REPLACE TEMP TABLE rc_pairs AS {_pairs_sql(source)}")
