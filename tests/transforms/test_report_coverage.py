@@ -98,3 +98,15 @@ def test_without_automotive_lines_the_report_says_so() -> None:
     assert "No source file is recorded" in markdown
     with_automotive = "\n".join(to_markdown(data_and_coverage(panel(), None)))
     assert "no automotive lines" not in with_automotive
+
+
+def test_reject_reasons_with_equal_counts_are_listed_by_name(tmp_path: Path) -> None:
+    # Three reasons, two of them with one row each, written in reverse alphabetical order.
+    rejects = write(tmp_path / "rejects.parquet", pd.DataFrame({
+        "refYear": [2017] * 4, "primaryValue": [1.0] * 4,
+        "reason": ["value_negative", "value_missing", "flow_unknown", "flow_unknown"],
+        "source_file": ["comtrade/a.csv"] * 4, "source_layout": ["legacy_full"] * 4,
+        "retrieved_at": [None] * 4, "source_sha256": ["ab" * 32] * 4}))
+    for _ in range(3):  # the order must not depend on how DuckDB happened to group the rows
+        facts = summarize_stored_tables(duckdb.connect(), StoredTables(comtrade_rejects=(rejects,)))
+        assert facts.rejects["reason"].tolist() == ["flow_unknown", "value_missing", "value_negative"]

@@ -106,7 +106,8 @@ def summarize_stored_tables(con: duckdb.DuckDBPyConnection, tables: StoredTables
                sum(coalesce(primaryValue, 0)) AS value_usd FROM {t} GROUP BY reason""", ["family", "reason", "rows", "value_usd"]),
         _query(con, tables.tiva_rejects, """SELECT 'OECD TiVA' AS family, reason, count(*) AS rows, NULL::DOUBLE AS value_usd
                FROM {t} GROUP BY reason""", ["family", "reason", "rows", "value_usd"]),
-    ], ignore_index=True).sort_values(["family", "rows"], ascending=[True, False], ignore_index=True)
+    # Reasons with equal counts by name: without that tie-break their order changed from run to run.
+    ], ignore_index=True).sort_values(["family", "rows", "reason"], ascending=[True, False, True], ignore_index=True)
     headings = _query(con, tables.comtrade_clean, """SELECT left(cmd_code, 4) AS heading, count(*) AS rows, sum(value_usd) AS value_usd
         FROM {t} GROUP BY heading ORDER BY value_usd DESC""", ["heading", "rows", "value_usd"])
     reconciliation = _query(con, tables.trade_flows, """SELECT recon_rule, count(*) AS rows, sum(value_usd) AS value_usd
