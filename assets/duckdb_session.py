@@ -20,6 +20,8 @@ from pathlib import Path
 
 import duckdb
 
+# DuckDB memory_limit of one heavy step: with the step process and Dagster this keeps a 15 M-row year under
+# 4 GiB of resident memory (docs/performance.md); the RVC_DUCKDB_MEMORY_LIMIT setting overrides it.
 DEFAULT_MEMORY_LIMIT = "2GB"
 TEMP_SUFFIX = ".parquet.tmp"  # a file being written; the IO manager removes ones a killed run left behind
 PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd"  # DuckDB's default row groups: large ones serialize the write (measured 3x slower)

@@ -16,6 +16,7 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from assets.duckdb_session import DEFAULT_MEMORY_LIMIT
 from assets.transforms.reference.scope import DEFAULT_SCOPE_PATH
 from assets.vocabulary import CIF_FOB_METHODS, DEFAULT_CIF_FOB_METHOD
 from pipelines.object_storage import is_remote_location
@@ -27,9 +28,9 @@ SAMPLE_REFERENCE = REPO_ROOT / "sample" / "reference"
 PROJECT_DAGSTER_HOME = REPO_ROOT / ".dagster"
 
 DEFAULT_START_YEAR = 1995
-# DuckDB's memory limit for one heavy step (raw, cleaning). With the step process and Dagster's own
-# processes this keeps a 15 M-row year under 4 GiB of resident memory; DuckDB spills the rest to disk.
-DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"
+# DuckDB's memory limit for one heavy step (assets/duckdb_session.py: a 15 M-row year stays under 4 GiB of
+# resident memory; DuckDB spills the rest to disk).
+DEFAULT_DUCKDB_MEMORY_LIMIT = DEFAULT_MEMORY_LIMIT
 # The local working folder when the warehouse is an object-store URL: heavy stages stage their outputs and
 # DuckDB spills here, and the extracts cache and manifest (a cache of this host's extract files) live here.
 DEFAULT_STAGING_DIR = "warehouse-staging"
