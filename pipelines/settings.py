@@ -17,11 +17,11 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from assets.duckdb_session import DEFAULT_MEMORY_LIMIT
+from assets.project_paths import REPO_ROOT
 from assets.transforms.reference.scope import DEFAULT_SCOPE_PATH
 from assets.vocabulary import CIF_FOB_METHODS, DEFAULT_CIF_FOB_METHOD
 from pipelines.object_storage import is_remote_location
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_EXTRACTS = REPO_ROOT / "sample" / "extracts"
 SAMPLE_REFERENCE = REPO_ROOT / "sample" / "reference"
 # The Dagster instance of the `rvc` command when DAGSTER_HOME is not set: where `make ui` / `dg dev` look.

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from assets.project_paths import DATA_DIR
 from assets.transforms.indicators.indicator_catalog import growth_catalog, load_indicator_catalog
 
-DESCRIPTIONS_PATH = Path(__file__).resolve().parents[1] / "data" / "column_descriptions.csv"
+DESCRIPTIONS_PATH = DATA_DIR / "column_descriptions.csv"
 DICTIONARY_COLUMNS = ["column", "type", "unit", "description", "source"]
 INDICATOR_COLUMNS = ["indicator", "unit", "definition", "formula", "reference"]
 NO_DESCRIPTION = "(no description recorded)"

@@ -41,7 +41,8 @@ PROJECT_PACKAGES = ("assets", "checks", "pipelines")
 # (layer name, module prefixes). A module belongs to the layer of its longest matching prefix.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("vocabulary", ("assets.vocabulary",)),
-    ("foundation", ("assets.errors", "assets.files", "assets.tables", "assets.duckdb_session", "assets.markdown_text")),
+    ("foundation", ("assets.errors", "assets.files", "assets.tables", "assets.duckdb_session", "assets.markdown_text",
+                    "assets.project_paths")),
     ("sources", ("assets.sources",)),
     ("reference", ("assets.transforms.reference",)),
     ("cleaning", ("assets.transforms.cleaning",)),

@@ -21,11 +21,11 @@ import pandas as pd
 
 from assets.errors import RvcInputError
 from assets.markdown_text import markdown_cell, markdown_table
+from assets.project_paths import DATA_DIR, DOCS_DIR
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 REJECT_REASONS_PATH = DATA_DIR / "reject_reasons.csv"
 PAGE_TEMPLATE_PATH = DATA_DIR / "reject_reasons_page.md"
-DOC_PATH = Path(__file__).resolve().parents[3] / "docs" / "reject_reasons.md"
+DOC_PATH = DOCS_DIR / "reject_reasons.md"
 
 REASON_COLUMNS = ["stage", "reason", "rule", "why", "what_to_do"]
 # Stage → the asset its rejected rows are written to.

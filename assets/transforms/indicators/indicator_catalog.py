@@ -25,10 +25,11 @@ import pandas as pd
 
 from assets.errors import RvcInputError
 from assets.markdown_text import markdown_cell, markdown_table
+from assets.project_paths import DATA_DIR
 from assets.transforms.reference.scope import Scope
 from assets.vocabulary import TOTAL_MERCHANDISE
 
-CATALOG_PATH = Path(__file__).resolve().parents[2] / "data" / "indicator_catalog.csv"
+CATALOG_PATH = DATA_DIR / "indicator_catalog.csv"
 CATALOG_COLUMNS: list[str] = [
     "indicator",
     "source",

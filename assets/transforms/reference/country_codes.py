@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from assets.errors import RvcInputError
+from assets.project_paths import DATA_DIR
 from assets.sources.country_lists import load_country_lists
 
 KINDS = ("country", "world", "nes_area", "region_aggregate", "special")
@@ -40,7 +41,6 @@ REGION_COLUMNS = ["region", "iso3", "from_year", "to_year", "note"]
 # A regions.csv member that stands for every country (the WLD region).
 ALL_COUNTRIES = "*"
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 OVERRIDES_PATH = DATA_DIR / "country_overrides.csv"
 REGIONS_PATH = DATA_DIR / "regions.csv"
 OVERRIDE_COLUMNS = ["code", "iso", "iso3", "name", "valid_from", "valid_to", "kind", "why"]

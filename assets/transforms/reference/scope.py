@@ -20,10 +20,9 @@ import pandas as pd
 import yaml
 
 from assets.errors import RvcInputError
+from assets.project_paths import REPO_ROOT, SCOPES_DIR
 from assets.vocabulary import TOTAL_MERCHANDISE, WORLD
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-SCOPES_DIR = REPO_ROOT / "scopes"
 DEFAULT_SCOPE_PATH = SCOPES_DIR / "automotive.yaml"
 
 OTHER_GROUP = "other"

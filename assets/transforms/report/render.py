@@ -17,17 +17,17 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from assets.markdown_text import markdown_table, markdown_text
+from assets.project_paths import DOCS_DIR
 from assets.transforms.report.blocks import to_html, to_markdown
 from assets.transforms.report.chart_tables import ChartTable
+from assets.transforms.report.charts import caption, charts_for, draw_chart
 from assets.transforms.report.coverage import WORLD_CSV, data_and_coverage, holds_scope_lines, no_scope_lines, world_members
 from assets.transforms.report.extract_facts import ExtractFacts
-from assets.transforms.report.charts import caption, charts_for, draw_chart
 from assets.transforms.report.findings import finding_sections
-from assets.markdown_text import markdown_table, markdown_text
 from assets.transforms.report.panel_views import year_span
 from assets.transforms.report.scope import ReportScope, default_report_scope
 
-DOCS_DIR = Path(__file__).resolve().parents[3] / "docs"
 LINKED_DOCS = ["methods.md", "reject_reasons.md"]
 READING_NOTE = ("Each finding gives its numbers, period and unit, with the indicator (and variant) in brackets; "
                 "turning points are peaks and lows of at least 15 % of the series' range (docs/methods.md, Report findings). "
