@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.ragged_extract import add_ragged_comtrade_file
+
 REPO_ROOT = Path(__file__).resolve().parents[2]  # tests must not import conftest: there are several
-
-
 SAMPLE = REPO_ROOT / "sample" / "extracts"
 
 
@@ -107,19 +107,11 @@ def test_a_missing_or_empty_extracts_folder_is_one_clear_line(tmp_path: Path) ->
     assert "no Comtrade or TiVA file in it (1 other file(s) skipped" in empty.stderr
 
 
-def _ragged_year(extracts: Path, year: int) -> str:
-    """A second Comtrade file for `year` whose line 51 has 5 fields instead of the header's 38; returns its name."""
-    lines = gzip.decompress((SAMPLE / "comtrade" / f"sample_comtrade_{year}.tsv.gz").read_bytes()).decode().splitlines()
-    name = f"ragged_{year}.tsv"
-    (extracts / "comtrade" / name).write_text("\n".join([*lines[:50], f"C\tA\t{year}0101\t{year}\t52", *lines[50:100]]) + "\n")
-    return name
-
-
 @pytest.mark.slow
 def test_a_bad_year_does_not_stop_the_others_and_is_one_line_in_the_summary(tmp_path: Path) -> None:
     extracts = tmp_path / "extracts"
     shutil.copytree(SAMPLE, extracts)
-    bad = _ragged_year(extracts, 2006)
+    bad = add_ragged_comtrade_file(extracts, 2006)
     env = {"RVC_EXTRACTS": str(extracts), "RVC_WAREHOUSE": str(tmp_path / "wh")}
 
     run = _rvc(["backfill", "--from", "2005", "--to", "2007"], env)

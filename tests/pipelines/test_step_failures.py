@@ -1,7 +1,6 @@
 """A project error is the failed step's description (what the Dagster UI heads the step with), its cause and
 trace kept below it; the `rvc` summary reads the same line. assets/step_failures.py."""
 
-import gzip
 import shutil
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from assets.step_failures import MARKER, one_line_failure
 from pipelines.definitions import build_defs
 from pipelines.run_outcomes import failure_from_result
 from pipelines.settings import load_settings
+from tests.ragged_extract import add_ragged_comtrade_file
 
 REPO_ROOT = Path(__file__).resolve().parents[2]  # tests must not import conftest: there are several
 SAMPLE = REPO_ROOT / "sample" / "extracts"
@@ -116,19 +116,11 @@ def test_every_asset_of_the_code_location_wears_the_decorator() -> None:
     assert bare == []
 
 
-def _ragged_year(extracts: Path, year: int) -> str:
-    """A second Comtrade file for `year` whose line 51 has 5 fields instead of the header's 38; returns its name."""
-    lines = gzip.decompress((SAMPLE / "comtrade" / f"sample_comtrade_{year}.tsv.gz").read_bytes()).decode().splitlines()
-    name = f"ragged_{year}.tsv"
-    (extracts / "comtrade" / name).write_text("\n".join([*lines[:50], f"C\tA\t{year}0101\t{year}\t52", *lines[50:100]]) + "\n")
-    return name
-
-
 @pytest.mark.slow
 def test_a_bad_extract_is_the_failed_steps_description_in_a_real_partition_run(tmp_path: Path) -> None:
     extracts = tmp_path / "extracts"
     shutil.copytree(SAMPLE, extracts)
-    bad = _ragged_year(extracts, 2006)
+    bad = add_ragged_comtrade_file(extracts, 2006)
     defs = build_defs(load_settings({"RVC_EXTRACTS": str(extracts), "RVC_WAREHOUSE": str(tmp_path / "wh")}))
 
     result = defs.resolve_job_def("yearly_cleaning").execute_in_process(

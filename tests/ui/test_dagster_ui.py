@@ -9,7 +9,6 @@ here by hand.
 
 from __future__ import annotations
 
-import gzip
 import os
 import re
 import shutil
@@ -25,6 +24,7 @@ import pytest
 from pipelines.definitions import build_defs
 from pipelines.settings import load_settings
 from pipelines.webserver import ASSET_GRAPH_QUERY, lineage_url, post_graphql
+from tests.ragged_extract import add_ragged_comtrade_file
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = REPO_ROOT / "sample" / "extracts"
@@ -162,12 +162,9 @@ def test_global_lineage_page_renders_groups_and_assets(chromium, dagster_ui, ui_
 
 
 def _extracts_with_a_ragged_file(folder: Path, year: int) -> Path:
-    """The sample extracts plus a Comtrade file for `year` whose line 51 has 5 fields instead of the header's 38."""
+    """The sample extracts plus a Comtrade file for `year` whose line 51 is ragged."""
     shutil.copytree(SAMPLE, folder)
-    lines = gzip.decompress((SAMPLE / "comtrade" / f"sample_comtrade_{year}.tsv.gz").read_bytes()).decode().splitlines()
-    (folder / "comtrade" / f"ragged_{year}.tsv").write_text(
-        "\n".join([*lines[:50], f"C\tA\t{year}0101\t{year}\t52", *lines[50:100]]) + "\n"
-    )
+    add_ragged_comtrade_file(folder, year)
     return folder
 
 
